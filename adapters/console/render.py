@@ -1,0 +1,120 @@
+"""Plain-text rendering: what Steward noticed and did, readable in a terminal."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from bot.actions import Action, action_text
+from bot.events import Event, MessagePosted, ReactionAdded, TimePassed
+from bot.i18n import translate
+from bot.rules import RuleContext
+
+if TYPE_CHECKING:
+    from bot.replay import ReplayResult
+
+_USER = re.compile(r"<@!?([A-Za-z0-9_.-]+)(?:\|[^>]*)?>")
+_CHANNEL = re.compile(r"<#([A-Za-z0-9_.-]+)(?:\|[^>]*)?>")
+
+Printer = Callable[[str], None]
+
+
+def plain(text: str, names: Mapping[str, str]) -> str:
+    """`<@U1>` -> `@Anna`, `<#C1>` -> `#help`."""
+    text = _USER.sub(lambda m: "@" + names.get(m.group(1), m.group(1)), text)
+    return _CHANNEL.sub(lambda m: "#" + m.group(1), text)
+
+
+def describe(action: Action, names: Mapping[str, str]) -> str:
+    """One action as the console shows it."""
+    text = plain(action_text(action), names)
+    buttons = getattr(action, "buttons", ())
+    suffix = "  " + " ".join(f"[{b.label}]" for b in buttons) if buttons else ""
+    target: dict[str, str] = {
+        "post_message": "post in #{channel}{thread}",
+        "post_ephemeral": "private reply to @{user}",
+        "send_dm": "DM to @{user}",
+        "pin_message": "pin message {message_id} in #{channel}",
+        "add_reaction": "react :{emoji}: on {message_id}",
+        "update_message": "update message in #{channel}",
+        "set_forum_solved": "tag forum post {thread} as solved",
+    }
+    fields: dict[str, Any] = {name: getattr(action, name, "") for name in ("channel", "message_id", "emoji", "thread")}
+    fields["user"] = names.get(getattr(action, "user", ""), getattr(action, "user", ""))
+    fields["thread"] = f" (thread {fields['thread']})" if fields["thread"] else ""
+    head = target.get(action.type, action.type).format(**fields)
+    body = "\n".join("    " + line for line in text.splitlines())
+    return f"  → {head}{suffix}\n{body}" if body else f"  → {head}{suffix}"
+
+
+def member_names(ctx: RuleContext) -> dict[str, str]:
+    return {m.id: m.name or m.id for m in ctx.state.members.values()}
+
+
+class Narrator:
+    """An engine observer that tells, event by event, what Steward noticed and did."""
+
+    def __init__(self, out: Printer = print, *, language: str = "en") -> None:
+        self.out = out
+        self.language = language
+
+    def __call__(self, event: Event, actions: Sequence[Action], ctx: RuleContext) -> None:
+        names = member_names(ctx)
+        notes = self.notes(event, ctx, names)
+        if not notes and not actions:
+            return
+        stamp = event.at.astimezone().strftime("%a %d %b %H:%M")
+        if isinstance(event, TimePassed):
+            self.out(f"{stamp}  ⏰ time passes")
+        for note in notes:
+            self.out(f"{stamp}  {note}")
+        for action in actions:
+            self.out(describe(action, names))
+
+    def notes(self, event: Event, ctx: RuleContext, names: Mapping[str, str]) -> list[str]:
+        t, extras, notes = self.t, ctx.extras, []
+        if isinstance(event, MessagePosted):
+            who = names.get(event.user, event.user)
+            question = extras.get("new_question")
+            if question is not None:
+                key = "narrate.followup" if question.followup else "narrate.question"
+                notes.append(t(key, member=who, channel=event.channel, text=_short(event.text)))
+            response = extras.get("response")
+            if response is not None and response[0].first_response_id == event.message_id:
+                q = response[0]
+                notes.append(t("narrate.answered", member=who, asker=names.get(q.asker_id, q.asker_id), how=response[1]))
+        if isinstance(event, MessagePosted | ReactionAdded) and "resolved" in extras:
+            q = extras["resolved"]
+            notes.append(t("narrate.resolved", asker=names.get(q.asker_id, q.asker_id), how=q.resolved_how))
+        return notes
+
+    def t(self, key: str, **params: Any) -> str:
+        return translate(key, self.language, **params)
+
+
+def _short(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def print_summary(result: ReplayResult, out: Printer = print) -> None:
+    metrics = result.report.get("metrics", {})
+    out("")
+    out(f"{result.events} events replayed; {len(result.actions)} actions decided.")
+    out(
+        "questions: {questions}, answered: {answered}, resolved: {resolved}, flagged: {flagged}, "
+        "escalated: {escalated}, median time to first response: {ttfr}".format(
+            ttfr=_duration(metrics.get("median_time_to_first_response_s")), **{k: metrics.get(k, 0) for k in (
+                "questions", "answered", "resolved", "flagged", "escalated")}
+        )
+    )
+    for problem in result.problems.skipped:
+        out(f"skipped: {problem}")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes = seconds / 60
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"

@@ -1,0 +1,124 @@
+"""Settings from the environment and `.env`; every one is documented in `.env.example`.
+
+Secrets are `SecretStr`, so printing or logging the settings never shows a token.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Storage
+    database_url: str = Field(default="sqlite:///data/steward.db")
+    message_retention_days: int = Field(default=90, ge=0)  # 0 = never store message text
+
+    # Community defaults (per-channel settings override them)
+    steward_language: str = Field(default="en")
+    steward_timezone: str = Field(default="UTC")
+    answer_time_hours: float = Field(default=4.0, gt=0)
+    escalation_hours: float = Field(default=4.0, gt=0)
+    stale_after_days: int = Field(default=14, ge=1)
+    work_start_hour: int = Field(default=9, ge=0, le=23)
+    work_end_hour: int = Field(default=17, ge=1, le=24)
+    work_days: str = Field(default="mon,tue,wed,thu,fri")
+    facilitators_channel: str = Field(default="facilitators")
+    facilitators: str = Field(default="")  # comma-separated member ids
+    resolve_emoji: str = Field(default="white_check_mark")
+    lesson_emoji: str = Field(default="bulb")
+    lesson_reaction_threshold: int = Field(default=3, ge=1)
+    nudges_per_day: int = Field(default=2, ge=0)
+    nudges_per_week: int = Field(default=5, ge=0)
+    quiet_start_hour: int = Field(default=20, ge=0, le=23)
+    quiet_end_hour: int = Field(default=8, ge=0, le=23)
+    stuck_nudge_cooldown_days: int = Field(default=7, ge=1)
+    experts_per_question: int = Field(default=2, ge=1)
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_mode: str = Field(default="socket")  # socket | http
+    slack_http_port: int = Field(default=3000)
+    slack_api_url: str = Field(default="https://slack.com/api/")
+
+    # Discord
+    discord_token: SecretStr | None = None
+    discord_application_id: str | None = None
+    discord_api_url: str | None = None
+    discord_gateway_url: str | None = None
+    discord_facilitator_role: str = Field(default="Facilitator")
+    discord_solved_tag: str = Field(default="solved")
+
+    # LLM (optional)
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = Field(default="gpt-4o-mini")
+    openai_timeout_seconds: float = Field(default=20.0, gt=0)
+    openai_max_input_chars: int = Field(default=12000, ge=500)
+
+    log_level: str = Field(default="INFO")
+
+    @field_validator("steward_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in {"en", "de"}:
+            raise ValueError("STEWARD_LANGUAGE must be 'en' or 'de'")
+        return value
+
+    @field_validator("steward_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"STEWARD_TIMEZONE '{value}' is not an IANA time zone") from exc
+        return value
+
+    @field_validator("work_days")
+    @classmethod
+    def _known_days(cls, value: str) -> str:
+        days = [d.strip().lower()[:3] for d in value.split(",") if d.strip()]
+        unknown = set(days) - set(WEEKDAYS)
+        if unknown or not days:
+            raise ValueError(f"WORK_DAYS must list days like mon,tue,...; unknown: {', '.join(sorted(unknown))}")
+        return ",".join(days)
+
+    @cached_property
+    def working_weekdays(self) -> frozenset[int]:
+        return frozenset(WEEKDAYS.index(d) for d in self.work_days.split(","))
+
+    @cached_property
+    def facilitator_ids(self) -> frozenset[str]:
+        return frozenset(x.strip() for x in self.facilitators.split(",") if x.strip())
+
+    @property
+    def has_slack(self) -> bool:
+        return self.slack_bot_token is not None
+
+    @property
+    def has_discord(self) -> bool:
+        return self.discord_token is not None
+
+    @property
+    def has_llm(self) -> bool:
+        return self.openai_api_key is not None
+
+    def data_dir(self) -> Path:
+        return Path("data")
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

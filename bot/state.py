@@ -1,0 +1,267 @@
+"""The community as Steward currently knows it: an in-memory read model of the stored tables.
+
+Rules read and change this state; every change marks the object dirty, and the engine writes the dirty objects
+together with the outbox in one transaction. Keeping the working set in memory is what lets replay and import
+reach thousands of messages per second; the database stays the source of truth and the state is rebuilt from it
+at start.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import OrderedDict
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from facilitation_rules.text.answers import ConversationTracker
+from facilitation_rules.text.expertise import ExpertiseIndex
+
+OPEN_STATUSES = frozenset({"asked", "answered", "flagged", "escalated"})
+CLOSED_STATUSES = frozenset({"resolved", "stale", "not_a_question", "withdrawn"})
+
+
+@dataclass(slots=True)
+class WorkspaceState:
+    id: str
+    platform: str
+    name: str = ""
+    timezone: str = "UTC"
+    language: str = "en"
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ChannelState:
+    workspace_id: str
+    id: str
+    name: str = ""
+    watched: bool = True
+    private: bool = False
+    kind: str = "text"
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MemberState:
+    workspace_id: str
+    id: str
+    name: str = ""
+    timezone: str | None = None
+    language: str | None = None
+    is_bot: bool = False
+    is_facilitator: bool = False
+    muted_until: datetime | None = None
+    quiet_start: int | None = None
+    quiet_end: int | None = None
+    dm_closed: bool = False
+    first_seen_at: datetime | None = None
+    last_seen_at: datetime | None = None
+    # Not stored as columns: rebuilt from the nudge table at start.
+    nudges_sent: list[datetime] = field(default_factory=list)
+    last_stuck_nudge_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class QuestionState:
+    workspace_id: str
+    id: str
+    channel_id: str
+    asker_id: str
+    asked_at: datetime
+    language: str = "en"
+    status: str = "asked"
+    first_response_id: str | None = None
+    first_responder_id: str | None = None
+    first_response_at: datetime | None = None
+    answered_how: str | None = None
+    resolved_at: datetime | None = None
+    resolved_how: str | None = None
+    flagged_at: datetime | None = None
+    escalated_at: datetime | None = None
+    stale_at: datetime | None = None
+    not_a_question_at: datetime | None = None
+    not_a_question_by: str | None = None
+    claimed_by: str | None = None
+    suggested_experts: list[str] = field(default_factory=list)
+    nudged_experts: list[str] = field(default_factory=list)
+    # Not stored as columns: the text lives in the message table (subject to retention).
+    text: str = ""
+    responders: list[str] = field(default_factory=list)
+    followup: bool = False  # asked inside a running conversation or re-posted: not flagged on its own
+
+    @property
+    def answered(self) -> bool:
+        return self.first_response_id is not None
+
+    @property
+    def resolved(self) -> bool:
+        return self.resolved_at is not None
+
+    @property
+    def awaiting_answer(self) -> bool:
+        """Still nobody has responded and it has not been closed."""
+        return self.status in OPEN_STATUSES and not self.answered
+
+
+@dataclass(slots=True, frozen=True)
+class MessageInfo:
+    """What rules need to know about a recent message without a database round trip."""
+
+    channel: str
+    user: str
+    thread: str | None
+    at: datetime
+    bot: bool = False
+
+
+def columns(obj: Any, table_columns: frozenset[str]) -> dict[str, Any]:
+    """The stored columns of a state object, as a row."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj) if f.name in table_columns}
+
+
+class Dirty:
+    """Objects changed since the last flush, keyed so that repeated changes become one write."""
+
+    def __init__(self) -> None:
+        self.workspaces: dict[str, WorkspaceState] = {}
+        self.channels: dict[tuple[str, str], ChannelState] = {}
+        self.members: dict[tuple[str, str], MemberState] = {}
+        self.questions: dict[tuple[str, str], QuestionState] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.workspaces or self.channels or self.members or self.questions)
+
+
+class Timers:
+    """Per-rule deadlines (a heap each): rules schedule keys and collect the ones that fell due."""
+
+    def __init__(self) -> None:
+        self._heaps: dict[str, list[tuple[datetime, str, tuple[str, ...]]]] = {}
+
+    def schedule(self, owner: str, at: datetime, kind: str, *subject: str) -> None:
+        heapq.heappush(self._heaps.setdefault(owner, []), (at, kind, subject))
+
+    def next(self, owner: str) -> datetime | None:
+        heap = self._heaps.get(owner)
+        return heap[0][0] if heap else None
+
+    def pop_due(self, owner: str, now: datetime) -> list[tuple[datetime, str, tuple[str, ...]]]:
+        heap = self._heaps.get(owner, [])
+        due = []
+        while heap and heap[0][0] <= now:
+            due.append(heapq.heappop(heap))
+        return due
+
+
+class CommunityState:
+    """Everything rules may read; mutators mark what must be written."""
+
+    def __init__(self, *, recent_messages: int = 50_000) -> None:
+        self.workspaces: dict[str, WorkspaceState] = {}
+        self.channels: dict[tuple[str, str], ChannelState] = {}
+        self.members: dict[tuple[str, str], MemberState] = {}
+        self.questions: dict[tuple[str, str], QuestionState] = {}
+        self.awaiting: dict[tuple[str, str], QuestionState] = {}  # nobody has responded yet
+        self.unresolved: dict[tuple[str, str], QuestionState] = {}  # not resolved, stale or dismissed
+        self.messages: OrderedDict[tuple[str, str], MessageInfo] = OrderedDict()
+        self.expert_topics: dict[tuple[str, str], set[str]] = {}
+        self.trackers: dict[str, ConversationTracker] = {}
+        self.expertise: dict[str, ExpertiseIndex] = {}
+        self.timers = Timers()
+        self.new_nudges: list[dict[str, Any]] = []
+        self.answered_nudges: list[dict[str, Any]] = []  # nudges that led to an answer
+        self.topic_changes: list[tuple[str, str, str, set[str]]] = []  # (op, workspace, member, topics)
+        self.dirty = Dirty()
+        self._recent_limit = recent_messages
+
+    # --- lookups -------------------------------------------------------------------------------------------
+    def workspace(self, workspace_id: str) -> WorkspaceState:
+        ws = self.workspaces.get(workspace_id)
+        if ws is None:
+            platform = workspace_id.split(":", 1)[0] if ":" in workspace_id else workspace_id
+            ws = self.workspaces[workspace_id] = WorkspaceState(id=workspace_id, platform=platform)
+            self.dirty.workspaces[workspace_id] = ws
+        return ws
+
+    def channel(self, workspace_id: str, channel_id: str) -> ChannelState:
+        key = (workspace_id, channel_id)
+        ch = self.channels.get(key)
+        if ch is None:
+            ch = self.channels[key] = ChannelState(workspace_id=workspace_id, id=channel_id, name=channel_id)
+            self.dirty.channels[key] = ch
+        return ch
+
+    def member(self, workspace_id: str, member_id: str) -> MemberState:
+        key = (workspace_id, member_id)
+        m = self.members.get(key)
+        if m is None:
+            m = self.members[key] = MemberState(workspace_id=workspace_id, id=member_id, name=member_id)
+            self.dirty.members[key] = m
+        return m
+
+    def question(self, workspace_id: str, question_id: str) -> QuestionState | None:
+        return self.questions.get((workspace_id, question_id))
+
+    def message(self, workspace_id: str, message_id: str) -> MessageInfo | None:
+        return self.messages.get((workspace_id, message_id))
+
+    def tracker(self, workspace_id: str) -> ConversationTracker:
+        tracker = self.trackers.get(workspace_id)
+        if tracker is None:
+            tracker = self.trackers[workspace_id] = ConversationTracker()
+        return tracker
+
+    def expertise_index(self, workspace_id: str) -> ExpertiseIndex:
+        index = self.expertise.get(workspace_id)
+        if index is None:
+            index = self.expertise[workspace_id] = ExpertiseIndex()
+        return index
+
+    def members_of(self, workspace_id: str) -> list[MemberState]:
+        return [m for (ws, _), m in self.members.items() if ws == workspace_id]
+
+    def awaiting_answer(self) -> list[QuestionState]:
+        return list(self.awaiting.values())
+
+    def unresolved_questions(self) -> list[QuestionState]:
+        return list(self.unresolved.values())
+
+    # --- mutators ------------------------------------------------------------------------------------------
+    def remember_message(self, workspace_id: str, message_id: str, info: MessageInfo) -> None:
+        self.messages[(workspace_id, message_id)] = info
+        if len(self.messages) > self._recent_limit:
+            self.messages.popitem(last=False)
+
+    def add_question(self, question: QuestionState) -> None:
+        key = (question.workspace_id, question.id)
+        self.questions[key] = question
+        self.touch_question(question)
+
+    def touch_question(self, question: QuestionState) -> None:
+        """Mark a question changed and keep the awaiting/unresolved indexes true."""
+        key = (question.workspace_id, question.id)
+        self.dirty.questions[key] = question
+        closed = question.status in CLOSED_STATUSES
+        _index(self.unresolved, key, question, not closed)
+        _index(self.awaiting, key, question, not closed and not question.answered)
+
+    def touch_member(self, member: MemberState) -> None:
+        self.dirty.members[(member.workspace_id, member.id)] = member
+
+    def touch_channel(self, channel: ChannelState) -> None:
+        self.dirty.channels[(channel.workspace_id, channel.id)] = channel
+
+    def touch_workspace(self, workspace: WorkspaceState) -> None:
+        self.dirty.workspaces[workspace.id] = workspace
+
+    def take_dirty(self) -> Dirty:
+        dirty, self.dirty = self.dirty, Dirty()
+        return dirty
+
+
+def _index(index: dict[tuple[str, str], QuestionState], key: tuple[str, str], q: QuestionState, keep: bool) -> None:
+    if keep:
+        index[key] = q
+    else:
+        index.pop(key, None)

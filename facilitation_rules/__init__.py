@@ -1,0 +1,20 @@
+"""Steward's facilitation rules: pure decisions over platform-neutral events (see bot.rules)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.rules import Rule
+    from bot.settings import Settings
+
+
+def default_rules(settings: Settings) -> list[Rule]:
+    """The rules Steward runs, in order: later rules see what earlier ones decided for the same event."""
+    from facilitation_rules.etiquette import MuteCommands
+    from facilitation_rules.experts import ExpertRouting
+    from facilitation_rules.questions import QuestionLifecycle
+    from facilitation_rules.stuck import StuckMembers
+    from facilitation_rules.unanswered import UnansweredQuestions
+
+    return [QuestionLifecycle(), UnansweredQuestions(), ExpertRouting(), StuckMembers(), MuteCommands()]

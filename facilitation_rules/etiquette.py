@@ -1,0 +1,107 @@
+"""Nudge etiquette: budgets, quiet hours, mute. The sharpest tool Steward has, used gently.
+
+Every nudge path asks `nudge_refusal` first and records the nudge with `record_nudge`, so budgets, quiet hours
+and "never the same nudge twice" hold for experts and stuck members alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from bot.actions import Action
+from bot.clock import parse_duration
+from bot.events import CommandInvoked
+from bot.rules import Command, RuleBase, RuleContext
+from bot.state import MemberState
+from facilitation_rules.working_time import in_quiet_hours
+
+
+def nudge_refusal(member: MemberState, ctx: RuleContext, *, budgeted: bool = True) -> str | None:
+    """Why this member must not be nudged now (a short reason for logs and tests), or None."""
+    now, settings = ctx.now, ctx.settings
+    if member.is_bot:
+        return "bot"
+    if member.dm_closed:
+        return "dms closed"
+    if member.muted_until is not None and member.muted_until > now:
+        return "muted"
+    timezone = member.timezone or ctx.workspace(member.workspace_id).timezone
+    quiet_start = settings.quiet_start_hour if member.quiet_start is None else member.quiet_start
+    quiet_end = settings.quiet_end_hour if member.quiet_end is None else member.quiet_end
+    if in_quiet_hours(now, timezone, quiet_start, quiet_end):
+        return "quiet hours"
+    if budgeted:
+        day = sum(1 for sent in member.nudges_sent if now - sent < timedelta(days=1))
+        week = sum(1 for sent in member.nudges_sent if now - sent < timedelta(days=7))
+        if day >= settings.nudges_per_day:
+            return "daily budget spent"
+        if week >= settings.nudges_per_week:
+            return "weekly budget spent"
+    return None
+
+
+def recent_nudges(member: MemberState, now: datetime, days: int = 7) -> int:
+    return sum(1 for sent in member.nudges_sent if now - sent < timedelta(days=days))
+
+
+def record_nudge(
+    ctx: RuleContext, member: MemberState, *, kind: str, question_id: str | None, reason: str
+) -> None:
+    member.nudges_sent = [sent for sent in member.nudges_sent if ctx.now - sent < timedelta(days=7)]
+    member.nudges_sent.append(ctx.now)
+    if kind == "stuck":
+        member.last_stuck_nudge_at = ctx.now
+    ctx.state.new_nudges.append(
+        {
+            "workspace_id": member.workspace_id,
+            "member_id": member.id,
+            "question_id": question_id,
+            "kind": kind,
+            "reason": reason,
+            "sent_at": ctx.now,
+            "led_to_answer": False,
+        }
+    )
+
+
+class MuteCommands(RuleBase):
+    """`/steward mute [days]` and `/steward unmute`: anyone can make Steward leave them alone."""
+
+    name = "mute"
+
+    def commands(self) -> Mapping[str, Command]:
+        return {
+            "mute": Command("mute", self.mute, "help.mute", usage="[7d]"),
+            "unmute": Command("unmute", self.unmute, "help.unmute"),
+        }
+
+    async def mute(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+        try:
+            span = _mute_span(args)
+        except ValueError:
+            return [ctx.reply(event, "mute.bad_duration", value=" ".join(args))]
+        member = ctx.member(event.workspace, event.user)
+        member.muted_until = ctx.now + span
+        ctx.state.touch_member(member)
+        until = member.muted_until.astimezone().strftime("%Y-%m-%d")
+        return [ctx.reply(event, "mute.done", until=until)]
+
+    async def unmute(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+        member = ctx.member(event.workspace, event.user)
+        member.muted_until = None
+        ctx.state.touch_member(member)
+        return [ctx.reply(event, "mute.undone")]
+
+
+def _mute_span(args: list[str]) -> timedelta:
+    """`mute` alone is a week; a bare number is days; `3d`, `2w`, `12h` work too."""
+    if not args:
+        return timedelta(days=7)
+    value = args[0]
+    if value.isdigit():
+        days = int(value)
+        if not 1 <= days <= 365:
+            raise ValueError(value)
+        return timedelta(days=days)
+    return parse_duration(value)

@@ -1,0 +1,187 @@
+"""Expert routing: who could answer, learned from who answered what, plus the expert registry.
+
+Suggestions for a question are computed when it is asked, from history only. When a question is flagged, the
+best candidates who may be nudged (not the asker, not someone who replied, not muted, within working hours
+and nudge budget) get one direct message that says why they were asked. Rotation: among comparable
+candidates, the one nudged least recently goes first, so nobody is the only expert ever asked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from bot.actions import Action, SendDirectMessage
+from bot.events import CommandInvoked, Event, MessagePosted, ReactionAdded, TimePassed
+from bot.i18n import translate
+from bot.rules import Command, RuleBase, RuleContext
+from bot.state import QuestionState
+from facilitation_rules.etiquette import nudge_refusal, recent_nudges, record_nudge
+from facilitation_rules.text.expertise import ExpertSuggestion
+from facilitation_rules.unanswered import excerpt, flag_buttons
+
+logger = logging.getLogger(__name__)
+
+SUGGESTIONS = 3
+CANDIDATE_POOL = 12
+
+
+class ExpertRouting(RuleBase):
+    name = "experts"
+
+    def commands(self) -> Mapping[str, Command]:
+        return {
+            "expert": Command("expert", self.expert_command, "help.expert", usage="add|remove TOPICS"),
+            "experts": Command("experts", self.experts_command, "help.experts", usage="[TOPIC]"),
+        }
+
+    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+        if isinstance(event, MessagePosted):
+            self.learn(event, ctx)
+            return ()
+        if isinstance(event, ReactionAdded) and "accepted" in ctx.extras:
+            question, answerer = ctx.extras["accepted"]
+            ctx.state.expertise_index(question.workspace_id).record_answer(
+                question_id=question.id, question_text=question.text, answer_text="", answerer=answerer,
+                at=event.at, accepted=True,
+            )
+            return ()
+        if isinstance(event, TimePassed):
+            actions: list[Action] = []
+            for question in ctx.extras.get("flagged", ()):
+                actions.extend(self.nudge_experts(question, ctx))
+            return actions
+        return ()
+
+    def learn(self, event: MessagePosted, ctx: RuleContext) -> None:
+        index = ctx.state.expertise_index(event.workspace)
+        new_question: QuestionState | None = ctx.extras.get("new_question")
+        if new_question is not None:
+            found = index.suggest(new_question.text, at=event.at, exclude={new_question.asker_id}, limit=SUGGESTIONS)
+            new_question.suggested_experts = [s.user for s in found]
+            ctx.state.touch_question(new_question)
+        response = ctx.extras.get("response")
+        if response is not None:
+            question, _how = response
+            index.record_answer(
+                question_id=question.id,
+                question_text=question.text,
+                answer_text=event.text,
+                answerer=event.user,
+                at=event.at,
+                first=question.first_response_id == event.message_id,
+            )
+
+    def candidates(self, question: QuestionState, ctx: RuleContext) -> list[ExpertSuggestion]:
+        """Experts who may be nudged about this question now, best first, rotated by recent load."""
+        ws = question.workspace_id
+        excluded = {question.asker_id, *question.responders, *question.nudged_experts}
+        found = ctx.state.expertise_index(ws).suggest(question.text, at=ctx.now, exclude=excluded, limit=CANDIDATE_POOL)
+        allowed = []
+        for suggestion in found:
+            member = ctx.state.members.get((ws, suggestion.user))
+            if member is None or nudge_refusal(member, ctx) is not None or not _working_now(member, ctx):
+                continue
+            allowed.append(suggestion)
+        if not allowed:
+            return []
+        best = allowed[0].score
+        # Rotation: comparable candidates (within 30% of the best) are ordered by how often they were nudged lately.
+        comparable = [s for s in allowed if s.score >= 0.7 * best]
+        rest = [s for s in allowed if s.score < 0.7 * best]
+        comparable.sort(key=lambda s: recent_nudges(ctx.state.members[(ws, s.user)], ctx.now))
+        return comparable + rest
+
+    def nudge_experts(self, question: QuestionState, ctx: RuleContext) -> list[Action]:
+        if ctx.backfill:
+            return []
+        actions: list[Action] = []
+        for suggestion in self.candidates(question, ctx)[: ctx.settings.experts_per_question]:
+            member = ctx.state.members[(question.workspace_id, suggestion.user)]
+            reason = self.reason(suggestion, ctx, member.id, question.workspace_id)
+            record_nudge(ctx, member, kind="expert", question_id=question.id, reason=reason)
+            question.nudged_experts.append(member.id)
+            actions.append(
+                SendDirectMessage(
+                    key=f"nudge:{question.id}:{member.id}",
+                    workspace=question.workspace_id,
+                    user=member.id,
+                    text=ctx.t(
+                        question.workspace_id,
+                        "nudge.expert",
+                        for_member=member.id,
+                        member=member.id,
+                        asker=f"<@{question.asker_id}>",
+                        channel=f"<#{question.channel_id}>",
+                        excerpt=excerpt(question.text),
+                        reason=reason,
+                    ),
+                    buttons=flag_buttons(ctx, question),
+                )
+            )
+        if actions:
+            ctx.state.touch_question(question)
+        return actions
+
+    def reason(self, suggestion: ExpertSuggestion, ctx: RuleContext, member: str, ws: str) -> str:
+        """The "why you" line every nudge carries."""
+        topics = ", ".join(suggestion.matched_terms[:3])
+        if suggestion.answers and topics:
+            return ctx.t(ws, "nudge.reason_answers", for_member=member, count=suggestion.answers, topics=topics)
+        if topics:
+            return ctx.t(ws, "nudge.reason_topics", for_member=member, topics=topics)
+        return ctx.t(ws, "nudge.reason_active", for_member=member)
+
+    # --- registry ------------------------------------------------------------------------------------------
+    async def expert_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+        if not args or args[0].lower() not in {"add", "remove"}:
+            return [ctx.reply(event, "expert.usage")]
+        ws, key = event.workspace, (event.workspace, event.user)
+        topics = {_topic(t) for t in " ".join(args[1:]).split(",") if _topic(t)}
+        current = ctx.state.expert_topics.setdefault(key, set())
+        if args[0].lower() == "add":
+            if not topics:
+                return [ctx.reply(event, "expert.usage")]
+            current |= topics
+            ctx.state.topic_changes.append(("add", ws, event.user, topics))
+        else:
+            current -= topics if topics else set(current)
+            ctx.state.topic_changes.append(("remove", ws, event.user, set(current)))
+        ctx.state.expertise_index(ws).set_registered_topics(event.user, current)
+        if not current:
+            return [ctx.reply(event, "expert.none_left")]
+        return [ctx.reply(event, "expert.now", topics=", ".join(sorted(current)))]
+
+    async def experts_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+        ws = event.workspace
+        wanted = _topic(" ".join(args)) if args else ""
+        lines = []
+        for (w, member), topics in sorted(ctx.state.expert_topics.items()):
+            if w != ws or not topics:
+                continue
+            if wanted and not any(wanted in t or t in wanted for t in topics):
+                continue
+            lines.append(f"• <@{member}>: {', '.join(sorted(topics))}")
+        learned = ctx.state.expertise_index(ws).suggest(wanted, at=ctx.now, limit=5) if wanted else []
+        if learned:
+            lang = ctx.language(ws, event.user)
+            lines.append(translate("experts.learned", lang, members=", ".join(f"<@{s.user}>" for s in learned)))
+        if not lines:
+            return [ctx.reply(event, "experts.none", topic=wanted or "-")]
+        return [ctx.reply(event, "experts.list", lines="\n".join(lines))]
+
+
+def _topic(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _working_now(member: object, ctx: RuleContext) -> bool:
+    """Members are nudged in their own working hours (their time zone, the community's working days)."""
+    from bot.state import MemberState
+
+    assert isinstance(member, MemberState)
+    timezone = member.timezone or ctx.workspace(member.workspace_id).timezone
+    local = ctx.now.astimezone(ZoneInfo(timezone))
+    settings = ctx.settings
+    return local.weekday() in settings.working_weekdays and settings.work_start_hour <= local.hour < settings.work_end_hour

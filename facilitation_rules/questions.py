@@ -1,0 +1,243 @@
+"""The question lifecycle: recognise questions, notice their answers, and know when they are resolved.
+
+asked -> answered (first response by someone else: in the thread, by explicit reply, or inferred in a flat
+channel) -> resolved (the asker's ✅, thanks, the "Solved" button, `/steward solved`, a forum "solved" tag).
+Other rules learn what happened in this event through `ctx.extras`: "new_question", "response" (question,
+how), "resolved" (question, the message that solved it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+from bot.actions import Action, SetForumSolved
+from bot.events import (
+    CommandInvoked,
+    Event,
+    ForumTagChanged,
+    InteractionClicked,
+    MemberJoined,
+    MessageDeleted,
+    MessagePosted,
+    ReactionAdded,
+)
+from bot.rules import Command, RuleBase, RuleContext
+from bot.state import QuestionState
+from facilitation_rules.text.answers import ChatLine
+from facilitation_rules.text.cues import is_thanks
+from facilitation_rules.text.questions import classify_question
+from facilitation_rules.text.tokens import terms
+
+logger = logging.getLogger(__name__)
+
+REPEAT_OVERLAP = 0.3  # share of (stemmed) terms two questions must have in common to be "the same question"
+
+
+def terms_of(text: str) -> frozenset[str]:
+    return frozenset(terms(text))
+
+
+def is_facilitated(ctx: RuleContext, workspace: str, channel: str) -> bool:
+    """Steward facilitates watched community channels, not the facilitators' own channel."""
+    ch = ctx.channel(workspace, channel)
+    return ch.watched and ch.kind != "facilitators" and ch.name != ctx.settings.facilitators_channel
+
+
+class QuestionLifecycle(RuleBase):
+    name = "questions"
+
+    def commands(self) -> Mapping[str, Command]:
+        return {"solved": Command("solved", self.solved_command, "help.solved")}
+
+    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+        if isinstance(event, MessagePosted):
+            return self.on_message(event, ctx)
+        if isinstance(event, ReactionAdded):
+            return self.on_reaction(event, ctx)
+        if isinstance(event, InteractionClicked):
+            return self.on_click(event, ctx)
+        if isinstance(event, ForumTagChanged) and event.solved:
+            question = ctx.state.question(event.workspace, event.thread)
+            return self.resolve(question, ctx, how="forum_tag") if question else ()
+        if isinstance(event, MessageDeleted):
+            question = ctx.state.question(event.workspace, event.message_id)
+            if question is not None and question.status not in {"resolved", "stale"}:
+                question.status = "withdrawn"
+                ctx.state.tracker(event.workspace).forget_question(question.id)
+                ctx.state.touch_question(question)
+        if isinstance(event, MemberJoined):
+            ctx.state.tracker(event.workspace).observe_join(event.channel, event.user, event.at)
+        return ()
+
+    # --- messages ------------------------------------------------------------------------------------------
+    def on_message(self, event: MessagePosted, ctx: RuleContext) -> Sequence[Action]:
+        if event.bot or not is_facilitated(ctx, event.workspace, event.channel):
+            return ()
+        ws = event.workspace
+        tracker = ctx.state.tracker(ws)
+        if event.user_name:
+            tracker.register_name(event.user, event.user_name)
+        opens_thread = event.thread in (None, event.message_id)
+        verdict = (
+            classify_question(event.text, ctx.workspace(ws).language)
+            if opens_thread and not event.text.startswith("/")
+            else None
+        )
+        asks = verdict is not None and verdict.is_question
+        line = ChatLine(
+            id=event.message_id,
+            channel=event.channel,
+            user=event.user,
+            text=event.text,
+            at=event.at,
+            thread=event.thread,
+            reply_to=event.reply_to,
+            bot=event.bot,
+            user_name=event.user_name,
+            mentions=event.mentions,
+        )
+        response = tracker.observe(line, is_question=asks)
+        actions: list[Action] = []
+        if response is not None:
+            question = ctx.state.question(ws, response.question_id)
+            if question is not None and question.asker_id != event.user:
+                self.record_response(question, event, response.how, ctx)
+        if verdict is not None and asks:
+            question = QuestionState(
+                workspace_id=ws,
+                id=event.message_id,
+                channel_id=event.channel,
+                asker_id=event.user,
+                asked_at=event.at,
+                language=verdict.language,
+                text=event.text,
+            )
+            question.followup = response is not None or tracker.repeats(question.id) is not None
+            if not question.followup and self._asks_again(question, ctx):
+                ctx.extras["asked_again"] = True
+            ctx.state.add_question(question)
+            ctx.extras["new_question"] = question
+        elif is_thanks(event.text, ctx.workspace(ws).language):
+            question = self._thanked_question(event, ctx)
+            if question is not None:
+                actions.extend(self.resolve(question, ctx, how="thanks"))
+        return actions
+
+    def _asks_again(self, question: QuestionState, ctx: RuleContext) -> bool:
+        """The asker asked much the same, still unanswered, in the past week: a sign of being stuck."""
+        mine = terms_of(question.text)
+        if len(mine) < 2:
+            return False
+        for earlier in ctx.state.awaiting.values():
+            if (
+                earlier.asker_id == question.asker_id
+                and earlier.workspace_id == question.workspace_id
+                and timedelta(minutes=30) < question.asked_at - earlier.asked_at < timedelta(days=7)
+            ):
+                theirs = terms_of(earlier.text)
+                if theirs and len(mine & theirs) / len(mine | theirs) >= REPEAT_OVERLAP:
+                    return True
+        return False
+
+    def record_response(self, question: QuestionState, event: MessagePosted, how: str, ctx: RuleContext) -> None:
+        if event.user not in question.responders:
+            question.responders.append(event.user)
+        ctx.extras["response"] = (question, how)
+        if question.answered:
+            return
+        question.first_response_id = event.message_id
+        question.first_responder_id = event.user
+        question.first_response_at = event.at
+        question.answered_how = how
+        if question.status in {"asked", "flagged", "escalated"}:
+            question.status = "answered"
+        if event.user in question.nudged_experts:
+            ctx.state.answered_nudges.append({"ws": question.workspace_id, "mid": event.user, "qid": question.id})
+        ctx.state.touch_question(question)
+
+    def _thanked_question(self, event: MessagePosted, ctx: RuleContext) -> QuestionState | None:
+        """The asker's own answered question this thanks most likely refers to (same thread, else latest)."""
+        ws = event.workspace
+        if event.thread:
+            question = ctx.state.question(ws, event.thread)
+            if question and question.asker_id == event.user and question.answered and not question.resolved:
+                return question
+            return None
+        candidates = [
+            q
+            for q in ctx.state.unresolved.values()
+            if q.workspace_id == ws
+            and q.asker_id == event.user
+            and q.channel_id == event.channel
+            and q.answered
+            and (event.at - q.asked_at).days < 2
+        ]
+        return max(candidates, key=lambda q: q.asked_at, default=None)
+
+    # --- resolution ----------------------------------------------------------------------------------------
+    def on_reaction(self, event: ReactionAdded, ctx: RuleContext) -> Sequence[Action]:
+        if event.emoji != ctx.settings.resolve_emoji:
+            return ()
+        ws = event.workspace
+        question = ctx.state.question(ws, event.message_id)
+        target = ctx.state.message(ws, event.message_id)
+        if question is None and target is not None and target.thread:
+            question = ctx.state.question(ws, target.thread)
+        if question is None or question.asker_id != event.user:
+            return ()
+        if target is not None and target.user != question.asker_id:
+            ctx.extras["accepted"] = (question, target.user)
+        return self.resolve(question, ctx, how="reaction")
+
+    def on_click(self, event: InteractionClicked, ctx: RuleContext) -> Sequence[Action]:
+        question = ctx.state.question(event.workspace, event.value)
+        if question is None:
+            return ()
+        if event.action == "solved":
+            return self.resolve(question, ctx, how="button")
+        if event.action == "not_a_question":
+            question.status = "not_a_question"
+            question.not_a_question_at = event.at
+            question.not_a_question_by = event.user
+            ctx.state.tracker(event.workspace).forget_question(question.id)
+            ctx.state.touch_question(question)
+            logger.info("question %s marked 'not a question' by %s", question.id, event.user)
+        return ()
+
+    def resolve(self, question: QuestionState, ctx: RuleContext, *, how: str) -> Sequence[Action]:
+        if question.resolved or question.status in {"not_a_question", "withdrawn"}:
+            return ()
+        question.resolved_at = ctx.now
+        question.resolved_how = how
+        question.status = "resolved"
+        ctx.state.touch_question(question)
+        ctx.extras["resolved"] = question
+        channel = ctx.channel(question.workspace_id, question.channel_id)
+        if channel.kind == "forum" and how != "forum_tag" and not ctx.backfill:
+            return [
+                SetForumSolved(
+                    key=f"forum-solved:{question.id}",
+                    workspace=question.workspace_id,
+                    channel=question.channel_id,
+                    thread=question.id,
+                )
+            ]
+        return ()
+
+    async def solved_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+        ws = event.workspace
+        question = ctx.state.question(ws, event.thread) if event.thread else None
+        if question is None:
+            mine = [
+                q
+                for q in ctx.state.unresolved.values()
+                if q.workspace_id == ws and q.asker_id == event.user and q.channel_id == event.channel
+            ]
+            question = max(mine, key=lambda q: q.asked_at, default=None)
+        if question is None:
+            return [ctx.reply(event, "solved.none")]
+        if question.resolved:
+            return [ctx.reply(event, "solved.already")]
+        return [*self.resolve(question, ctx, how="command"), ctx.reply(event, "solved.done")]

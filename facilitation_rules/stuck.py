@@ -1,0 +1,148 @@
+"""Stuck members: nobody should stay stuck.
+
+A member is stuck when their question waits past twice the answer time, when they ask again what they asked
+before, or when they say so. Steward then DMs them once (not again within the cool-down) with related lessons,
+people who could help, and a button to bring in a facilitator. `/steward stuck` asks for that help directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from bot.actions import Action, Button, PostMessage, SendDirectMessage
+from bot.events import CommandInvoked, Event, InteractionClicked, MessagePosted, TimePassed
+from bot.i18n import translate
+from bot.rules import Command, RuleBase, RuleContext
+from bot.state import MemberState, QuestionState
+from facilitation_rules.etiquette import nudge_refusal, record_nudge
+from facilitation_rules.questions import is_facilitated
+from facilitation_rules.text.cues import is_stuck
+from facilitation_rules.unanswered import excerpt, flag_due
+
+logger = logging.getLogger(__name__)
+
+
+class StuckMembers(RuleBase):
+    name = "stuck"
+
+    def __init__(self) -> None:
+        self._seeded = False
+
+    def commands(self) -> Mapping[str, Command]:
+        return {"stuck": Command("stuck", self.stuck_command, "help.stuck", usage="[what you are stuck on]")}
+
+    def next_due(self, ctx: RuleContext) -> datetime | None:
+        self._seed(ctx)
+        return ctx.state.timers.next(self.name)
+
+    def _seed(self, ctx: RuleContext) -> None:
+        if not self._seeded:
+            self._seeded = True
+            for question in ctx.state.awaiting_answer():
+                self._schedule(ctx, question)
+
+    def _schedule(self, ctx: RuleContext, q: QuestionState) -> None:
+        ctx.state.timers.schedule(self.name, flag_due(ctx, q, factor=2.0), "waiting", q.workspace_id, q.id)
+
+    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+        if isinstance(event, MessagePosted) and not event.bot:
+            return await self.on_message(event, ctx)
+        if isinstance(event, TimePassed):
+            self._seed(ctx)
+            actions: list[Action] = []
+            for _, _, (ws, qid) in ctx.state.timers.pop_due(self.name, ctx.now):
+                question = ctx.state.question(ws, qid)
+                if question is not None and question.awaiting_answer and not question.followup:
+                    actions.extend(await self.help_member(question.workspace_id, question.asker_id, ctx, question,
+                                                          "waiting"))
+            return actions
+        if isinstance(event, InteractionClicked) and event.action == "call_facilitator":
+            return self.call_facilitator(event.workspace, event.user, event.value, ctx)
+        return ()
+
+    async def on_message(self, event: MessagePosted, ctx: RuleContext) -> Sequence[Action]:
+        if not is_facilitated(ctx, event.workspace, event.channel):
+            return ()
+        question: QuestionState | None = ctx.extras.get("new_question")
+        if question is not None:
+            self._seed(ctx)
+            if not question.followup:
+                self._schedule(ctx, question)
+            if ctx.extras.get("asked_again"):
+                return await self.help_member(event.workspace, event.user, ctx, question, "asked_again")
+        if is_stuck(event.text, ctx.workspace(event.workspace).language):
+            return await self.help_member(event.workspace, event.user, ctx, question, "said", text=event.text)
+        return ()
+
+    async def help_member(
+        self,
+        ws: str,
+        user: str,
+        ctx: RuleContext,
+        question: QuestionState | None,
+        why: str,
+        *,
+        text: str = "",
+        on_request: bool = False,
+    ) -> list[Action]:
+        """The stuck DM: lessons, people, and the offer to bring in a facilitator."""
+        if ctx.backfill:
+            return []
+        member = ctx.member(ws, user)
+        if not on_request and not self._may_nudge(member, ctx):
+            return []
+        topic = question.text if question is not None else text
+        lessons = await ctx.knowledge.related(ws, topic, limit=3) if topic else ()
+        exclude = {user, *(question.responders if question else ())}
+        people = ctx.state.expertise_index(ws).suggest(topic, at=ctx.now, exclude=exclude, limit=3) if topic else []
+        lang = ctx.language(ws, user)
+        lines = [translate(f"stuck.why_{why}", lang)]
+        if lessons:
+            lines.append(translate("stuck.lessons", lang))
+            lines.extend(f"• {hit.title} {hit.link}".rstrip() for hit in lessons)
+        if people:
+            lines.append(translate("stuck.people", lang, people=", ".join(f"<@{p.user}>" for p in people)))
+        lines.append(translate("stuck.offer", lang))
+        if not on_request:
+            record_nudge(ctx, member, kind="stuck", question_id=question.id if question else None, reason=why)
+            ctx.state.touch_member(member)
+        subject = question.id if question is not None else ""
+        return [
+            SendDirectMessage(
+                key=f"stuck:{user}:{subject or ctx.now.isoformat()}",
+                workspace=ws,
+                user=user,
+                text="\n".join(lines),
+                buttons=(Button("call_facilitator", translate("button.call_facilitator", lang), subject, "primary"),),
+            )
+        ]
+
+    def _may_nudge(self, member: MemberState, ctx: RuleContext) -> bool:
+        cooldown = timedelta(days=ctx.settings.stuck_nudge_cooldown_days)
+        if member.last_stuck_nudge_at is not None and ctx.now - member.last_stuck_nudge_at < cooldown:
+            return False
+        # Help is not a request for work: the member's nudge budget does not apply, mute and quiet hours do.
+        return nudge_refusal(member, ctx, budgeted=False) is None
+
+    def call_facilitator(self, ws: str, user: str, question_id: str, ctx: RuleContext) -> list[Action]:
+        question = ctx.state.question(ws, question_id) if question_id else None
+        about = excerpt(question.text) if question is not None else "-"
+        where = f"<#{question.channel_id}>" if question is not None else "-"
+        return [
+            PostMessage(
+                key=f"stuck-call:{user}:{question_id or ctx.now.date().isoformat()}",
+                workspace=ws,
+                channel=ctx.settings.facilitators_channel,
+                text=ctx.t(ws, "stuck.facilitators", member=f"<@{user}>", channel=where, excerpt=about),
+            )
+        ]
+
+    async def stuck_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+        ws = event.workspace
+        question = ctx.state.question(ws, event.thread) if event.thread else None
+        text = " ".join(args)
+        help_dm = await self.help_member(ws, event.user, ctx, question, "asked", text=text, on_request=True)
+        return [*help_dm, *self.call_facilitator(ws, event.user, question.id if question else "", ctx),
+                ctx.reply(event, "stuck.ack")]

@@ -1,0 +1,611 @@
+"""Conversation tracking: which earlier question, if any, a chat message responds to.
+
+Threads and explicit replies say it outright. Flat channels do not: several conversations interleave and
+nobody uses threads, so the tracker infers the link from who speaks to whom (mentions, "nick:" prefixes,
+names, turn-taking between asker and responder), how long ago the question was asked, shared words and
+the look of an answer (imperatives, "try", "du kannst", links, code). A line addressed to somebody else
+belongs to that other conversation. Memory is bounded: lines and questions expire, and per-channel
+history is capped, so the tracker can run for months in one process.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ChatLine", "ConversationTracker", "Response"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatLine:
+    """One chat message as the tracker sees it."""
+
+    id: str
+    channel: str
+    user: str
+    text: str
+    at: datetime  # timezone-aware
+    thread: str | None = None  # id of the thread root when posted in a thread
+    reply_to: str | None = None  # id of a message it explicitly replies to / quotes
+    bot: bool = False
+    user_name: str | None = None
+    mentions: tuple[str, ...] = ()  # user ids/names mentioned explicitly
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A line's link to the question it responds to.
+
+    `line_id`, `user` and `at` are set when a later line reveals that an EARLIER line was a response (a late
+    link): e.g. the asker turns to someone whose short unaddressed line right after the question went unnoticed.
+    That earlier line becomes the question's first response if it precedes the one known so far.
+    """
+
+    question_id: str
+    how: str  # "thread" | "reply" | "inferred"
+    confidence: float
+    line_id: str | None = None  # the line that responded, when it is an earlier line than the one observed now
+    user: str | None = None  # its author (set together with line_id)
+    at: datetime | None = None  # its time (set together with line_id)
+
+
+# Words too common to say anything about a topic (English and German).
+def _word_set(words: str) -> frozenset[str]:
+    """A set of words written as a readable block of text."""
+    return frozenset(words.split())
+
+
+_STOPWORDS = _word_set(
+    """
+    the and but for with from that this these those there here what which who whom whose when where why how
+    you your yours are was were been being have has had does did doing will would can could should shall may
+    might must not any some anyone someone anybody somebody know just about into onto then than them they
+    their its it's i'm i've don't doesn't can't isn't won't didn't also only very really still yet too get
+    got use using used need want like thanks thank please hello yes yeah okay way thing things one all out
+    him her his she our ours we're you're that's there's let's what's how's now well sure think try
+    der die das den dem des ein eine einen einem einer eines und oder aber nicht kein keine ist sind war
+    waren bin bist sein hat habe haben hast hatte wird werden wurde kann kannst können könnte muss müssen
+    soll sollte will wollen wer was wann wie warum wieso welche welcher welches ich du er sie es wir ihr
+    mich mir dich dir uns euch mein meine dein deine unser ihre man auch also noch schon nur mal doch ja
+    nein danke bitte hallo mit von zum zur bei für auf aus nach über unter vor als wenn dass ob weil denn
+    dann hier gibt jemand etwas alles sehr gut
+    """
+)
+
+_WORD = re.compile(r"[^\W\d_][\w'.+#-]*[\w+#]|[^\W\d_]", re.UNICODE)
+# "nick: ...", "nick, ...", "@nick ..." at the start of a line: the usual way to address someone in chat.
+_PREFIX = re.compile(r"^\s*@?([^\s:,>]{1,40}?)\s*([:,>-])(?:\s|$)")
+_AT = re.compile(r"(?<![\w.])@([\w\[\]\\`^{}|.\-]{2,40})")
+_LINK_OR_CODE = re.compile(r"https?://|www\.|`|\[<-(?:CODE|LINK)->\]|\$ |sudo |apt(?:-get)? |\w+\.\w+/\w+")
+# Openings typical of an answer or of advice, in English and German.
+_ANSWER_CUE = re.compile(
+    r"\b(?:try|tried|you (?:can|could|should|need|have to|must|might|may|want)|use|install|run|type|check|"
+    r"look (?:at|in)|see|read|just|it(?:'s| is) (?:in|under|at)|there(?:'s| is)|yes|yep|no|nope|"
+    r"because|should|works?|worked|install(?:ed)?|open|go to|click|add|set|remove|edit|"
+    r"du kannst|ihr könnt|sie können|probier|versuch|schau|guck|nimm|nutze|benutze|geh auf|klick|"
+    r"ja|nein|doch|genau|einfach|müsste|sollte|hab ich|habe ich)\b",
+    re.IGNORECASE,
+)
+_GREETING = re.compile(r"^\s*(?:hi|hello|hey|hallo|moin|servus|good (?:morning|evening))\b", re.IGNORECASE)
+
+_PIPE = re.compile(r"\|\s*@?([^\s|]{2,40})\s*$")
+_NON_ALNUM = re.compile(r"[^\w]|_", re.UNICODE)
+# Words that end in ":" at the start of a line without naming anyone.
+_LABELS = _word_set("""
+    edit update note question problem error warning info hint tip answer solution ps btw also example
+    frage antwort hinweis fehler achtung nachtrag beispiel
+    """)
+
+_FOLLOW_GAP = timedelta(minutes=4)  # a speaker's next line within this gap usually continues their talk
+_PAIR_GAP = timedelta(minutes=20)  # how long an exchange between two people stays the context of their lines
+_REPEAT_GAP = timedelta(minutes=15)  # an asker's new question this soon after an unanswered one repeats it
+_REPLYING_CHANNEL = 0.5  # share of explicit replies from which a channel is taken to always use them
+_BAR = 0.5  # the least score for an unaddressed line to count as a response
+_LATE_LINES = 8  # a line revealed later as a response came at most this many lines after the question
+_LATE_GAP = timedelta(minutes=10)  # ... and at most this long after it
+_LATE_SCAN = 80  # how many recent lines a late link looks back through, to keep observing cheap
+
+
+def _repeats(question: _Question, earlier: _Question) -> bool:
+    """Whether a question soon after an earlier one by the same asker says mostly the same thing again."""
+    if question.at - earlier.at > _REPEAT_GAP:
+        return False
+    if len(question.words) <= 2:
+        return True  # "anyone?", "bob: any idea?": a nudge, not a new topic
+    return len(question.words & earlier.words) >= 0.6 * len(earlier.words | question.words)
+
+
+def _norm(name: str) -> str:
+    """Compare user names and nicks without case, punctuation and decoration ("[[bob]]", "bob_")."""
+    return _NON_ALNUM.sub("", name.lower())
+
+
+def _words(text: str) -> frozenset[str]:
+    """Topic words of a line: lower-cased, stop words dropped, cut to a 5-letter stem so forms match."""
+    return frozenset(
+        w[:5] for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOPWORDS
+    )
+
+
+@dataclass(slots=True)
+class _Line:
+    """What the tracker keeps of a recent line."""
+
+    id: str
+    user: str
+    at: datetime
+    addressees: frozenset[str]
+    conv: str | None  # id of the question whose conversation the line belongs to
+    n: int = 0  # the space's line count when the line came
+
+
+@dataclass(slots=True)
+class _Question:
+    """An open question and the people who have joined its conversation."""
+
+    id: str
+    asker: str
+    at: datetime
+    words: frozenset[str]
+    addressees: frozenset[str]
+    last_at: datetime
+    participants: set[str] = field(default_factory=set)
+    seq: int = 0  # arrival order: minute-resolution clocks give many lines the same time
+    last_count: int = 0  # the space's line count when the conversation last moved
+    partner: str | None = None  # whom the asker last spoke to inside the conversation
+    answered: bool = False
+    root: str | None = None  # an earlier unanswered question of the same asker that this one repeats
+    n: int = 0  # the space's line count when the question came
+
+
+@dataclass(slots=True)
+class _Space:
+    """A flat channel or one thread: recent lines, open questions and each speaker's last line."""
+
+    lines: deque[_Line]
+    questions: dict[str, _Question] = field(default_factory=dict)
+    last_by_user: dict[str, _Line] = field(default_factory=dict)
+    last_addressed_by_user: dict[str, _Line] = field(default_factory=dict)  # each one's last line to someone
+    pairs: dict[tuple[str, str], tuple[str | None, datetime, int]] = field(default_factory=dict)
+    habit: float = 0.0  # running share of lines that address someone explicitly: the channel's custom
+    replying: float = 0.0  # running share of lines posted as explicit replies
+    pace: float = 60.0  # running mean of seconds between lines: busy channels answer fast, quiet ones slowly
+    count: int = 0  # lines seen, to tell how many others spoke since a question last moved
+    last_at: datetime | None = None
+
+
+class ConversationTracker:
+    """Remembers recent lines and open questions per channel (bounded), and links responses to questions."""
+
+    def __init__(
+        self,
+        *,
+        window: timedelta = timedelta(hours=12),
+        max_lines_per_channel: int = 400,
+        max_open_questions_per_channel: int = 50,
+        max_known_users: int = 20000,
+    ) -> None:
+        self._window = window
+        self._max_lines = max_lines_per_channel
+        self._max_questions = max_open_questions_per_channel
+        self._max_users = max_known_users
+        self._spaces: dict[str, _Space] = {}
+        self._lines: dict[str, tuple[str, _Line]] = {}  # line id -> (space key, line)
+        self._question_space: dict[str, str] = {}  # question id -> space key
+        self._nicks: dict[str, str] = {}  # lower-case nick or display name -> user
+        self._observed = 0
+
+    # ----------------------------------------------------------------- names
+
+    def register_name(self, user: str, name: str) -> None:
+        """Learn a display name, so "name: ..." and "@name" address that user; first names count too."""
+        parts = name.split()
+        for key in (_norm(name), _norm(parts[0]) if parts else ""):
+            if len(key) >= 2:
+                self._remember_nick(key, _norm(user))
+
+    def observe_join(self, channel: str, user: str, at: datetime) -> None:
+        """Learn a member's nick on joining, so lines addressed to them are recognised before they speak."""
+        key = _norm(user)
+        self._remember_nick(key, key)
+
+    def _remember_nick(self, key: str, user: str) -> None:
+        """Map a nick to its user, dropping the oldest entries when the map is full."""
+        if key in self._nicks:
+            del self._nicks[key]  # re-insert: the dict's order is the recency order
+        elif len(self._nicks) >= self._max_users:
+            del self._nicks[next(iter(self._nicks))]
+        self._nicks[key] = user
+
+    def _resolve(self, token: str) -> str | None:
+        """The user a nick-like token names, tolerating the trailing '_' or digits that IRC nicks collect."""
+        key = _norm(token)
+        if len(key) < 2:
+            return None
+        user = self._nicks.get(key)
+        if user is None and len(key) > 3:
+            user = self._nicks.get(key.rstrip("0123456789"))
+        return user
+
+    def _addressees(self, line: ChatLine, space: _Space) -> tuple[frozenset[str], frozenset[str]]:
+        """Whom the line speaks to: explicitly (mentions, "nick:", "@nick", "| nick") or by name."""
+        strong: set[str] = set()
+        for mention in line.mentions:
+            strong.add(self._resolve(mention) or _norm(mention))
+        text = line.text
+        match = _PREFIX.match(text)
+        if match:
+            user = self._resolve(match.group(1))
+            if user is not None:
+                strong.add(user)
+            elif match.group(2) == ":" and _norm(match.group(1)) not in _LABELS:
+                strong.add(_norm(match.group(1)))  # IRC habit: "nick:" even for someone not seen yet
+        for nick in _AT.findall(text) if "@" in text else ():
+            user = self._resolve(nick)
+            if user is not None:
+                strong.add(user)
+        if "|" in text:
+            pipe = _PIPE.search(text)
+            user = self._resolve(pipe.group(1)) if pipe else None
+            if user is not None:
+                strong.add(user)
+        weak: set[str] = set()
+        if not strong:
+            recent = space.last_by_user
+            tokens = text.split(None, 12)[:12]
+            for position, token in enumerate(tokens):
+                key = _norm(token)
+                if len(key) < 3 or key in _STOPWORDS:
+                    continue
+                user = self._nicks.get(key)
+                if user is not None and user in recent:
+                    (strong if position == 0 else weak).add(user)
+        me = _norm(line.user)
+        strong.discard(me)
+        weak.discard(me)
+        return frozenset(strong), frozenset(weak)
+
+    # --------------------------------------------------------------- observe
+
+    def observe(self, line: ChatLine, *, is_question: bool) -> Response | None:
+        """Record the line; if it is a question, open it. Return the question this line responds to, or None.
+
+        Lines by the asker are recorded (they shape the conversation) but never returned as responses.
+        """
+        me = _norm(line.user)
+        if line.user_name:
+            self.register_name(line.user, line.user_name)
+        self._remember_nick(me, me)
+        key = f"{line.channel}\x00{line.thread}" if line.thread else line.channel
+        space = self._spaces.get(key)
+        if space is None:
+            space = self._spaces[key] = _Space(lines=deque())
+        self._expire(space, line.at)
+        if line.bot:
+            self._store(key, space, _Line(line.id, me, line.at, frozenset(), None), speaker=False)
+            return None
+        if space.last_at is not None:
+            gap = min((line.at - space.last_at).total_seconds(), 4 * 3600.0)
+            space.pace = 0.95 * space.pace + 0.05 * max(gap, 0.0)
+        space.count += 1
+        strong, weak = self._addressees(line, space)
+        space.habit = 0.97 * space.habit + (0.03 if strong else 0.0)
+        space.replying = 0.97 * space.replying + (0.03 if line.reply_to else 0.0)
+        response = self._redirect(space, self._link(line, me, space, strong, weak, is_question))
+        talk_to = strong or weak
+        conv = response.question_id if response else self._own_conversation(line, me, space, talk_to)
+        record = _Line(line.id, me, line.at, talk_to, conv, space.count)
+        if strong and conv is not None:
+            response = self._late_link(space, me, strong, conv, response) or response
+        if conv is not None:
+            question = self._question(conv)
+            if question is not None:
+                self._join_conversation(question, record)
+                question.last_count = space.count
+        for other in talk_to:
+            space.pairs.pop((me, other), None)
+            space.pairs[(me, other) if me < other else (other, me)] = (conv, line.at, self._observed)
+        if is_question:
+            self._open(line, me, key, space, strong)
+            record.conv = conv or line.id  # a question inside a conversation stays part of it
+        self._store(key, space, record, speaker=True)
+        self._observed += 1
+        if self._observed % 1000 == 0:
+            self._sweep(line.at)
+        return response
+
+    def repeats(self, question_id: str) -> str | None:
+        """The earlier, still unanswered question of the same asker that this question repeats, if any.
+
+        Responses go to that earlier question, so callers should treat both as one.
+        """
+        question = self._question(question_id)
+        return question.root if question is not None else None
+
+    def _redirect(self, space: _Space, response: Response | None) -> Response | None:
+        """Send a response to a repeated question on to the question it repeats, and mark it answered."""
+        question = self._question(response.question_id) if response is not None else None
+        if response is None or question is None:
+            return response
+        root = space.questions.get(question.root) if question.root else None
+        question.answered = True
+        if root is None:
+            return response
+        root.answered = True
+        return Response(root.id, response.how, response.confidence, response.line_id, response.user, response.at)
+
+    def _question(self, question_id: str) -> _Question | None:
+        """An open question by id, in whichever channel or thread it was asked."""
+        key = self._question_space.get(question_id)
+        space = self._spaces.get(key) if key is not None else None
+        return space.questions.get(question_id) if space is not None else None
+
+    def forget_question(self, question_id: str) -> None:
+        """Close a question (resolved, deleted): later lines are no longer linked to it."""
+        key = self._question_space.pop(question_id, None)
+        space = self._spaces.get(key) if key is not None else None
+        if space is not None:
+            space.questions.pop(question_id, None)
+
+    # ---------------------------------------------------------------- linking
+
+    def _link(
+        self, line: ChatLine, me: str, space: _Space, strong: frozenset[str], weak: frozenset[str],
+        is_question: bool,
+    ) -> Response | None:
+        """Find the question this line responds to: thread root, explicit reply, else inference."""
+        if line.thread and line.reply_to is None:
+            root = self._question(line.thread)
+            if root is not None:
+                return Response(root.id, "thread", 1.0) if root.asker != me else None
+        if line.reply_to is not None:
+            question = self._replied_question(line, space)
+            if question is None or question.asker == me:
+                return None
+            return Response(question.id, "reply", 1.0)
+        if not space.questions:
+            return None
+        if space.replying >= _REPLYING_CHANNEL:
+            return None  # where people answer with explicit replies, a line without one starts something new
+        if strong or weak:
+            found = self._infer_addressed(line, me, space, strong or weak, bool(strong))
+            if found is not None or strong:
+                return found
+        return self._infer_unaddressed(line, me, space, is_question)
+
+    def _replied_question(self, line: ChatLine, space: _Space) -> _Question | None:
+        """The open question whose conversation holds the message this line explicitly replies to."""
+        found = self._lines.get(line.reply_to or "")
+        if found is None:
+            return self._question(line.thread) if line.thread else None
+        target = found[1]
+        return self._question(target.id) or (self._question(target.conv) if target.conv else None)
+
+    def _pair(
+        self, space: _Space, me: str, other: str, now: datetime
+    ) -> tuple[str | None, datetime, int] | None:
+        """The latest recent exchange between two people: (its conversation, when)."""
+        found = space.pairs.get((me, other) if me < other else (other, me))
+        if found is None or now - found[1] > _PAIR_GAP:
+            return None
+        return found
+
+    def _latest_question_of(self, space: _Space, user: str) -> _Question | None:
+        """The newest open question asked by `user` in this space."""
+        for question in reversed(space.questions.values()):
+            if question.asker == user:
+                return question
+        return None
+
+    def _infer_addressed(
+        self, line: ChatLine, me: str, space: _Space, talk_to: frozenset[str], explicit: bool
+    ) -> Response | None:
+        """A line spoken to someone continues the latest exchange with them, or answers their new question."""
+        for other in talk_to:
+            pair = self._pair(space, me, other, line.at)
+            question = self._latest_question_of(space, other)
+            if pair is not None and (question is None or pair[2] >= question.seq):
+                conv = space.questions.get(pair[0]) if pair[0] else None
+                if conv is not None and conv.asker != me:
+                    return Response(conv.id, "inferred", 0.85)
+                continue
+            if question is not None and line.at - question.last_at <= self._window:
+                return Response(question.id, "inferred", 0.9 if explicit else 0.7)
+        for question in reversed(space.questions.values()):
+            if me in question.participants and talk_to <= question.participants | {question.asker}:
+                return Response(question.id, "inferred", 0.6)
+        return None
+
+    def _infer_unaddressed(
+        self, line: ChatLine, me: str, space: _Space, is_question: bool
+    ) -> Response | None:
+        """Score the open questions for a line addressed to nobody; the best one above the bar wins."""
+        previous = space.last_by_user.get(me)
+        if previous is not None and line.at - previous.at <= _FOLLOW_GAP:
+            # Someone who just spoke usually continues their own conversation.
+            question = space.questions.get(previous.conv) if previous.conv else None
+            if question is not None:
+                return Response(question.id, "inferred", 0.7) if question.asker != me else None
+            if previous.addressees:
+                return None
+        words = _words(line.text)
+        cue = bool(_ANSWER_CUE.search(line.text) or _LINK_OR_CODE.search(line.text))
+        talking = space.last_addressed_by_user.get(me)
+        busy_with = talking.addressees if talking and line.at - talking.at <= _FOLLOW_GAP else frozenset()
+        best: tuple[float, str] | None = None
+        for question in space.questions.values():
+            if question.asker == me or (busy_with and question.asker not in busy_with):
+                continue  # a speaker in the middle of a talk with someone else is still talking to them
+            score = self._score(
+                line, me, question, words, cue, is_question, space.habit, space.pace, space.count
+            )
+            if score > 0.0 and (best is None or score > best[0]):
+                best = (score, question.id)
+        if best is None or best[0] < _BAR:
+            return None
+        return Response(best[1], "inferred", round(min(best[0], 0.95), 2))
+
+    def _score(
+        self, line: ChatLine, me: str, question: _Question, words: frozenset[str], cue: bool,
+        is_question: bool, habit: float, pace: float, count: int,
+    ) -> float:
+        """How likely an unaddressed line answers this question: turn-taking, recency, overlap, cues."""
+        gap = (line.at - question.last_at).total_seconds()
+        if question.partner == me or me in question.addressees:
+            return 0.9 if gap <= 900 else 0.4
+        if question.addressees:
+            return 0.0  # the asker asked someone else
+        recency = 1.0 / (1.0 + gap / min(max(300.0, 5.0 * pace), 3600.0))
+        between = count - question.last_count - 1  # lines by others since the conversation last moved
+        next_up = 0.35 if between <= 0 else 0.15 if between <= 2 else 0.0
+        overlap = len(words & question.words)
+        score = 0.45 * recency + next_up + 0.15 * min(overlap, 3) + (0.15 if cue else 0.0)
+        if me in question.participants:
+            score += 0.2
+        elif is_question and len(line.text) > 60:
+            score -= 0.3  # a long question from a newcomer starts a conversation of its own
+        if _GREETING.match(line.text):
+            score -= 0.3
+        return score - 1.2 * habit
+
+    def _own_conversation(
+        self, line: ChatLine, me: str, space: _Space, talk_to: frozenset[str]
+    ) -> str | None:
+        """The conversation a line joins when it is not a response: mostly the asker's follow-ups."""
+        if line.reply_to is not None:
+            question = self._replied_question(line, space)
+            return question.id if question is not None else None
+        if line.thread and self._question(line.thread) is not None:
+            return line.thread
+        for other in talk_to:
+            pair = self._pair(space, me, other, line.at)
+            if pair is not None:
+                return pair[0] if pair[0] in space.questions else None
+        own = self._latest_question_of(space, me)
+        if own is None or line.at - own.last_at > _FOLLOW_GAP * 4:
+            return None
+        return own.id
+
+    def _late_link(
+        self, space: _Space, me: str, strong: frozenset[str], conv: str, response: Response | None
+    ) -> Response | None:
+        """An earlier line revealed as a response when asker and responder turn to each other by name.
+
+        In busy channels a short answer right after a question often names nobody and loses to a later line
+        that does; the asker addressing its author next ("bob: that worked"), or the author addressing the
+        asker, shows whom it was for.
+        """
+        question = self._question(conv)
+        if question is None:
+            return None
+        if question.asker == me:
+            responders = strong
+        elif question.asker in strong and response is not None and response.question_id == conv:
+            responders = frozenset((me,))
+        else:
+            return None
+        earlier = self._early_line(space, question, responders)
+        if earlier is None:
+            return None
+        earlier.conv = question.id
+        question.participants.add(earlier.user)
+        question.answered = True
+        how = response.how if response is not None else "inferred"
+        return Response(question.id, how, 0.75, earlier.id, earlier.user, earlier.at)
+
+    def _early_line(self, space: _Space, question: _Question, users: frozenset[str]) -> _Line | None:
+        """The first line soon after the question by one of `users`, if it spoke to nobody else."""
+        found: _Line | None = None
+        seen: set[str] = set()
+        for position, record in enumerate(reversed(space.lines)):
+            if record.n <= question.n or position >= _LATE_SCAN:
+                break
+            if record.user in users:
+                found = record
+                seen.add(record.user)
+        if found is None or found.n - question.n > _LATE_LINES or found.at - question.at > _LATE_GAP:
+            return None
+        if found.addressees or found.conv not in (None, question.id):
+            return None
+        return found
+
+    def _join_conversation(self, question: _Question, record: _Line) -> None:
+        """Let a line shape its conversation: participants, whom the asker talks to, last activity."""
+        question.last_at = record.at
+        if record.user == question.asker:
+            if record.addressees:
+                question.partner = next(iter(record.addressees))
+                question.participants |= record.addressees
+        else:
+            question.participants.add(record.user)
+
+    # ------------------------------------------------------------- bookkeeping
+
+    def _open(self, line: ChatLine, me: str, key: str, space: _Space, addressees: frozenset[str]) -> None:
+        """Open a question, evicting the oldest one when the channel has too many."""
+        if len(space.questions) >= self._max_questions:
+            self.forget_question(next(iter(space.questions)))
+        question = _Question(
+            id=line.id, asker=me, at=line.at, words=_words(line.text),
+            addressees=addressees, last_at=line.at, participants=set(addressees), seq=self._observed,
+            last_count=space.count, n=space.count,
+        )
+        earlier = self._latest_question_of(space, me)
+        if earlier is not None and not earlier.answered and _repeats(question, earlier):
+            question.root = earlier.root or earlier.id
+        space.questions[line.id] = question
+        self._question_space[line.id] = key
+
+    def _store(self, key: str, space: _Space, record: _Line, *, speaker: bool) -> None:
+        """Keep the line for replies and turn-taking; the oldest line leaves when the channel is full."""
+        space.lines.append(record)
+        if speaker:
+            space.last_by_user[record.user] = record
+            if record.addressees:
+                space.last_addressed_by_user[record.user] = record
+        space.last_at = record.at
+        self._lines[record.id] = (key, record)
+        if len(space.lines) > self._max_lines:
+            self._drop_line(space)
+
+    def _drop_line(self, space: _Space) -> None:
+        """Forget the oldest line of a space."""
+        old = space.lines.popleft()
+        self._lines.pop(old.id, None)
+        if space.last_by_user.get(old.user) is old:
+            del space.last_by_user[old.user]
+        if space.last_addressed_by_user.get(old.user) is old:
+            del space.last_addressed_by_user[old.user]
+
+    def _expire(self, space: _Space, now: datetime) -> None:
+        """Drop lines, exchanges and questions older than the window."""
+        limit = now - self._window
+        while space.lines and space.lines[0].at < limit:
+            self._drop_line(space)
+        pairs = space.pairs
+        while pairs:
+            oldest = next(iter(pairs))
+            if now - pairs[oldest][1] <= _PAIR_GAP:
+                break
+            del pairs[oldest]
+        if space.questions and next(iter(space.questions.values())).last_at < limit:
+            for qid in [qid for qid, q in space.questions.items() if q.last_at < limit]:
+                self.forget_question(qid)
+
+    def _sweep(self, now: datetime) -> None:
+        """Now and then, drop channels and threads that have been silent for longer than the window."""
+        limit = now - self._window
+        silent = [k for k, s in self._spaces.items() if s.last_at is not None and s.last_at < limit]
+        if silent:
+            logger.debug("forgetting %d silent channels and threads", len(silent))
+        for key in silent:
+            space = self._spaces.pop(key)
+            for record in space.lines:
+                self._lines.pop(record.id, None)
+            for qid in space.questions:
+                self._question_space.pop(qid, None)

@@ -1,0 +1,85 @@
+"""Chat cues beyond questions: thanks (a question may be resolved), stuck members, greetings.
+
+Each cue is a compiled pattern per language; both languages are checked when the language guess is
+unsure, because community members mix English and German freely ("danke, works now").
+"""
+
+from __future__ import annotations
+
+import re
+
+from facilitation_rules.text.language import detect_language
+from facilitation_rules.text.questions import HANDLE, normalize
+
+_THANKS = {
+    "en": re.compile(
+        r"\b(?:thanks?|thx|thnx|thank you|ty|tysm|cheers|much appreciated|appreciate it|kudos)\b"
+        r"|\b(?:works|working|worked) (?:now|again|fine now|like a charm)\b|\bthat (?:did|does) (?:it|the trick)\b"
+        r"|\b(?:solved|fixed|sorted) (?:it|now)\b|\b(?:problem|issue) (?:solved|fixed|resolved)\b|\bgot it working\b"
+    ),
+    "de": re.compile(
+        r"\b(?:danke|dankeschön|vielen dank|besten dank|merci|dank dir|dank euch)\b"
+        r"|\bhat (?:jetzt |nun |endlich )?(?:geklappt|funktioniert)\b|\b(?:klappt|funktioniert|läuft|geht) (?:jetzt|wieder|nun)\b"
+        r"|\b(?:problem|fehler) (?:gelöst|behoben)\b"
+    ),
+}
+# "thanks in advance" is part of a request, not gratitude for an answer.
+_THANKS_IN_ADVANCE = re.compile(r"\b(?:thanks?|thank you) in advance\b|\bdanke (?:schon mal|im voraus|vorab)\b|\btia\b")
+
+_STUCK = {
+    "en": re.compile(
+        r"\b(?:i'?m|i am|i've been|we'?re|we are|still|been|totally|completely) (?:\w+ )?(?:stuck|blocked|lost)\b"
+        r"|\bblocked (?:on|by)\b|\bstuck (?:on|with|at)\b|\bcan'?t (?:figure (?:it |this |out)|get (?:it|this) to work)"
+        r"|\b(?:no idea what to do|at a loss|going in circles|hit a wall|don'?t know how to proceed)\b"
+    ),
+    "de": re.compile(
+        r"\bkomme?(?: \w+){0,3} (?:nicht|nich|net) (?:mehr )?weiter\b|\bhänge?(?: \w+){0,2} fest\b"
+        r"|\b(?:stecke|steck)(?: \w+){0,2} fest\b|\bbin (?:\w+ )?(?:blockiert|ratlos|aufgeschmissen|verzweifelt)\b"
+        r"|\bweiß (?:nicht|nich|net) (?:mehr )?weiter\b|\bstehe? (?:\w+ )?auf dem schlauch\b"
+    ),
+}
+
+_GREETING = {
+    "en": re.compile(
+        r"^(?:hi|hello|hey|heya|hiya|yo|howdy|greetings|good (?:morning|afternoon|evening)|morning|evening"
+        r"|welcome|hi all|hello all|hey all)\b"
+    ),
+    "de": re.compile(
+        r"^(?:hallo|hi|hey|moin|moinsen|servus|grüß gott|grüezi|guten (?:morgen|tag|abend)|morgen|tach"
+        r"|willkommen|hallöchen|na)\b"
+    ),
+}
+_MAX_WORDS_AFTER_GREETING = 2  # "hi all", "moin zusammen"; anything longer carries a message
+
+
+def _prepare(text: str, language_hint: str | None) -> tuple[str, tuple[str, ...]]:
+    """Normalised lower-case text plus the languages whose patterns should be tried."""
+    clean = normalize(text).lower()
+    first = detect_language(clean, language_hint)
+    return clean, (first, "de" if first == "en" else "en")
+
+
+def is_thanks(text: str, language_hint: str | None = None) -> bool:
+    """Gratitude or success report ("thanks", "danke", "hat geklappt", "works now", "that did it")."""
+    clean, languages = _prepare(text, language_hint)
+    if _THANKS_IN_ADVANCE.search(clean):
+        return False
+    return any(_THANKS[lang].search(clean) for lang in languages)
+
+
+def is_stuck(text: str, language_hint: str | None = None) -> bool:
+    """Member reports being blocked ("I'm stuck", "blocked on", "komme nicht weiter", "hänge fest")."""
+    clean, languages = _prepare(text, language_hint)
+    return any(_STUCK[lang].search(clean) for lang in languages)
+
+
+def is_greeting(text: str, language_hint: str | None = None) -> bool:
+    """A greeting with (almost) nothing else in it ("hi all", "moin zusammen", "good morning team")."""
+    clean, languages = _prepare(text, language_hint)
+    clean = clean.replace(HANDLE, " ").strip(" ,.!:;-")
+    for lang in languages:
+        match = _GREETING[lang].match(clean)
+        if match:
+            rest = clean[match.end():].strip(" ,.!:;-").split()
+            return len(rest) <= _MAX_WORDS_AFTER_GREETING and "?" not in clean
+    return False

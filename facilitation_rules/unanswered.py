@@ -1,0 +1,198 @@
+"""Unanswered questions: a gentle flag after the channel's answer time, then the facilitators, then stale.
+
+Deadlines count working hours in the workspace's time zone, so nothing is flagged over a weekend. Each step
+is decided from the question's stored timestamps, and its action's key names the question, so a restart or a
+second replica never flags twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from bot.actions import Action, Button, PostMessage
+from bot.i18n import translate
+from bot.events import CommandInvoked, Event, InteractionClicked, MessagePosted, TimePassed
+from bot.rules import Command, RuleBase, RuleContext
+from bot.state import QuestionState
+from facilitation_rules.working_time import WorkingHours
+
+logger = logging.getLogger(__name__)
+
+EXCERPT = 200
+
+
+def working_hours(ctx: RuleContext, question: QuestionState) -> WorkingHours:
+    settings = ctx.settings
+    return WorkingHours(
+        timezone=ctx.workspace(question.workspace_id).timezone,
+        start_hour=settings.work_start_hour,
+        end_hour=settings.work_end_hour,
+        weekdays=settings.working_weekdays,
+    )
+
+
+def answer_time(ctx: RuleContext, question: QuestionState) -> float:
+    """Hours to wait for an answer: the channel's own setting, else the default."""
+    channel = ctx.channel(question.workspace_id, question.channel_id)
+    return float(channel.settings.get("answer_time_hours", ctx.settings.answer_time_hours))
+
+
+def flag_due(ctx: RuleContext, question: QuestionState, factor: float = 1.0) -> datetime:
+    return working_hours(ctx, question).add(question.asked_at, answer_time(ctx, question) * factor)
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def flag_buttons(ctx: RuleContext, question: QuestionState) -> tuple[Button, ...]:
+    lang = ctx.language(question.workspace_id)
+    return (
+        Button("claim", translate("button.claim", lang), question.id, "primary"),
+        Button("solved", translate("button.solved", lang), question.id),
+        Button("not_a_question", translate("button.not_a_question", lang), question.id),
+    )
+
+
+class UnansweredQuestions(RuleBase):
+    name = "unanswered"
+
+    def __init__(self) -> None:
+        self._seeded = False
+
+    def commands(self) -> Mapping[str, Command]:
+        return {"unanswered": Command("unanswered", self.list_command, "help.unanswered")}
+
+    def next_due(self, ctx: RuleContext) -> datetime | None:
+        self._seed(ctx)
+        return ctx.state.timers.next(self.name)
+
+    def _seed(self, ctx: RuleContext) -> None:
+        """After a start, schedule the next step of every question still waiting."""
+        if self._seeded:
+            return
+        self._seeded = True
+        for question in ctx.state.awaiting_answer():
+            if not question.followup:
+                self._schedule_next(ctx, question)
+
+    def _schedule_next(self, ctx: RuleContext, q: QuestionState) -> None:
+        timers = ctx.state.timers
+        if q.flagged_at is None:
+            timers.schedule(self.name, flag_due(ctx, q), "flag", q.workspace_id, q.id)
+        elif q.escalated_at is None:
+            due = working_hours(ctx, q).add(q.flagged_at, ctx.settings.escalation_hours)
+            timers.schedule(self.name, due, "escalate", q.workspace_id, q.id)
+        elif q.stale_at is None:
+            timers.schedule(self.name, q.asked_at + timedelta(days=ctx.settings.stale_after_days), "stale",
+                            q.workspace_id, q.id)
+
+    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+        if isinstance(event, MessagePosted):
+            question = ctx.extras.get("new_question")
+            if question is not None and not question.followup:
+                self._seed(ctx)
+                self._schedule_next(ctx, question)
+            return ()
+        if isinstance(event, InteractionClicked) and event.action == "claim":
+            return self.claim(event, ctx)
+        if isinstance(event, TimePassed):
+            self._seed(ctx)
+            return self.sweep(ctx)
+        return ()
+
+    def sweep(self, ctx: RuleContext) -> list[Action]:
+        actions: list[Action] = []
+        flagged: list[QuestionState] = []
+        for _, step, (ws, qid) in ctx.state.timers.pop_due(self.name, ctx.now):
+            question = ctx.state.question(ws, qid)
+            if question is None or not question.awaiting_answer:
+                continue
+            if step == "flag" and question.flagged_at is None:
+                actions.extend(self.flag(question, ctx))
+                flagged.append(question)
+            elif step == "escalate" and question.escalated_at is None and question.claimed_by is None:
+                actions.extend(self.escalate(question, ctx))
+            elif step == "stale":
+                question.stale_at = ctx.now
+                question.status = "stale"
+                ctx.state.touch_question(question)
+                continue
+            self._schedule_next(ctx, question)
+        if flagged:
+            ctx.extras["flagged"] = flagged
+        return actions
+
+    def flag(self, q: QuestionState, ctx: RuleContext) -> list[Action]:
+        q.flagged_at = ctx.now
+        q.status = "flagged"
+        ctx.state.touch_question(q)
+        if ctx.backfill:
+            return []
+        hours = answer_time(ctx, q)
+        return [
+            PostMessage(
+                key=f"flag:{q.id}",
+                workspace=q.workspace_id,
+                channel=q.channel_id,
+                thread=q.id,
+                text=ctx.t(q.workspace_id, "flag.unanswered", asker=f"<@{q.asker_id}>", hours=f"{hours:g}"),
+                buttons=flag_buttons(ctx, q),
+            )
+        ]
+
+    def escalate(self, q: QuestionState, ctx: RuleContext) -> list[Action]:
+        q.escalated_at = ctx.now
+        q.status = "escalated"
+        ctx.state.touch_question(q)
+        if ctx.backfill:
+            return []
+        waited = ctx.now - q.asked_at
+        return [
+            PostMessage(
+                key=f"escalate:{q.id}",
+                workspace=q.workspace_id,
+                channel=ctx.settings.facilitators_channel,
+                text=ctx.t(
+                    q.workspace_id,
+                    "escalate.question",
+                    asker=f"<@{q.asker_id}>",
+                    channel=f"<#{q.channel_id}>",
+                    hours=f"{waited.total_seconds() / 3600:.0f}",
+                    excerpt=excerpt(q.text),
+                    experts=", ".join(f"<@{e}>" for e in q.nudged_experts) or "-",
+                ),
+                buttons=flag_buttons(ctx, q),
+            )
+        ]
+
+    def claim(self, event: InteractionClicked, ctx: RuleContext) -> list[Action]:
+        q = ctx.state.question(event.workspace, event.value)
+        if q is None or q.resolved:
+            return []
+        q.claimed_by = event.user
+        ctx.state.touch_question(q)
+        return [
+            PostMessage(
+                key=f"claim:{q.id}:{event.user}",
+                workspace=q.workspace_id,
+                channel=q.channel_id,
+                thread=q.id,
+                text=ctx.t(q.workspace_id, "flag.claimed", member=f"<@{event.user}>", asker=f"<@{q.asker_id}>"),
+            )
+        ]
+
+    async def list_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+        waiting = sorted(
+            (q for q in ctx.state.awaiting_answer() if q.workspace_id == event.workspace),
+            key=lambda q: q.asked_at,
+        )
+        if not waiting:
+            return [ctx.reply(event, "unanswered.none")]
+        lines = "\n".join(
+            f"• <#{q.channel_id}> <@{q.asker_id}>: {excerpt(q.text, 120)}" for q in waiting[:10]
+        )
+        return [ctx.reply(event, "unanswered.list", count=len(waiting), lines=lines)]

@@ -1,0 +1,71 @@
+"""Database URLs as people write them, the async engine, and migrations.
+
+`sqlite:///data/steward.db` and `postgresql://user@host/db` are accepted as written; Steward picks the async
+driver (aiosqlite, asyncpg) itself so nobody has to know SQLAlchemy's `+driver` spelling.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+logger = logging.getLogger(__name__)
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+
+
+class DatabaseURLError(ValueError):
+    """The configured DATABASE_URL cannot be used."""
+
+
+def async_url(url: str) -> URL:
+    """Turn a user-written database URL into one with an async driver."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise DatabaseURLError(f"DATABASE_URL is not a database URL: {exc}") from exc
+    backend = parsed.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise DatabaseURLError(f"DATABASE_URL uses '{backend}'; Steward supports sqlite and postgresql")
+    return parsed.set(drivername=_ASYNC_DRIVERS[backend])
+
+
+def sync_url(url: str) -> URL:
+    """The same database with a synchronous driver (psycopg is not required: sqlite3 or asyncpg via greenlet)."""
+    return async_url(url)
+
+
+def redact(url: str | URL) -> str:
+    """A URL safe for logs: the password never appears."""
+    return make_url(str(url)).render_as_string(hide_password=True) if url else ""
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and its directory created."""
+    target = async_url(url)
+    if target.get_backend_name() == "sqlite":
+        database = target.database or ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {"timeout": 30})
+    engine = create_async_engine(target, **kwargs)
+    if target.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def is_postgres(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "postgresql"

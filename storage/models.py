@@ -1,0 +1,166 @@
+"""Steward's tables.
+
+Every platform object is keyed by the workspace it belongs to plus the platform's own id, so one database can
+serve several Slack workspaces and Discord servers. Timestamps are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _utc(nullable: bool = True, index: bool = False) -> Any:
+    """A timezone-aware timestamp column (SQLite stores it as text, PostgreSQL as timestamptz)."""
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Workspace(SQLModel, table=True):
+    """A Slack workspace, a Discord server, or the console/replay community."""
+
+    id: str = Field(primary_key=True)
+    platform: str
+    name: str = ""
+    timezone: str = "UTC"
+    language: str = "en"
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Channel(SQLModel, table=True):
+    """A channel Steward can see; only watched channels are facilitated."""
+
+    workspace_id: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    name: str = ""
+    watched: bool = True
+    private: bool = False
+    kind: str = "text"  # text | forum | facilitators
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Member(SQLModel, table=True):
+    """A community member with the preferences Steward must respect."""
+
+    workspace_id: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    name: str = ""
+    timezone: str | None = None
+    language: str | None = None
+    is_bot: bool = False
+    is_facilitator: bool = False
+    muted_until: datetime | None = _utc()
+    quiet_start: int | None = None  # hour of day in the member's time zone
+    quiet_end: int | None = None
+    dm_closed: bool = False
+    first_seen_at: datetime | None = _utc()
+    last_seen_at: datetime | None = _utc()
+
+
+class Message(SQLModel, table=True):
+    """Message metadata; `text` is kept only as long as the retention setting allows."""
+
+    __table_args__ = (Index("ix_message_channel_posted", "workspace_id", "channel_id", "posted_at"),)
+
+    workspace_id: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    channel_id: str
+    user_id: str
+    thread_id: str | None = None
+    reply_to: str | None = None
+    is_bot: bool = False
+    text: str | None = None
+    posted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    edited_at: datetime | None = _utc()
+    deleted_at: datetime | None = _utc()
+
+
+class Reaction(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("workspace_id", "message_id", "user_id", "emoji"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str
+    message_id: str
+    user_id: str
+    emoji: str
+    reacted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    removed_at: datetime | None = _utc()
+
+
+class Question(SQLModel, table=True):
+    """One question's lifecycle: asked -> answered -> resolved, or flagged -> escalated -> stale."""
+
+    __table_args__ = (Index("ix_question_status", "workspace_id", "status"),)
+
+    workspace_id: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)  # the id of the message that asked it
+    channel_id: str
+    asker_id: str
+    language: str = "en"
+    status: str = "asked"  # asked | answered | resolved | flagged | escalated | stale | not_a_question
+    asked_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    first_response_id: str | None = None
+    first_responder_id: str | None = None
+    first_response_at: datetime | None = _utc()
+    answered_how: str | None = None  # thread | reply | inferred | claimed
+    resolved_at: datetime | None = _utc()
+    resolved_how: str | None = None  # reaction | thanks | button | command | forum_tag
+    flagged_at: datetime | None = _utc()
+    escalated_at: datetime | None = _utc()
+    stale_at: datetime | None = _utc()
+    not_a_question_at: datetime | None = _utc()
+    not_a_question_by: str | None = None
+    claimed_by: str | None = None
+    followup: bool = False  # asked inside a running conversation: not flagged on its own
+    suggested_experts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    nudged_experts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Nudge(SQLModel, table=True):
+    """A nudge sent to a member; the unique key makes "the same nudge twice" impossible."""
+
+    __table_args__ = (UniqueConstraint("workspace_id", "member_id", "question_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str
+    member_id: str
+    question_id: str | None = None
+    kind: str  # expert | stuck
+    reason: str = ""
+    sent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    led_to_answer: bool = False
+
+
+class ExpertTopic(SQLModel, table=True):
+    """The expert registry: topics members signed up for with `/steward expert add`."""
+
+    workspace_id: str = Field(primary_key=True)
+    member_id: str = Field(primary_key=True)
+    topic: str = Field(primary_key=True)
+
+
+class OutboxEntry(SQLModel, table=True):
+    """An action decided but not yet delivered (transactional outbox)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "key"),
+        Index("ix_outbox_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str
+    key: str  # idempotency key: the same decision never yields two rows
+    action: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = "pending"  # pending | sending | sent | failed
+    attempts: int = 0
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    claimed_until: datetime | None = _utc()
+    sent_at: datetime | None = _utc()
+    platform_ref: str | None = None
+    last_error: str | None = None

@@ -1,0 +1,214 @@
+"""Reading the working set at start and writing batches of changes in one transaction.
+
+The message path uses SQLAlchemy Core bulk statements (executemany), not the ORM unit of work: that is the
+difference between ~1,000 and ~100,000 rows per second. Upserts use each dialect's ON CONFLICT.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.models import (
+    Channel,
+    ExpertTopic,
+    Member,
+    Message,
+    Nudge,
+    OutboxEntry,
+    Question,
+    Reaction,
+    Workspace,
+)
+
+logger = logging.getLogger(__name__)
+
+T_WORKSPACE: Table = Workspace.__table__  # type: ignore[attr-defined]
+T_CHANNEL: Table = Channel.__table__  # type: ignore[attr-defined]
+T_MEMBER: Table = Member.__table__  # type: ignore[attr-defined]
+T_MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
+T_REACTION: Table = Reaction.__table__  # type: ignore[attr-defined]
+T_QUESTION: Table = Question.__table__  # type: ignore[attr-defined]
+T_NUDGE: Table = Nudge.__table__  # type: ignore[attr-defined]
+T_EXPERT_TOPIC: Table = ExpertTopic.__table__  # type: ignore[attr-defined]
+T_OUTBOX: Table = OutboxEntry.__table__  # type: ignore[attr-defined]
+
+
+def column_names(table: Table) -> frozenset[str]:
+    return frozenset(c.name for c in table.columns)
+
+
+@dataclass
+class WriteBatch:
+    """Everything one flush writes, in one transaction."""
+
+    workspaces: list[dict[str, Any]] = field(default_factory=list)
+    channels: list[dict[str, Any]] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    message_edits: list[dict[str, Any]] = field(default_factory=list)
+    message_deletes: list[dict[str, Any]] = field(default_factory=list)
+    reactions: list[dict[str, Any]] = field(default_factory=list)
+    reaction_removals: list[dict[str, Any]] = field(default_factory=list)
+    questions: list[dict[str, Any]] = field(default_factory=list)
+    nudges: list[dict[str, Any]] = field(default_factory=list)
+    nudge_answers: list[dict[str, Any]] = field(default_factory=list)
+    expert_topics_added: list[dict[str, Any]] = field(default_factory=list)
+    expert_topics_removed: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in vars(self).values())
+
+
+def _insert(conn: AsyncConnection, table: Table) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+async def _upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = _insert(conn, table)
+    updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updates) if updates else stmt.on_conflict_do_nothing()
+    await conn.execute(stmt, list(rows))
+
+
+async def insert_ignoring_duplicates(
+    conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str] | None = None
+) -> None:
+    """Idempotent inserts: a row whose key exists already is skipped (re-import, retried event)."""
+    if rows:
+        await conn.execute(_insert(conn, table).on_conflict_do_nothing(index_elements=conflict), list(rows))
+
+
+async def write_batch(conn: AsyncConnection, batch: WriteBatch) -> None:
+    """Write one batch; the caller owns the transaction."""
+    await _upsert(conn, T_WORKSPACE, batch.workspaces)
+    await _upsert(conn, T_CHANNEL, batch.channels)
+    await _upsert(conn, T_MEMBER, batch.members)
+    await insert_ignoring_duplicates(conn, T_MESSAGE, batch.messages)
+    if batch.message_edits:
+        await conn.execute(
+            update(T_MESSAGE)
+            .where(T_MESSAGE.c.workspace_id == bindparam("ws"), T_MESSAGE.c.id == bindparam("mid"))
+            .values(text=bindparam("text"), edited_at=bindparam("at")),
+            batch.message_edits,
+        )
+    if batch.message_deletes:
+        await conn.execute(
+            update(T_MESSAGE)
+            .where(T_MESSAGE.c.workspace_id == bindparam("ws"), T_MESSAGE.c.id == bindparam("mid"))
+            .values(text=None, deleted_at=bindparam("at")),
+            batch.message_deletes,
+        )
+    await insert_ignoring_duplicates(
+        conn, T_REACTION, batch.reactions, ["workspace_id", "message_id", "user_id", "emoji"]
+    )
+    if batch.reaction_removals:
+        await conn.execute(
+            delete(T_REACTION).where(
+                T_REACTION.c.workspace_id == bindparam("ws"),
+                T_REACTION.c.message_id == bindparam("mid"),
+                T_REACTION.c.user_id == bindparam("uid"),
+                T_REACTION.c.emoji == bindparam("emo"),
+            ),
+            batch.reaction_removals,
+        )
+    await _upsert(conn, T_QUESTION, batch.questions)
+    await insert_ignoring_duplicates(
+        conn, T_NUDGE, batch.nudges, ["workspace_id", "member_id", "question_id", "kind"]
+    )
+    if batch.nudge_answers:
+        await conn.execute(
+            update(T_NUDGE)
+            .where(
+                T_NUDGE.c.workspace_id == bindparam("ws"),
+                T_NUDGE.c.member_id == bindparam("mid"),
+                T_NUDGE.c.question_id == bindparam("qid"),
+            )
+            .values(led_to_answer=True),
+            batch.nudge_answers,
+        )
+    if batch.expert_topics_removed:
+        await conn.execute(
+            delete(T_EXPERT_TOPIC).where(
+                T_EXPERT_TOPIC.c.workspace_id == bindparam("ws"),
+                T_EXPERT_TOPIC.c.member_id == bindparam("mid"),
+            ),
+            batch.expert_topics_removed,
+        )
+    await insert_ignoring_duplicates(conn, T_EXPERT_TOPIC, batch.expert_topics_added)
+    await insert_ignoring_duplicates(conn, T_OUTBOX, batch.outbox, ["workspace_id", "key"])
+
+
+@dataclass
+class Snapshot:
+    """The stored working set, read at start to rebuild the in-memory state."""
+
+    workspaces: list[dict[str, Any]]
+    channels: list[dict[str, Any]]
+    members: list[dict[str, Any]]
+    questions: list[dict[str, Any]]  # unresolved ones, plus recent closed ones
+    question_texts: dict[tuple[str, str], str]
+    recent_messages: list[dict[str, Any]]
+    nudges: list[dict[str, Any]]
+    expert_topics: list[dict[str, Any]]
+    outbox_keys: set[tuple[str, str]]
+
+
+async def load_snapshot(engine: AsyncEngine, now: datetime, *, recent: timedelta = timedelta(days=2)) -> Snapshot:
+    async with engine.connect() as conn:
+
+        async def rows(stmt: Any) -> list[dict[str, Any]]:
+            return [dict(r._mapping) for r in (await conn.execute(stmt)).all()]
+
+        questions = await rows(
+            select(T_QUESTION).where(
+                T_QUESTION.c.status.in_(["asked", "answered", "flagged", "escalated"])
+                | (T_QUESTION.c.asked_at >= now - timedelta(days=30))
+            )
+        )
+        texts: dict[tuple[str, str], str] = {}
+        for chunk in _chunks([(q["workspace_id"], q["id"]) for q in questions], 500):
+            for ws in {w for w, _ in chunk}:
+                ids = [i for w, i in chunk if w == ws]
+                result = await conn.execute(
+                    select(T_MESSAGE.c.id, T_MESSAGE.c.text).where(
+                        T_MESSAGE.c.workspace_id == ws, T_MESSAGE.c.id.in_(ids)
+                    )
+                )
+                texts.update({(ws, r.id): r.text or "" for r in result})
+        return Snapshot(
+            workspaces=await rows(select(T_WORKSPACE)),
+            channels=await rows(select(T_CHANNEL)),
+            members=await rows(select(T_MEMBER)),
+            questions=questions,
+            question_texts=texts,
+            recent_messages=await rows(
+                select(T_MESSAGE).where(T_MESSAGE.c.posted_at >= now - recent).order_by(T_MESSAGE.c.posted_at)
+            ),
+            nudges=await rows(select(T_NUDGE).where(T_NUDGE.c.sent_at >= now - timedelta(days=30))),
+            expert_topics=await rows(select(T_EXPERT_TOPIC)),
+            outbox_keys={
+                (r.workspace_id, r.key)
+                for r in await conn.execute(
+                    select(T_OUTBOX.c.workspace_id, T_OUTBOX.c.key).where(
+                        T_OUTBOX.c.created_at >= now - timedelta(days=30)
+                    )
+                )
+            },
+        )
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
