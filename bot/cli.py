@@ -100,7 +100,7 @@ def run(
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "heads") -> None:
     """Apply the database migrations (Steward also does this at start)."""
     from storage.db import redact
     from storage.migrate import upgrade_blocking
@@ -112,6 +112,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     except DatabaseURLError as exc:
         fail(str(exc))
     typer.echo(f"database {redact(settings.database_url)} is at {revision}")
+
+
+# Feature areas register their own command groups here.
 
 
 def main() -> None:

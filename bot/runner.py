@@ -7,7 +7,13 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+from typing import TYPE_CHECKING, Protocol
+
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.delivery import Sender
+    from bot.engine import Engine
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +53,62 @@ async def run_console(settings: Settings) -> None:
         await engine.db.dispose()
 
 
-async def run_platforms(settings: Settings) -> None:
-    """Connect to the configured platforms; the Slack and Discord adapters are not built yet."""
-    missing = []
+class PlatformAdapter(Protocol):
+    """What `run_platforms` needs from an adapter (adapters/slack, adapters/discord)."""
+
+    sender: Sender
+
+    async def start(self) -> None:
+        """Connect; raise AdapterStartError with a message that names the setting to fix."""
+        ...
+
+    async def stop(self) -> None: ...
+
+
+class AdapterStartError(Exception):
+    """An adapter cannot start (missing or wrong token, intents not enabled): the message says what to fix."""
+
+
+def platform_adapters(settings: Settings, engine: Engine) -> list[PlatformAdapter]:
+    adapters: list[PlatformAdapter] = []
     if settings.has_slack:
-        missing.append("Slack")
+        from adapters.slack.adapter import SlackAdapter
+
+        adapters.append(SlackAdapter(settings, engine))
     if settings.has_discord:
-        missing.append("Discord")
-    logger.error(
-        "%s tokens are set, but the %s adapter is not built yet; `steward run --demo` shows the sample community",
-        " and ".join(missing),
-        " and ".join(missing),
-    )
-    raise SystemExit(2)
+        from adapters.discord.adapter import DiscordAdapter
+
+        adapters.append(DiscordAdapter(settings, engine))
+    return adapters
+
+
+async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Connect to every configured platform and facilitate until stopped."""
+    from bot.app import build_engine
+    from bot.clock import SystemClock
+    from bot.delivery import DeliveryWorker
+    from bot.scheduler import Scheduler
+
+    stop = stop or asyncio.Event()
+    clock = SystemClock()
+    engine = await build_engine(settings, clock)
+    adapters = platform_adapters(settings, engine)
+    worker = DeliveryWorker(engine.db, [a.sender for a in adapters], clock)
+    engine.on_outbox.append(worker.wake)
+    scheduler = Scheduler(engine)
+    started: list[PlatformAdapter] = []
+    try:
+        for adapter in adapters:
+            await adapter.start()
+            started.append(adapter)
+        scheduler.start()
+        logger.info("Steward is running; press Ctrl+C to stop")
+        await worker.run(stop)
+    except AdapterStartError as exc:
+        logger.error("%s", exc)
+        raise SystemExit(2) from exc
+    finally:
+        scheduler.shutdown()
+        for adapter in reversed(started):
+            await adapter.stop()
+        await engine.db.dispose()

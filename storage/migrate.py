@@ -24,7 +24,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
+async def upgrade(url: str, revision: str = "heads") -> None:
     """Bring the database at `url` to `revision` (idempotent)."""
     engine = create_engine(url)
     try:
@@ -34,5 +34,5 @@ async def upgrade(url: str, revision: str = "head") -> None:
         await engine.dispose()
 
 
-def upgrade_blocking(url: str, revision: str = "head") -> None:
+def upgrade_blocking(url: str, revision: str = "heads") -> None:
     asyncio.run(upgrade(url, revision))

@@ -20,11 +20,12 @@ _HERE = Path(__file__).parent
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    path = _HERE / f"{language}.json"
-    if not path.exists():
-        return {}
-    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    """The language's texts: `en.json` plus every `<part>.en.json` beside it (one file per feature area)."""
+    merged: dict[str, str] = {}
+    for path in sorted(_HERE.glob(f"*{language}.json")):
+        if path.name == f"{language}.json" or path.name.endswith(f".{language}.json"):
+            merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
 
 
 def translate(key: str, language: str = "en", /, **params: Any) -> str:

@@ -91,6 +91,9 @@ _ANSWER_CUE = re.compile(
     r"ja|nein|doch|genau|einfach|müsste|sollte|hab ich|habe ich)\b",
     re.IGNORECASE,
 )
+# Who a question is about: "I/my" opens a problem of one's own, "you/your" asks back about someone else's.
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|my|me|ich|mein\w*|mich|mir)\b", re.IGNORECASE)
+_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|you've|u|ur|du|dein\w*|dich|dir|ihr|euch|euer\w*)\b", re.IGNORECASE)
 _GREETING = re.compile(r"^\s*(?:hi|hello|hey|hallo|moin|servus|good (?:morning|evening))\b", re.IGNORECASE)
 
 _PIPE = re.compile(r"\|\s*@?([^\s|]{2,40})\s*$")
@@ -142,6 +145,7 @@ class _Line:
     addressees: frozenset[str]
     conv: str | None  # id of the question whose conversation the line belongs to
     n: int = 0  # the space's line count when the line came
+    text: str = ""
 
 
 @dataclass(slots=True)
@@ -299,9 +303,11 @@ class ConversationTracker:
         response = self._redirect(space, self._link(line, me, space, strong, weak, is_question))
         talk_to = strong or weak
         conv = response.question_id if response else self._own_conversation(line, me, space, talk_to)
-        record = _Line(line.id, me, line.at, talk_to, conv, space.count)
+        record = _Line(line.id, me, line.at, talk_to, conv, space.count, line.text)
         if strong and conv is not None:
             response = self._late_link(space, me, strong, conv, response) or response
+        elif conv is not None and response is None and not talk_to:
+            response = self._taken_up(space, me, line.text, conv)
         if conv is not None:
             question = self._question(conv)
             if question is not None:
@@ -467,8 +473,10 @@ class ConversationTracker:
         score = 0.45 * recency + next_up + 0.15 * min(overlap, 3) + (0.15 if cue else 0.0)
         if me in question.participants:
             score += 0.2
-        elif is_question and len(line.text) > 60:
-            score -= 0.3  # a long question from a newcomer starts a conversation of its own
+        elif is_question and not _SECOND_PERSON.search(line.text) and (
+            len(line.text) > 60 or _FIRST_PERSON.search(line.text)
+        ):
+            score -= 0.3  # a newcomer asking about their own problem starts a conversation of its own
         if _GREETING.match(line.text):
             score -= 0.3
         return score - 1.2 * habit
@@ -512,25 +520,42 @@ class ConversationTracker:
         earlier = self._early_line(space, question, responders)
         if earlier is None:
             return None
+        return self._reveal(question, earlier, response.how if response is not None else "inferred")
+
+    @staticmethod
+    def _reveal(question: _Question, earlier: _Line, how: str) -> Response:
+        """Move an earlier line into the question's conversation and name it as a response."""
         earlier.conv = question.id
         question.participants.add(earlier.user)
         question.answered = True
-        how = response.how if response is not None else "inferred"
         return Response(question.id, how, 0.75, earlier.id, earlier.user, earlier.at)
 
-    def _early_line(self, space: _Space, question: _Question, users: frozenset[str]) -> _Line | None:
+    def _taken_up(self, space: _Space, me: str, text: str, conv: str) -> Response | None:
+        """The line just before the asker's, revealed as a response when the asker picks up its words."""
+        question = self._question(conv)
+        previous = space.lines[-1] if space.lines else None
+        if question is None or question.asker != me or previous is None or previous.user == me:
+            return None
+        if previous.conv == question.id:
+            return None
+        earlier = self._early_line(space, question, frozenset((previous.user,)), any_conv=True)
+        if earlier is not previous or not _words(text) & _words(previous.text):
+            return None
+        return self._reveal(question, previous, "inferred")
+
+    def _early_line(
+        self, space: _Space, question: _Question, users: frozenset[str], *, any_conv: bool = False
+    ) -> _Line | None:
         """The first line soon after the question by one of `users`, if it spoke to nobody else."""
         found: _Line | None = None
-        seen: set[str] = set()
         for position, record in enumerate(reversed(space.lines)):
             if record.n <= question.n or position >= _LATE_SCAN:
                 break
             if record.user in users:
                 found = record
-                seen.add(record.user)
         if found is None or found.n - question.n > _LATE_LINES or found.at - question.at > _LATE_GAP:
             return None
-        if found.addressees or found.conv not in (None, question.id):
+        if found.addressees or not (any_conv or found.conv in (None, question.id)):
             return None
         return found
 

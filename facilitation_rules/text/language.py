@@ -23,6 +23,7 @@ _EN_WORDS = frozenset(
     them my your his our their if then than just about any some anyone someone anybody
     somebody know thanks thank please hello yeah what's it's i'm don't doesn't
     can't isn't won't didn't i've you're that's there's let's get got need want use using work works
+    today tomorrow great good morning new last next week now again sorry right everyone see
     """.split()
 )
 
@@ -35,6 +36,8 @@ _DE_WORDS = frozenset(
     also noch schon nur mal doch ja nein nee danke bitte hallo moin servus tschüss mit von zu zum zur bei
     für auf aus nach über unter vor im als wenn dass daß ob weil denn dann hier gibt
     jemand irgendwie eigentlich gerne gern geht klappt weiß nichts etwas alles sehr gut super
+    heute morgen zusammen alle allen guten tag toll tolle bis beim startet minuten stimmt passt echt
+    genau leider vielleicht immer wieder jetzt gestern mehr neue neuen neues woche nächste letzte
     """.split()
 )
 

@@ -109,7 +109,7 @@ _EN_LEADERS = frozenset(
     well so and but oh uh um umm uhm er erm ah ahh ok okay k hey hi hello yo yeah yes yep yea ya no
     nope now then also like anyway anyways btw lol haha hehe hmm hm guys folks everyone sorry alright
     right actually basically or plus see wait sir madam dear mr mrs ms morning afternoon evening hiya
-    heya heyy thanks ps xuserx omg aw aww wow lmao rofl ehh oops hah ha man dude bro
+    heya heyy thanks ps all xuserx omg aw aww wow lmao rofl ehh oops hah ha man dude bro
     """.split()
 )
 _EN_WH = frozenset(
@@ -196,6 +196,16 @@ _EN_TAG = re.compile(
     r"hasn't|shouldn't|is|are|was|were|do|does|did|will|would|can|could|have|has) "
     r"(?:it|you|they|he|she|we|i|there|that)|right|ok|okay|eh|huh|correct|yes or no)\W*$"
 )
+# "I think it's fixed now?" is a hedged statement, not a request for information.
+_EN_OPINION = re.compile(r"i (?:think|guess|believe|suppose|feel like|reckon)\b")
+_DE_OPINION = re.compile(r"(?:ich )?(?:glaube|denke|finde|schätze)\b")
+_DE_DIRECTIVE = re.compile(r"(?:wie wär(?:e|s|'s) es\b|lass(?:t)? uns\b)")
+# Joke set-ups: a question answered by its own punchline in the same message.
+_JOKE_SETUP = re.compile(
+    r"\W*(?:why did the|what do you call an?|how many \w+ does it take|warum ging (?:der|die|das)|"
+    r"wie nennt man (?:einen|eine|ein)|wie viele \w+ braucht man)\b",
+    re.I,
+)
 _EN_REQUEST_START = re.compile(
     r"(?:(?:any ?(?:one|body)|some ?(?:one|body)) (?:here |else |around |out there )?(?:know|knows|have|has|"
     r"got|tried|seen|use|using|used|familiar|experienced|able|aware|done|had|run|want|wanna|interested|"
@@ -229,7 +239,7 @@ _EN_REQUEST = re.compile(
 _EN_REQUEST_TRIGGERS = ("wonder", "help", "please", "pls", "plz", "kindly", "need", "looking", "searching",
                         "seeking", "appreciate", "question", "let me know", "sure", "confused", "clear",
                         "is there", "how ")
-_EN_PROBLEM_TRIGGERS = ("error", "exception", "issue", "problem", "trouble", "bug", "fail", "crash", "n't",
+_EN_PROBLEM_TRIGGERS = ("known", "error", "exception", "issue", "problem", "trouble", "bug", "fail", "crash", "n't",
                         "not ", "cannot", "unable", "stopped", "no longer", "struggl", "stuck", "confused",
                         "clueless", "hard time", "traceback", "stack", "caused by")
 _EN_PROBLEM = re.compile(
@@ -246,7 +256,7 @@ _EN_PROBLEM = re.compile(
     r"|\b(?:struggl\w+|stuck|confused|clueless|trouble|having a hard time) (?:with|on|about|to|at|by|"
     r"getting|understanding|figuring)\b"
     r"|\b\w+(?:exception|error)\b|\b(?:traceback|stack ?trace|caused by|error creating|fails with|"
-    r"failed with|error:|exception in|exception:)"
+    r"failed with|error:|exception in|exception:|known (?:issue|bug|problem))"
     r")"
 )
 
@@ -317,7 +327,7 @@ def _en_wh(first: str, second: str, third: str, words: list[str]) -> tuple[float
     # wh + noun phrase + auxiliary ("which version do you use", "what time is it")
     if any(w in _EN_AUX or w in _EN_AUX_NEG for w in words[2:5]):
         return 0.75, "wh-start"
-    return 0.45, "wh-other"
+    return (0.6, "wh-start") if first == "which" else (0.45, "wh-other")
 
 
 def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
@@ -326,7 +336,7 @@ def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
     core = _strip_leaders(words, _EN_LEADERS)
     core_text = " ".join(core)
     qmark = _ends_with_qmark(sentence)
-    if _EN_RHETORICAL.match(core_text):
+    if _EN_RHETORICAL.match(core_text) or (qmark and _EN_OPINION.match(core_text)):
         return 0.15, "rhetorical"
     if _EN_DIRECTIVE.match(core_text) or ("wonder" in low and _EN_INDIRECT_DIRECTIVE.search(low)):
         return 0.3, "request-for-action"
@@ -363,7 +373,7 @@ _DE_LEADERS = frozenset(
     """
     ja also und ok okay gut na nun so äh ähm hm hmm naja tja aha achso ach oh hallo hi hey moin servus
     oder aber genau prima super schön alles klar danke gut okay ok sorry übrigens btw kurz leute zusammen
-    liebe lieber xuserx hallöchen mahlzeit morgen guten tag grüß gott ihr alle noch eine frage
+    liebe lieber xuserx moment warte hallöchen mahlzeit morgen guten tag grüß gott ihr alle noch eine frage
     """.split()
 )
 _DE_WH = frozenset(
@@ -403,6 +413,8 @@ _DE_NON_VERBS = frozenset(
     """.split()
 )
 # "Sollen wir ...?" asks; "machen wir ...", "haben wir ..." mostly propose or state (topic drop).
+_DE_IMPERSONAL_V1 = frozenset("gibt's gibts geht's gehts klappt's passt's läuft's".split())
+_DE_FIRST_PERSON_ONLY = frozenset("bin hab habe war".split())
 _DE_WIR_QUESTION = frozenset("sollen wollen sollten wollten könnten".split())
 _DE_ICH_QUESTION = frozenset("kann soll darf muss könnte sollte dürfte müsste brauche".split())
 _DE_RETURN = re.compile(r"^(?:und|aber) (?:du|sie|ihr|ihnen|dir|euch|bei (?:dir|ihnen|euch))$")
@@ -452,7 +464,7 @@ _DE_REQUEST = re.compile(
 )
 _DE_REQUEST_TRIGGERS = ("jemand", "wer", "einer", "jmd", "ihr", "mir", "uns", "frag", "sicher", "klar", "such",
                         "brauch", "benötig", "bräucht", "hilfe", "gibt", "bitte um", "wie ")
-_DE_PROBLEM_TRIGGERS = ("nicht", "nich", "net", "fest", "fehler", "error", "zugriff", "zugang")
+_DE_PROBLEM_TRIGGERS = ("nicht", "nich", "net", "fest", "fehler", "error", "zugriff", "zugang", "bekannt")
 _DE_PROBLEM = re.compile(
     r"(?:\b(?:funktioniert|funktionieren|klappt|klappen|läuft|laufen|lädt|startet|öffnet|"
     r"synchronisiert|erscheint)(?: \w+){0,3} (?:nicht|nich|net)\b"
@@ -460,7 +472,8 @@ _DE_PROBLEM = re.compile(
     r"|\b(?:hänge?|häng|hängen) (?:\w+ ){0,2}fest\b"
     r"|\b(?:bekomme?|krieg\w*|erhalte) (?:\w+ ){0,3}(?:fehler\w*|error)\b"
     r"|\bkein(?:en)? (?:zugriff|zugang)\b"
-    r"|\b(?:kann|konnte|können) (?:mich |ich |wir )?(?:\w+ )?(?:nicht|nich|net) (?:ein|an)(?:loggen|melden)\b"
+    r"|\b(?:kann|konnte|können) (?:mich |ich |wir )?(?:\w+ ){0,4}(?:nicht|nich|net) (?:\w+ ){0,3}(?:ein|an)"
+    r"(?:loggen|melden)\b|\bbekannte[sr]? (?:problem|fehler|bug)\b"
     r")"
 )
 _DE_TAG = re.compile(r"\b(?:oder|oder wie|nicht wahr|oder nicht|stimmt's|stimmts|oder was)$")
@@ -472,6 +485,10 @@ _DE_DENN_FOLLOWER = frozenset(
 
 def _de_v1(first: str, second: str) -> tuple[float, str]:
     """Score a German verb-first clause ("Hast du ...", "Gibt es ...", "Passt Ihnen ...")."""
+    if first in _DE_IMPERSONAL_V1:
+        return 0.7, "verb-first"
+    if first in _DE_FIRST_PERSON_ONLY:
+        return 0.3, "topic-drop"  # "bin mir nicht sicher", "hab ich schon": subject "ich" left out
     known = first in _DE_MODAL
     shaped = bool(_DE_VERB_SHAPE.match(first)) and first not in _DE_NON_VERBS
     if not (known or shaped):
@@ -515,8 +532,10 @@ def _classify_de(sentence: str, words: list[str]) -> tuple[float, str]:
     core = _strip_leaders(words, _DE_LEADERS)
     core_text = " ".join(core)
     qmark = _ends_with_qmark(sentence)
-    if _DE_RHETORICAL.match(core_text):
+    if _DE_RHETORICAL.match(core_text) or (qmark and _DE_OPINION.match(core_text)):
         return 0.15, "rhetorical"
+    if _DE_DIRECTIVE.match(core_text):
+        return 0.3, "request-for-action"
     if qmark:
         if core_text in _DE_BACKCHANNEL or low in _DE_BACKCHANNEL or not core:
             return 0.2, "backchannel"
@@ -567,7 +586,10 @@ def classify_question(text: str, language_hint: str | None = None) -> QuestionVe
     language = detect_language(clean, language_hint)
     classify = _CLASSIFIERS[language]
     best_score, best_reason = 0.0, "no-cue"
-    for sentence in split_sentences(clean):
+    sentences = split_sentences(clean)
+    if len(sentences) > 1 and _JOKE_SETUP.match(sentences[0]):
+        return QuestionVerdict(False, 0.15, language, "joke")
+    for sentence in sentences:
         words = _words(sentence)
         if not words:
             continue

@@ -14,6 +14,8 @@ from typing import Literal
 
 import snowballstemmer
 
+from facilitation_rules.text.language import detect_language
+
 Language = Literal["en", "de"]
 
 _FENCED_CODE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
@@ -57,8 +59,6 @@ GERMAN_STOP_WORDS = frozenset(_GERMAN_STOP_WORDS_TEXT.split())
 _STEMMER_NAMES: dict[Language, str] = {"en": "english", "de": "german"}
 _STOP_WORDS: dict[Language, frozenset[str]] = {"en": ENGLISH_STOP_WORDS, "de": GERMAN_STOP_WORDS}
 _STEMMERS = {lang: snowballstemmer.stemmer(name) for lang, name in _STEMMER_NAMES.items()}
-_GERMAN_LETTERS = frozenset("äöüß")
-_SAMPLE_WORDS = 60
 
 
 def clean(text: str) -> str:
@@ -76,15 +76,6 @@ def words(text: str) -> list[str]:
     return _WORD.findall(clean(text))
 
 
-def detect_language(word_list: list[str]) -> Language:
-    """Guess English or German from stop words and German letters; English when in doubt."""
-    german = english = 0
-    for word in word_list[:_SAMPLE_WORDS]:
-        english += word in ENGLISH_STOP_WORDS
-        german += word in GERMAN_STOP_WORDS or not _GERMAN_LETTERS.isdisjoint(word)
-    return "de" if german > english else "en"
-
-
 @lru_cache(maxsize=65536)
 def stem(word: str, language: Language) -> str:
     """Stem one lower-cased word; cached because chat vocabulary repeats constantly."""
@@ -94,7 +85,7 @@ def stem(word: str, language: Language) -> str:
 def terms_with_words(text: str, language: Language | None = None) -> list[tuple[str, str]]:
     """(stem, word) pairs of the text's content words, in order; the word explains a match to people."""
     word_list = words(text)
-    lang = language or detect_language(word_list)
+    lang: Language = language or ("de" if detect_language(text) == "de" else "en")
     stop = _STOP_WORDS[lang]
     return [
         (stem(word, lang), word)

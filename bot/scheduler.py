@@ -1,0 +1,48 @@
+"""The scheduler: APScheduler's AsyncIOScheduler turns time into TimePassed events in the bot's loop.
+
+Jobs only tick; what is due is decided by the rules from timestamps stored in the database, so a restart, a
+late start or a second replica neither skips nor doubles work.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.engine import Engine
+from bot.events import TimePassed
+
+logger = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 60
+
+
+class Scheduler:
+    def __init__(self, engine: Engine, *, sweep_seconds: int = SWEEP_SECONDS) -> None:
+        self.engine = engine
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.scheduler.add_job(
+            self.sweep,
+            "interval",
+            seconds=sweep_seconds,
+            id="sweep",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=sweep_seconds * 5,
+        )
+
+    async def sweep(self) -> None:
+        """One tick: every rule does what has fallen due by now."""
+        try:
+            await self.engine.handle(TimePassed(workspace="", at=self.engine.clock.now()))
+        except Exception:
+            logger.exception("sweep failed; the next tick tries again")
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
