@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 logger = logging.getLogger(__name__)
@@ -42,14 +42,14 @@ class Response:
     """A line's link to the question it responds to.
 
     `line_id`, `user` and `at` are set when a later line reveals that an EARLIER line was a response (a late
-    link): e.g. the asker turns to someone whose short unaddressed line right after the question went unnoticed.
-    That earlier line becomes the question's first response if it precedes the one known so far.
+    link): e.g. the asker turns to someone whose short unaddressed line right after the question went
+    unnoticed. That earlier line becomes the question's first response if it precedes the one known so far.
     """
 
     question_id: str
     how: str  # "thread" | "reply" | "inferred"
     confidence: float
-    line_id: str | None = None  # the line that responded, when it is an earlier line than the one observed now
+    line_id: str | None = None  # the line that responded, when earlier than the line observed now
     user: str | None = None  # its author (set together with line_id)
     at: datetime | None = None  # its time (set together with line_id)
 
@@ -93,8 +93,14 @@ _ANSWER_CUE = re.compile(
 )
 # Who a question is about: "I/my" opens a problem of one's own, "you/your" asks back about someone else's.
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|my|me|ich|mein\w*|mich|mir)\b", re.IGNORECASE)
-_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|you've|u|ur|du|dein\w*|dich|dir|ihr|euch|euer\w*)\b", re.IGNORECASE)
-_GREETING = re.compile(r"^\s*(?:hi|hello|hey|hallo|moin|servus|good (?:morning|evening))\b", re.IGNORECASE)
+_SECOND_PERSON = re.compile(
+    r"\b(?:you|your|you're|you've|u|ur|du|dein\w*|dich|dir|ihr|euch|euer\w*)\b", re.IGNORECASE
+)
+_GREETING = re.compile(
+    r"^\s*(?:hi|hiya|hello|hey|howdy|greetings|hallo|moin|servus|good (?:morning|evening)|"
+    r"guten (?:morgen|tag|abend))\b",
+    re.IGNORECASE,
+)
 
 _PIPE = re.compile(r"\|\s*@?([^\s|]{2,40})\s*$")
 _NON_ALNUM = re.compile(r"[^\w]|_", re.UNICODE)
@@ -111,16 +117,24 @@ _REPLYING_CHANNEL = 0.5  # share of explicit replies from which a channel is tak
 _BAR = 0.5  # the least score for an unaddressed line to count as a response
 _LATE_LINES = 8  # a line revealed later as a response came at most this many lines after the question
 _LATE_GAP = timedelta(minutes=10)  # ... and at most this long after it
-_LATE_SCAN = 80  # how many recent lines a late link looks back through, to keep observing cheap
 
 
 def _repeats(question: _Question, earlier: _Question) -> bool:
     """Whether a question soon after an earlier one by the same asker says mostly the same thing again."""
     if question.at - earlier.at > _REPEAT_GAP:
         return False
-    if len(question.words) <= 2:
-        return True  # "anyone?", "bob: any idea?": a nudge, not a new topic
+    if len(question.words) <= 2 or len(question.words - earlier.words) <= 1:
+        return True  # "anyone?", "bob: any idea?", "help? <the same link>": a nudge, not a new topic
     return len(question.words & earlier.words) >= 0.6 * len(earlier.words | question.words)
+
+
+def _aside(text: str, is_question: bool, cue: bool) -> float:
+    """How much a line from someone outside a conversation looks like talk of their own, not an answer."""
+    if _SECOND_PERSON.search(text) or not ((is_question and len(text) > 60) or _FIRST_PERSON.search(text)):
+        return 0.0  # "you ..." speaks to someone; a short remark may be an answer
+    if is_question:
+        return 0.3  # a newcomer asking about their own problem starts a conversation of its own
+    return 0.0 if cue else 0.1  # talking about oneself, with no advice in it, rarely answers
 
 
 def _norm(name: str) -> str:
@@ -165,6 +179,7 @@ class _Question:
     answered: bool = False
     root: str | None = None  # an earlier unanswered question of the same asker that this one repeats
     n: int = 0  # the space's line count when the question came
+    early: list[_Line] = field(default_factory=list)  # the lines right after it: what a late link may name
 
 
 @dataclass(slots=True)
@@ -180,6 +195,7 @@ class _Space:
     replying: float = 0.0  # running share of lines posted as explicit replies
     pace: float = 60.0  # running mean of seconds between lines: busy channels answer fast, quiet ones slowly
     count: int = 0  # lines seen, to tell how many others spoke since a question last moved
+    fresh: deque[_Question] = field(default_factory=deque)  # questions still collecting their early lines
     last_at: datetime | None = None
 
 
@@ -279,7 +295,8 @@ class ConversationTracker:
     def observe(self, line: ChatLine, *, is_question: bool) -> Response | None:
         """Record the line; if it is a question, open it. Return the question this line responds to, or None.
 
-        Lines by the asker are recorded (they shape the conversation) but never returned as responses.
+        Lines by the asker are recorded (they shape the conversation) and never respond themselves, but may
+        reveal a late link: a Response whose `line_id` names an earlier line of someone else as the response.
         """
         me = _norm(line.user)
         if line.user_name:
@@ -343,7 +360,7 @@ class ConversationTracker:
         if root is None:
             return response
         root.answered = True
-        return Response(root.id, response.how, response.confidence, response.line_id, response.user, response.at)
+        return replace(response, question_id=root.id)
 
     def _question(self, question_id: str) -> _Question | None:
         """An open question by id, in whichever channel or thread it was asked."""
@@ -441,15 +458,15 @@ class ConversationTracker:
                 return None
         words = _words(line.text)
         cue = bool(_ANSWER_CUE.search(line.text) or _LINK_OR_CODE.search(line.text))
+        aside = _aside(line.text, is_question, cue)
+        penalty = 1.2 * space.habit + (0.3 if _GREETING.match(line.text) else 0.0)
         talking = space.last_addressed_by_user.get(me)
         busy_with = talking.addressees if talking and line.at - talking.at <= _FOLLOW_GAP else frozenset()
         best: tuple[float, str] | None = None
         for question in space.questions.values():
             if question.asker == me or (busy_with and question.asker not in busy_with):
                 continue  # a speaker in the middle of a talk with someone else is still talking to them
-            score = self._score(
-                line, me, question, words, cue, is_question, space.habit, space.pace, space.count
-            )
+            score = self._score(line, me, question, words, cue, aside, penalty, space.pace, space.count)
             if score > 0.0 and (best is None or score > best[0]):
                 best = (score, question.id)
         if best is None or best[0] < _BAR:
@@ -458,7 +475,7 @@ class ConversationTracker:
 
     def _score(
         self, line: ChatLine, me: str, question: _Question, words: frozenset[str], cue: bool,
-        is_question: bool, habit: float, pace: float, count: int,
+        aside: float, penalty: float, pace: float, count: int,
     ) -> float:
         """How likely an unaddressed line answers this question: turn-taking, recency, overlap, cues."""
         gap = (line.at - question.last_at).total_seconds()
@@ -471,15 +488,8 @@ class ConversationTracker:
         next_up = 0.35 if between <= 0 else 0.15 if between <= 2 else 0.0
         overlap = len(words & question.words)
         score = 0.45 * recency + next_up + 0.15 * min(overlap, 3) + (0.15 if cue else 0.0)
-        if me in question.participants:
-            score += 0.2
-        elif is_question and not _SECOND_PERSON.search(line.text) and (
-            len(line.text) > 60 or _FIRST_PERSON.search(line.text)
-        ):
-            score -= 0.3  # a newcomer asking about their own problem starts a conversation of its own
-        if _GREETING.match(line.text):
-            score -= 0.3
-        return score - 1.2 * habit
+        score += 0.2 if me in question.participants else -aside
+        return score - penalty
 
     def _own_conversation(
         self, line: ChatLine, me: str, space: _Space, talk_to: frozenset[str]
@@ -547,15 +557,8 @@ class ConversationTracker:
         self, space: _Space, question: _Question, users: frozenset[str], *, any_conv: bool = False
     ) -> _Line | None:
         """The first line soon after the question by one of `users`, if it spoke to nobody else."""
-        found: _Line | None = None
-        for position, record in enumerate(reversed(space.lines)):
-            if record.n <= question.n or position >= _LATE_SCAN:
-                break
-            if record.user in users:
-                found = record
-        if found is None or found.n - question.n > _LATE_LINES or found.at - question.at > _LATE_GAP:
-            return None
-        if found.addressees or not (any_conv or found.conv in (None, question.id)):
+        found = next((record for record in question.early if record.user in users), None)
+        if found is None or found.addressees or not (any_conv or found.conv in (None, question.id)):
             return None
         return found
 
@@ -585,11 +588,13 @@ class ConversationTracker:
             question.root = earlier.root or earlier.id
         space.questions[line.id] = question
         self._question_space[line.id] = key
+        space.fresh.append(question)
 
     def _store(self, key: str, space: _Space, record: _Line, *, speaker: bool) -> None:
         """Keep the line for replies and turn-taking; the oldest line leaves when the channel is full."""
         space.lines.append(record)
         if speaker:
+            self._note_early(space, record)
             space.last_by_user[record.user] = record
             if record.addressees:
                 space.last_addressed_by_user[record.user] = record
@@ -597,6 +602,16 @@ class ConversationTracker:
         self._lines[record.id] = (key, record)
         if len(space.lines) > self._max_lines:
             self._drop_line(space)
+
+    @staticmethod
+    def _note_early(space: _Space, record: _Line) -> None:
+        """Keep the first few lines after each new question, the only ones a late link may name."""
+        fresh = space.fresh
+        while fresh and (record.n - fresh[0].n > _LATE_LINES or record.at - fresh[0].at > _LATE_GAP):
+            fresh.popleft()
+        for question in fresh:
+            if record.n > question.n:
+                question.early.append(record)
 
     def _drop_line(self, space: _Space) -> None:
         """Forget the oldest line of a space."""

@@ -14,27 +14,35 @@ from facilitation_rules.text.questions import HANDLE, normalize
 _THANKS = {
     "en": re.compile(
         r"\b(?:thanks?|thx|thnx|thank you|ty|tysm|cheers|much appreciated|appreciate it|kudos)\b"
-        r"|\b(?:works|working|worked) (?:now|again|fine now|like a charm)\b|\bthat (?:did|does) (?:it|the trick)\b"
-        r"|\b(?:solved|fixed|sorted) (?:it|now)\b|\b(?:problem|issue) (?:solved|fixed|resolved)\b|\bgot it working\b"
+        r"|\b(?:works|working|worked) (?:now|again|fine now|like a charm)\b|\bthat (?:did|does) (?:it"
+        r"|the trick)\b"
+        r"|\b(?:solved|fixed|sorted) (?:it|now)\b|\b(?:problem|issue) (?:solved|fixed|resolved)\b"
+        r"|\bgot it working\b"
     ),
     "de": re.compile(
         r"\b(?:danke|dankeschön|vielen dank|besten dank|merci|dank dir|dank euch)\b"
-        r"|\bhat (?:jetzt |nun |endlich )?(?:geklappt|funktioniert)\b|\b(?:klappt|funktioniert|läuft|geht) (?:jetzt|wieder|nun)\b"
+        r"|\bhat (?:jetzt |nun |endlich )?(?:geklappt|funktioniert)\b|\b(?:klappt|funktioniert|läuft"
+        r"|geht) (?:jetzt|wieder|nun)\b"
         r"|\b(?:problem|fehler) (?:gelöst|behoben)\b"
     ),
 }
 # "thanks in advance" is part of a request, not gratitude for an answer.
-_THANKS_IN_ADVANCE = re.compile(r"\b(?:thanks?|thank you) in advance\b|\bdanke (?:schon mal|im voraus|vorab)\b|\btia\b")
+_THANKS_IN_ADVANCE = re.compile(
+    r"\b(?:thanks?|thank you) in advance\b|\bdanke (?:schon mal|im voraus|vorab)\b|\btia\b"
+)
 
 _STUCK = {
     "en": re.compile(
-        r"\b(?:i'?m|i am|i've been|we'?re|we are|still|been|totally|completely) (?:\w+ )?(?:stuck|blocked|lost)\b"
-        r"|\bblocked (?:on|by)\b|\bstuck (?:on|with|at)\b|\bcan'?t (?:figure (?:it |this |out)|get (?:it|this) to work)"
+        r"\b(?:i'?m|i am|i've been|we'?re|we are|still|been|totally|completely) (?:\w+ )?(?:stuck|blocked"
+        r"|lost)\b"
+        r"|\bblocked (?:on|by)\b|\bstuck (?:on|with|at)\b|\bcan'?t (?:figure (?:it |this |out)|get (?:it"
+        r"|this) to work)"
         r"|\b(?:no idea what to do|at a loss|going in circles|hit a wall|don'?t know how to proceed)\b"
     ),
     "de": re.compile(
-        r"\bkomme?(?: \w+){0,3} (?:nicht|nich|net) (?:mehr )?weiter\b|\bhänge?(?: \w+){0,2} fest\b"
-        r"|\b(?:stecke|steck)(?: \w+){0,2} fest\b|\bbin (?:\w+ )?(?:blockiert|ratlos|aufgeschmissen|verzweifelt)\b"
+        r"\bkomme?(?: \w+){0,3} (?:nicht|nich|net) (?:mehr )?weiter\b|\bhänge?(?: \w+){0,4} fest\b"
+        r"|\b(?:stecke|steck)(?: \w+){0,4} fest\b|\bbin (?:\w+ )?(?:blockiert|ratlos|aufgeschmissen"
+        r"|verzweifelt)\b"
         r"|\bweiß (?:nicht|nich|net) (?:mehr )?weiter\b|\bstehe? (?:\w+ )?auf dem schlauch\b"
     ),
 }

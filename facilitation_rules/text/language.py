@@ -12,10 +12,15 @@ import re
 SUPPORTED = ("en", "de")
 DEFAULT_LANGUAGE = "en"
 
+def _wordset(text: str) -> frozenset[str]:
+    """Whitespace-separated word list, written as a block of text for readability."""
+    return frozenset(text.split())
+
+
 _WORD = re.compile(r"[a-zäöüß']+")
 _GERMAN_LETTERS = re.compile(r"[äöüß]")
 
-_EN_WORDS = frozenset(
+_EN_WORDS = _wordset(
     """
     the a an and or but of to in on at for with from by is are was were be been am do does did
     have has had will would can could should shall may might must not no yes it its this that these
@@ -24,10 +29,10 @@ _EN_WORDS = frozenset(
     somebody know thanks thank please hello yeah what's it's i'm don't doesn't
     can't isn't won't didn't i've you're that's there's let's get got need want use using work works
     today tomorrow great good morning new last next week now again sorry right everyone see
-    """.split()
+    """
 )
 
-_DE_WORDS = frozenset(
+_DE_WORDS = _wordset(
     """
     der die das den dem des ein eine einen einem einer eines und oder aber nicht kein keine ist sind
     war waren bin bist sein hat habe haben hast hatte wird werden wurde kann kannst können könnte
@@ -38,7 +43,7 @@ _DE_WORDS = frozenset(
     jemand irgendwie eigentlich gerne gern geht klappt weiß nichts etwas alles sehr gut super
     heute morgen zusammen alle allen guten tag toll tolle bis beim startet minuten stimmt passt echt
     genau leider vielleicht immer wieder jetzt gestern mehr neue neuen neues woche nächste letzte
-    """.split()
+    """
 )
 
 # Words spelled identically in both languages carry no signal.
@@ -60,7 +65,10 @@ def _scores(text: str) -> tuple[float, float]:
 
 
 def detect_language(text: str, hint: str | None = None) -> str:
-    """'en' or 'de'. Fast stop-word/character based; `hint` (channel/workspace language) breaks ties and short texts."""
+    """'en' or 'de'. Fast stop-word/character based.
+
+    `hint` (channel/workspace language) breaks ties and short texts.
+    """
     fallback = hint if hint in SUPPORTED else DEFAULT_LANGUAGE
     en, de = _scores(text)
     margin = 1.0 if hint in SUPPORTED else 0.0

@@ -17,9 +17,21 @@ from facilitation_rules.text.language import detect_language
 
 logger = logging.getLogger(__name__)
 
+
+def _wordset(text: str) -> frozenset[str]:
+    """Whitespace-separated word list, written as a block of text for readability."""
+    return frozenset(text.split())
+
+
+def _phrases(text: str) -> frozenset[str]:
+    """"|"-separated phrase list (phrases may contain spaces)."""
+    return frozenset(phrase.strip() for phrase in text.split("|"))
+
 THRESHOLD = 0.5
 # Mentions and nick-like tokens become this placeholder: a person the clause may address or be about.
 HANDLE = "xuserx"
+_HANDLE_SUB = f" {HANDLE} "
+_NICK = re.compile(r"(?<![\w/])(?=[\w.\-]*[a-zA-Z])(?=[\w.\-]*\d)[\w.\-]{4,}")
 _CERTAIN = 0.85  # a sentence this clearly a question settles the message
 
 
@@ -51,7 +63,8 @@ _MARKUP_SUBS: tuple[tuple[tuple[str, ...] | None, re.Pattern[str], str], ...] = 
     ((":",), re.compile(r"(?<![\w:]):[a-z0-9_+\-]+:(?!\w)", re.I), " "),  # :emoji: shortcodes
     (("@",), re.compile(r"(?<!\w)@[\w.\-]+[:,]?"), f" {HANDLE} "),  # @mentions
     ((">",), re.compile(r"^\s*>.*$", re.M), " "),  # quoted lines are someone else's words
-    (tuple("0123456789"), re.compile(r"(?<![\w/])(?=[\w.\-]*[a-zA-Z])(?=[\w.\-]*\d)[\w.\-]{4,}"), f" {HANDLE} "),  # nicks, ids
+    # nick names, ids and versions (letters mixed with digits)
+    (tuple("0123456789"), _NICK, _HANDLE_SUB),
     (None, re.compile(r"(\w)\1{2,}"), r"\1"),  # stretched words: "sooo", "hmmmm"
     (tuple("’‘`´"), re.compile(r"[’‘`´]"), "'"),
     (("？",), re.compile(r"[？]"), "?"),
@@ -104,60 +117,62 @@ def _words(sentence: str) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 # English
 # --------------------------------------------------------------------------------------------------
-_EN_LEADERS = frozenset(
+_EN_LEADERS = _wordset(
     """
     well so and but oh uh um umm uhm er erm ah ahh ok okay k hey hi hello yo yeah yes yep yea ya no
     nope now then also like anyway anyways btw lol haha hehe hmm hm guys folks everyone sorry alright
     right actually basically or plus see wait sir madam dear mr mrs ms morning afternoon evening hiya
     heya heyy thanks ps all xuserx omg aw aww wow lmao rofl ehh oops hah ha man dude bro
-    """.split()
+    """
 )
-_EN_WH = frozenset(
+_EN_WH = _wordset(
     "what how why where when which who whom whose what's how's where's who's when's why's whats hows "
-    "wheres whos wat wut y'all".split()
+    "wheres whos wat wut y'all"
 )
-_EN_WH_CONTRACTED = frozenset("what's how's where's who's when's why's whats hows wheres whos whys".split())
-_EN_AUX = frozenset(
+_EN_EXCLAMATIVE = _wordset("a an nice cool great awesome lovely sweet sad funny cute beautiful wonderful")
+_EN_WH_COMPLEMENTS = _wordset("about if else kind sort type")
+_EN_SO_INVERSION = _wordset("so neither nor")  # "so do we" agrees, it does not ask
+_EN_WH_CONTRACTED = _wordset("what's how's where's who's when's why's whats hows wheres whos whys")
+_EN_AUX = _wordset(
     """
     do does did is are was were am can could will would should shall may might have has had must
     need r
-    """.split()
+    """
 )
-_EN_AUX_NEG = frozenset(
+_EN_AUX_NEG = _wordset(
     """
     don't doesn't didn't isn't aren't wasn't weren't can't couldn't won't wouldn't shouldn't haven't
     hasn't hadn't ain't dont doesnt didnt isnt arent wasnt werent cant couldnt wont wouldnt shouldnt
     havent hasnt
-    """.split()
+    """
 )
-_EN_PRONOUN_SUBJ = frozenset(
+_EN_PRONOUN_SUBJ = _wordset(
     """
     i you u ya we they he she it there this that these those anyone anybody someone somebody
-    everyone everybody everything anything something nothing xuserx y'all ye one people i'm you're we're they're it's that's there's i'll you'll
+    everyone everybody everything anything something nothing xuserx y'all ye one people
+    i'm you're we're they're it's that's there's i'll you'll
     we'll they'll i'd you'd we'd they'd he's she's i've you've we've they've
-    """.split()
+    """
 )
-_EN_DETERMINERS = frozenset("the a an my your ur our their his her its any some all every both either no".split())
+_EN_DETERMINERS = _wordset("the a an my your ur our their his her its any some all every both either no")
 # Verbs that open statements ("have a look", "was a mistake") unless a pronoun follows them.
-_EN_NEEDS_PRONOUN = frozenset("do have had may must need am was were".split())
-_EN_CHAT_PRONOUNS = frozenset("u ya ye r ur".split())
-_EN_PREPOSITIONS = frozenset("at in on for from to with since by of until about".split())
-_EN_ANY_NON_QUESTION = frozenset(
-    "time more way longer further case how thing day can could will would should must who that".split()
+_EN_NEEDS_PRONOUN = _wordset("do have had may must need am was were")
+_EN_CHAT_PRONOUNS = _wordset("u ya ye r ur")
+_EN_PREPOSITIONS = _wordset("at in on for from to with since by of until about")
+_EN_ANY_NON_QUESTION = _wordset(
+    "time more way longer further case how thing day can could will would should must who that"
 )
 _EN_RETURN = re.compile(r"^(?:and|what about|how about) (?:you|u|ya|yours|urself|yourself|you guys)$")
-_EN_BACKCHANNEL = frozenset(
-    phrase.strip()
-    for phrase in     """
+_EN_BACKCHANNEL = _phrases("""
     really|oh really|right|huh|eh|what|yeah|yes|no|ok|okay|sure|seriously|is that right|is that so|
     no way|you know|y'know|lol|wtf|oh|ya|yea|yep|nope|nah|heh|hmm|hm|oh yeah|oh yes|and|so|or|
     you|me|moi|eh what|pardon|sorry|come again|are you serious|you serious|srsly|for real|
     oh no|oh my|isn't it|is it|was it|you think|you do|true|right right|yeah right|ya think|
     did you|do you|are you|were you|oh did you|oh do you|oh are you|oh is it|oh was it|ok so|and then
-    """.split("|")
-)
+    """)
 _EN_RHETORICAL = re.compile(
-    r"^(?:who cares|who knows|who doesn't|who does that|what the (?:hell|heck|fuck|f)\b(?!.*\b(?:is|are|do|does)\b)"
+    r"^(?:who cares|who knows|who doesn't|who does that|what the (?:hell|heck|fuck|f)\b(?!.*\b(?:is|are|do"
+    r"|does)\b)"
     r"|how (?:cool|nice|awesome|great|sad|funny|cute|sweet|lucky|rude|dumb|stupid|weird) (?:is that|was that)"
     r"|guess what|you know what|what do you know|am i right|are you kidding|are you serious|you kidding"
     r"|what else is new|how dare|why would (?:i|anyone|you) (?:ever )?(?:want|care)|isn't (?:it|that) "
@@ -172,7 +187,9 @@ _EN_SMALLTALK = re.compile(
 )
 # Requests for action, offers and suggestions are phrased as questions but ask for a deed, not for
 # information ("could you pass me ...", "may I see ...", "how about a coffee?", "shall we ...").
-_EN_INFO_VERBS = r"(?:tell|explain|help|recommend|suggest|advise|clarify|confirm|let me know|point|share|describe)"
+_EN_INFO_VERBS = (
+    r"(?:tell|explain|help|recommend|suggest|advise|clarify|confirm|let me know|point|share|describe)"
+)
 _EN_DIRECTIVE = re.compile(
     r"^(?:(?:would|could|will|can|won't) (?:you|u|ya) (?:please |kindly |just |maybe )?(?!"
     + _EN_INFO_VERBS
@@ -223,7 +240,8 @@ _EN_REQUEST = re.compile(
     r"people|someone here) (?:please |pls |plz |kindly |maybe )?(?:help|tell|explain|point|show|advise|"
     r"suggest|recommend|confirm|clarify|share|look|give|guide|send)\b"
     r"|\b(?:please|pls|plz|kindly) (?:help|advise|suggest|explain|clarify|let me know|share your|guide)\b"
-    r"|(?<!you )\b(?:need|needs|needed|looking for|searching for|appreciate any|appreciate some|seeking) (?:some |any |a "
+    r"|(?<!you )\b(?:need|needs|needed|looking for|searching for|appreciate any|appreciate some"
+    r"|seeking) (?:some |any |a "
     r"little |a bit of |your |a )?(?:help|advice|assistance|guidance|suggestions?|recommendations?|"
     r"pointers?|tips?|hints?|input|direction|support)\b"
     r"|\b(?:i have|i've got|i got|i've) (?:a|one|another|some|few|a few|two|a couple of)? ?(?:quick |short |"
@@ -239,7 +257,8 @@ _EN_REQUEST = re.compile(
 _EN_REQUEST_TRIGGERS = ("wonder", "help", "please", "pls", "plz", "kindly", "need", "looking", "searching",
                         "seeking", "appreciate", "question", "let me know", "sure", "confused", "clear",
                         "is there", "how ")
-_EN_PROBLEM_TRIGGERS = ("known", "error", "exception", "issue", "problem", "trouble", "bug", "fail", "crash", "n't",
+_EN_PROBLEM_TRIGGERS = ("known", "error", "exception", "issue", "problem", "trouble", "bug", "fail", "crash",
+                        "n't",
                         "not ", "cannot", "unable", "stopped", "no longer", "struggl", "stuck", "confused",
                         "clueless", "hard time", "traceback", "stack", "caused by")
 _EN_PROBLEM = re.compile(
@@ -306,12 +325,11 @@ def _en_wh(first: str, second: str, third: str, words: list[str]) -> tuple[float
         return 0.8, "wh-start"
     if not second:
         return 0.3, "wh-alone"
-    if first in ("what", "how") and second in ("a", "an", "nice", "cool", "great", "awesome", "lovely", "sweet",
-                                               "sad", "funny", "cute", "beautiful", "wonderful", "perfect"):
+    if first in ("what", "how") and second in _EN_EXCLAMATIVE:
         return 0.1, "exclamation"
     if first == "which" and (second in _EN_AUX or second.endswith("s")):
         return 0.3, "wh-relative"
-    if second in _EN_AUX or second in _EN_AUX_NEG or second in ("about", "if", "else", "kind", "sort", "type"):
+    if second in _EN_AUX or second in _EN_AUX_NEG or second in _EN_WH_COMPLEMENTS:
         return 0.8, "wh-start"
     if first == "how" and second in ("come", "so", "to", "much", "many", "long", "often", "far", "old", "big",
                                      "soon", "exactly", "does", "do"):
@@ -349,13 +367,15 @@ def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
     if _EN_SMALLTALK.match(core_text):
         return 0.55, "small-talk"
     score, reason = _en_syntax(core)
-    if _EN_NON_QUESTION_OPENING.match(sentence.lower()) or (words[0] in ("so", "neither", "nor") and len(core) < 4):
+    if _EN_NON_QUESTION_OPENING.match(sentence.lower()) or (words[0] in _EN_SO_INVERSION and len(core) < 4):
         score, reason = 0.1, "statement-opening"
     elif sentence.endswith("!") and score >= THRESHOLD:
         score, reason = 0.4, "exclamation"
     if score >= THRESHOLD:
         return score, reason
-    if _EN_REQUEST_START.match(core_text) or (_has_any(low, _EN_REQUEST_TRIGGERS) and _EN_REQUEST.search(low)):
+    if _EN_REQUEST_START.match(core_text) or (
+        _has_any(low, _EN_REQUEST_TRIGGERS) and _EN_REQUEST.search(low)
+    ):
         return 0.75, "request-for-info"
     if _EN_RETURN.match(low):
         return 0.6, "return-question"
@@ -369,26 +389,26 @@ def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
 # --------------------------------------------------------------------------------------------------
 # German
 # --------------------------------------------------------------------------------------------------
-_DE_LEADERS = frozenset(
+_DE_LEADERS = _wordset(
     """
     ja also und ok okay gut na nun so äh ähm hm hmm naja tja aha achso ach oh hallo hi hey moin servus
     oder aber genau prima super schön alles klar danke gut okay ok sorry übrigens btw kurz leute zusammen
     liebe lieber xuserx moment warte hallöchen mahlzeit morgen guten tag grüß gott ihr alle noch eine frage
-    """.split()
+    """
 )
-_DE_WH = frozenset(
+_DE_WH = _wordset(
     """
     was wer wen wem wessen wann wo wie warum wieso weshalb weswegen welche welcher welches welchen
     welchem wohin woher womit wozu wofür worüber worauf woran wodurch worum wovon inwiefern wieviel
     wieviele inwieweit was's wie's wo's
-    """.split()
+    """
 )
-_DE_SUBJ = frozenset(
-    "ich du er sie es wir ihr man jemand wer einer xuserx irgendwer irgendjemand jmd das dies der die".split()
+_DE_SUBJ = _wordset(
+    "ich du er sie es wir ihr man jemand wer einer xuserx irgendwer irgendjemand jmd das dies der die"
 )
-_DE_PERSONAL = frozenset("ich du er sie es wir ihr man".split())
-_DE_DATIVE = frozenset("mir dir ihnen euch uns ihm".split())
-_DE_MODAL = frozenset(
+_DE_PERSONAL = _wordset("ich du er sie es wir ihr man")
+_DE_DATIVE = _wordset("mir dir ihnen euch uns ihm")
+_DE_MODAL = _wordset(
     """
     kann kannst können könnt könnte könntest könnten könntet soll sollst sollen sollt sollte solltest
     sollten muss musst müssen müsst müsste müssten darf darfst dürfen dürfte dürften will willst wollen
@@ -396,9 +416,9 @@ _DE_MODAL = frozenset(
     hätten hättet bin bist sind seid ist wäre wärst wären wärt werde wirst werden werdet wird würde
     würdest würden würdet gibt gab gäbe brauche brauchst brauchen braucht weiß weißt wisst wissen kennt
     kennst kennen geht gehts passt klappt funktioniert läuft hilft reicht stimmt meinst meint meinen
-    """.split()
+    """
 )
-_DE_NON_VERBS = frozenset(
+_DE_NON_VERBS = _wordset(
     """
     dann jetzt heute morgen gestern hier da dort leider vielleicht eigentlich also aber und oder nur
     auch noch schon gerade grade erst sonst deshalb deswegen trotzdem danach vorher nachher damit dafür
@@ -410,13 +430,13 @@ _DE_NON_VERBS = frozenset(
     sicher bestimmt vermutlich wahrscheinlich zusammen allein selbst selber dort drüben unten oben
     abends morgens mittags nachmittags vormittags diese dieser dieses diesen montag dienstag mittwoch
     donnerstag freitag samstag sonntag woche nächste nächsten letzte letzten um uhr anfang ende
-    """.split()
+    """
 )
 # "Sollen wir ...?" asks; "machen wir ...", "haben wir ..." mostly propose or state (topic drop).
-_DE_IMPERSONAL_V1 = frozenset("gibt's gibts geht's gehts klappt's passt's läuft's".split())
-_DE_FIRST_PERSON_ONLY = frozenset("bin hab habe war".split())
-_DE_WIR_QUESTION = frozenset("sollen wollen sollten wollten könnten".split())
-_DE_ICH_QUESTION = frozenset("kann soll darf muss könnte sollte dürfte müsste brauche".split())
+_DE_IMPERSONAL_V1 = _wordset("gibt's gibts geht's gehts klappt's passt's läuft's")
+_DE_FIRST_PERSON_ONLY = _wordset("bin hab habe war")
+_DE_WIR_QUESTION = _wordset("sollen wollen sollten wollten könnten")
+_DE_ICH_QUESTION = _wordset("kann soll darf muss könnte sollte dürfte müsste brauche")
 _DE_RETURN = re.compile(r"^(?:und|aber) (?:du|sie|ihr|ihnen|dir|euch|bei (?:dir|ihnen|euch))$")
 _DE_WH_STATEMENT = re.compile(
     r"^(?:wie (?:gesagt|immer|besprochen|erwähnt|vereinbart|gewohnt|abgesprochen|angekündigt|geplant|"
@@ -430,14 +450,11 @@ _DE_RHETORICAL = re.compile(
     r"wer hätte das gedacht|was will man mehr|wie geil ist das|wie cool ist das|was denn sonst|"
     r"ist das nicht (?:toll|schön|super|herrlich|genial)|na und)"
 )
-_DE_BACKCHANNEL = frozenset(
-    phrase.strip()
-    for phrase in     """
+_DE_BACKCHANNEL = _phrases("""
     echt|wirklich|ne|oder|gell|ja|nee|nein|was|hä|häh|ernsthaft|na und|stimmt's|stimmts|ach ja|ach so|
     achso|ach echt|ach wirklich|ja|jo|ok|okay|und|ehrlich|im ernst|krass|oh|
     ach|so|aha|hm|hmm|ja und|ja oder|nicht wahr|ja ne|ist das so|ist es das|sicher|tatsächlich
-    """.split("|")
-)
+    """)
 _DE_SMALLTALK = re.compile(
     r"^(?:wie geht'?s|wie geht es (?:dir|euch|ihnen)|wie läuft'?s|alles gut|alles klar|was geht|"
     r"wie war (?:dein|euer|ihr) (?:wochenende|urlaub|tag))\b"
@@ -462,12 +479,13 @@ _DE_REQUEST = re.compile(
     r"|\bwie (?:kann|muss|soll|könnte|sollte) (?:ich|man|wir)\b"
     r")"
 )
-_DE_REQUEST_TRIGGERS = ("jemand", "wer", "einer", "jmd", "ihr", "mir", "uns", "frag", "sicher", "klar", "such",
+_DE_REQUEST_TRIGGERS = ("jemand", "wer", "einer", "jmd", "ihr", "mir", "uns", "frag", "sicher", "klar",
+                        "such",
                         "brauch", "benötig", "bräucht", "hilfe", "gibt", "bitte um", "wie ")
 _DE_PROBLEM_TRIGGERS = ("nicht", "nich", "net", "fest", "fehler", "error", "zugriff", "zugang", "bekannt")
 _DE_PROBLEM = re.compile(
     r"(?:\b(?:funktioniert|funktionieren|klappt|klappen|läuft|laufen|lädt|startet|öffnet|"
-    r"synchronisiert|erscheint)(?: \w+){0,3} (?:nicht|nich|net)\b"
+    r"synchronisiert|erscheint)(?: \w+){0,5} (?:nicht|nich|net)\b"
     r"|\b(?:komme?|komm|kommen) (?:\w+ ){0,2}(?:nicht|nich|net) (?:mehr )?weiter\b"
     r"|\b(?:hänge?|häng|hängen) (?:\w+ ){0,2}fest\b"
     r"|\b(?:bekomme?|krieg\w*|erhalte) (?:\w+ ){0,3}(?:fehler\w*|error)\b"
@@ -478,8 +496,8 @@ _DE_PROBLEM = re.compile(
 )
 _DE_TAG = re.compile(r"\b(?:oder|oder wie|nicht wahr|oder nicht|stimmt's|stimmts|oder was)$")
 _DE_VERB_SHAPE = re.compile(r"^[a-zäöüß]+(?:st|t|en|e)$")
-_DE_DENN_FOLLOWER = frozenset(
-    "ich du er sie es wir ihr man das der die den dem ein eine einen mein meine unser dann da auch".split()
+_DE_DENN_FOLLOWER = _wordset(
+    "ich du er sie es wir ihr man das der die den dem ein eine einen mein meine unser dann da auch"
 )
 
 

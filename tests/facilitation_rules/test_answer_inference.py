@@ -199,3 +199,82 @@ def test_memory_stays_bounded() -> None:
     assert all(len(space.lines) <= 50 for space in tracker._spaces.values())
     assert len(tracker._lines) <= 50
     assert all(len(space.questions) <= 50 for space in tracker._spaces.values())
+
+
+def busy_chat() -> Chat:
+    """A channel where most lines name whom they speak to, so unaddressed lines count for little."""
+    chat = Chat()
+    for i in range(40):
+        chat.say(f"p{i % 4}", f"p{(i + 1) % 4}: status {i} looks fine", question=False, after=10)
+    return chat
+
+
+def test_asker_addressing_an_earlier_unaddressed_answer_reveals_it() -> None:
+    chat = busy_chat()
+    question = chat.say("alice", "how do I make the backup job run every night?")
+    early = chat.say("bob", "cron, see the scheduling page")
+    later = chat.say("carol", "alice: use the scheduler plugin")
+    turn = chat.say("alice", "bob: is that for me?")
+    assert chat.answered(early) is None  # unaddressed in a channel of addressed lines: not linked yet
+    assert chat.answered(later) == question
+    late = chat.responses[turn]
+    assert late is not None and late.question_id == question
+    assert (late.line_id, late.user) == (early, "bob")
+    assert late.at == chat.clock - timedelta(seconds=40)
+
+
+def test_responder_addressing_the_asker_reveals_their_own_earlier_line() -> None:
+    chat = busy_chat()
+    question = chat.say("alice", "will the new release break the old importer?")
+    early = chat.say("bob", "it should not unless the format changed")
+    chat.say("p1", "p2: coffee?", question=False)
+    follow = chat.say("bob", "alice: the format is the same, so it keeps working")
+    response = chat.responses[follow]
+    assert response is not None and response.question_id == question
+    assert response.line_id == early
+
+
+def test_asker_picking_up_the_words_of_the_line_before_reveals_it() -> None:
+    chat = busy_chat()
+    question = chat.say("alice", "how can the laptop share its wifi connection with my phone?")
+    early = chat.say("bob", "through your router")
+    turn = chat.say("alice", "I have no access to the router")
+    response = chat.responses[turn]
+    assert response is not None and (response.question_id, response.line_id) == (question, early)
+
+
+def test_no_late_link_to_a_line_that_spoke_to_someone_else() -> None:
+    chat = busy_chat()
+    question = chat.say("alice", "how do I rotate the logs of the web server?")
+    chat.say("bob", "p2: done with the migration")
+    turn = chat.say("alice", "bob: any idea about the logs?")
+    response = chat.responses[turn]
+    assert response is None or response.question_id != question or response.line_id is None
+
+
+def test_no_late_link_to_a_question_of_its_own() -> None:
+    chat = busy_chat()
+    chat.say("alice", "is the build server down again?")
+    own = chat.say("bob", "does anyone know where the release notes live?")
+    turn = chat.say("alice", "bob: in the wiki under releases")
+    response = chat.responses[turn]
+    assert response is None or response.line_id != own
+
+
+def test_no_late_link_long_after_the_question() -> None:
+    chat = busy_chat()
+    chat.say("alice", "how do I clear the cache of the docs site?")
+    for i in range(12):
+        chat.say(f"p{i % 4}", f"p{(i + 1) % 4}: still busy {i}", question=False)
+    chat.say("bob", "weather is nice today", question=False)
+    turn = chat.say("alice", "bob: hi")
+    assert chat.responses[turn] is None
+
+
+def test_plain_responses_carry_no_late_link() -> None:
+    chat = Chat()
+    question = chat.say("alice", "How do I export the kanban board as a PDF?")
+    answer = chat.say("carol", "alice: use the print view, then save as PDF")
+    response = chat.responses[answer]
+    assert response == Response(question, "inferred", 0.9)
+    assert response is not None and response.line_id is None and response.user is None

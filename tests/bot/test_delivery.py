@@ -1,0 +1,132 @@
+"""The delivery worker: sends due rows once, honours Retry-After, retries with backoff, then gives up loudly."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.actions import Action, PostMessage
+from bot.clock import SimulatedClock
+from bot.delivery import DeliveryWorker, PermanentFailure, RefLookup, RetryLater
+from bot.engine import Engine
+from bot.settings import Settings
+from storage.repository import T_OUTBOX
+from tests.support import at, community
+
+
+class FakePlatform:
+    """A sender whose failures are scripted: each entry is raised once, then sends succeed."""
+
+    def __init__(self, *failures: Exception) -> None:
+        self.failures = list(failures)
+        self.sent: list[Action] = []
+
+    def handles(self, workspace: str) -> bool:
+        return True
+
+    async def send(self, action: Action, refs: RefLookup) -> str | None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(action)
+        return f"ts-{len(self.sent)}"
+
+
+def post(key: str) -> PostMessage:
+    return PostMessage(key=key, workspace="console:test", channel="help", text=f"text {key}")
+
+
+async def queue(engine: Engine, *actions: Action) -> None:
+    engine._enqueue(actions, engine.clock.now())
+    await engine.flush()
+
+
+async def rows(engine: Engine) -> list[dict[str, object]]:
+    async with engine.db.connect() as conn:
+        return [dict(r._mapping) for r in await conn.execute(select(T_OUTBOX).order_by(T_OUTBOX.c.id))]
+
+
+@pytest.fixture
+async def engine(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = await community(settings, at("2026-03-02 09:00"), rules=[])
+    yield engine
+    await engine.db.dispose()
+
+
+async def test_due_rows_are_sent_once_and_marked_sent(engine: Engine) -> None:
+    platform = FakePlatform()
+    worker = DeliveryWorker(engine.db, [platform], engine.clock)
+    await queue(engine, post("a"), post("b"))
+    assert await worker.run_once() == 2
+    assert await worker.run_once() == 0, "sent rows are not sent again"
+    assert [a.key for a in platform.sent] == ["a", "b"]
+    assert [(r["status"], r["platform_ref"]) for r in await rows(engine)] == [("sent", "ts-1"), ("sent", "ts-2")]
+
+
+async def test_retry_after_delays_without_losing_or_counting_an_attempt(engine: Engine) -> None:
+    clock = engine.clock
+    assert isinstance(clock, SimulatedClock)
+    platform = FakePlatform(RetryLater(30))
+    worker = DeliveryWorker(engine.db, [platform], clock)
+    await queue(engine, post("a"))
+    await worker.run_once()
+    [row] = await rows(engine)
+    assert row["status"] == "pending" and row["attempts"] == 0
+    assert row["due_at"] == clock.now() + timedelta(seconds=30)
+    clock.advance(timedelta(seconds=29))
+    assert await worker.run_once() == 0, "not before Retry-After has passed"
+    clock.advance(timedelta(seconds=2))
+    assert await worker.run_once() == 1
+    assert [a.key for a in platform.sent] == ["a"]
+
+
+async def test_errors_are_retried_with_backoff_then_marked_failed(engine: Engine) -> None:
+    clock = engine.clock
+    assert isinstance(clock, SimulatedClock)
+    platform = FakePlatform(*(ConnectionError("network down") for _ in range(3)))
+    worker = DeliveryWorker(engine.db, [platform], clock, max_attempts=3, base_backoff=10)
+    await queue(engine, post("a"))
+    delays = []
+    for _ in range(3):
+        before = clock.now()
+        await worker.run_once()
+        [row] = await rows(engine)
+        if row["status"] == "failed":
+            break
+        delays.append((row["due_at"] - before).total_seconds())  # type: ignore[operator]
+        clock.set(row["due_at"])  # type: ignore[arg-type]
+    assert row["status"] == "failed" and row["attempts"] == 3
+    assert "network down" in str(row["last_error"])
+    assert 10 <= delays[0] < delays[1], "backoff grows"
+    assert platform.sent == []
+
+
+async def test_a_permanent_failure_is_not_retried(engine: Engine) -> None:
+    platform = FakePlatform(PermanentFailure("channel_not_found"))
+    worker = DeliveryWorker(engine.db, [platform], engine.clock)
+    await queue(engine, post("a"))
+    await worker.run_once()
+    [row] = await rows(engine)
+    assert row["status"] == "failed" and row["last_error"] == "channel_not_found"
+
+
+async def test_a_crash_while_sending_is_picked_up_after_the_lease(engine: Engine) -> None:
+    clock = engine.clock
+    assert isinstance(clock, SimulatedClock)
+    crashed = DeliveryWorker(engine.db, [FakePlatform()], clock)
+    await queue(engine, post("a"))
+    claimed = await crashed._claim()  # claimed, then the process died before sending
+    assert len(claimed) == 1
+    platform = FakePlatform()
+    worker = DeliveryWorker(engine.db, [platform], clock)
+    assert await worker.run_once() == 0, "another worker leaves a leased row alone"
+    clock.advance(timedelta(minutes=3))
+    assert await worker.run_once() == 1
+    assert [a.key for a in platform.sent] == ["a"]
+
+
+async def test_the_same_decision_twice_is_one_row(engine: Engine) -> None:
+    await queue(engine, post("a"), post("a"))
+    await queue(engine, post("a"))
+    assert len(await rows(engine)) == 1

@@ -1,0 +1,89 @@
+"""The engine: rule isolation, one transaction for state and outbox, idempotent actions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.actions import Action, PostMessage
+from bot.events import Event, MessagePosted
+from bot.rules import RuleBase, RuleContext
+from bot.settings import Settings
+from storage.repository import T_MESSAGE, T_OUTBOX
+from tests.support import at, community, message
+
+
+class Exploding(RuleBase):
+    name = "exploding"
+
+    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+        raise RuntimeError("boom")
+
+
+class Echo(RuleBase):
+    """Posts one reply per message, keyed by the message id."""
+
+    name = "echo"
+
+    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+        if isinstance(event, MessagePosted):
+            return [PostMessage(key=f"echo:{event.message_id}", workspace=event.workspace, channel=event.channel,
+                                text=f"heard {event.text}")]
+        return []
+
+
+async def count(engine, table, *where) -> int:  # type: ignore[no-untyped-def]
+    async with engine.db.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(table).where(*where))).scalar_one())
+
+
+async def test_a_failing_rule_is_logged_and_the_others_still_run(settings: Settings,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    engine = await community(settings, at("2026-03-02 09:00"), rules=[Exploding(), Echo()])
+    await engine.handle(message("anna", "hello", at("2026-03-02 09:00"), message_id="m1"))
+    assert await count(engine, T_OUTBOX) == 1
+    assert await count(engine, T_MESSAGE) == 1, "the event is recorded although a rule failed"
+    assert engine.rule_failures == {"exploding": 1}
+    assert "rule exploding failed" in caplog.text
+    await engine.db.dispose()
+
+
+async def test_state_and_outbox_are_written_together_and_a_crash_before_commit_loses_both(
+    settings: Settings,
+) -> None:
+    engine = await community(settings, at("2026-03-02 09:00"), rules=[Echo()])
+    engine.batch_size = 10  # keep the decision in memory, as if the process died before committing
+    await engine.process(message("anna", "first", at("2026-03-02 09:00"), message_id="m1"))
+    assert await count(engine, T_OUTBOX) == 0 and await count(engine, T_MESSAGE) == 0
+    await engine.db.dispose()
+
+    # "Restart": a new engine on the same database sees neither; the platform redelivers the event.
+    engine = await community(settings, at("2026-03-02 09:01"), rules=[Echo()])
+    await engine.handle(message("anna", "first", at("2026-03-02 09:00"), message_id="m1"))
+    assert await count(engine, T_OUTBOX) == 1 and await count(engine, T_MESSAGE) == 1
+    await engine.db.dispose()
+
+
+async def test_an_event_delivered_twice_after_a_restart_yields_one_outbox_row(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 09:00"), rules=[Echo()])
+    await engine.handle(message("anna", "hi", at("2026-03-02 09:00"), message_id="m1"))
+    await engine.db.dispose()
+    engine = await community(settings, at("2026-03-02 09:05"), rules=[Echo()])
+    await engine.handle(message("anna", "hi", at("2026-03-02 09:00"), message_id="m1"))
+    assert await count(engine, T_OUTBOX) == 1
+    assert await count(engine, T_MESSAGE) == 1
+    await engine.db.dispose()
+
+
+async def test_a_restart_rebuilds_open_questions_from_the_database(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 09:00"))
+    await engine.handle(message("anna", "How do I request SAP access for a new colleague?",
+                                at("2026-03-02 09:00"), message_id="q1"))
+    await engine.db.dispose()
+    engine = await community(settings, at("2026-03-02 09:30"))
+    question = engine.state.question("console:test", "q1")
+    assert question is not None and question.awaiting_answer
+    assert "SAP access" in question.text
+    await engine.db.dispose()

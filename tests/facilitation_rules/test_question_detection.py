@@ -1,0 +1,125 @@
+"""Question detection on the project's own labelled chat messages, plus named hard cases."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from facilitation_rules.text.language import detect_language
+from facilitation_rules.text.questions import QuestionVerdict, classify_question, is_question, normalize
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "questions_labelled.jsonl"
+
+
+def _rows() -> list[dict[str, object]]:
+    with DATA.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_labelled_set_has_enough_messages(lang: str) -> None:
+    rows = [r for r in _rows() if r["lang"] == lang]
+    assert len(rows) >= 100
+    assert {r["is_question"] for r in rows} == {True, False}
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+@pytest.mark.parametrize("hint", [None, "en", "de"])
+def test_accuracy_per_language(lang: str, hint: str | None) -> None:
+    rows = [r for r in _rows() if r["lang"] == lang]
+    correct = sum(is_question(str(r["text"]), hint) == r["is_question"] for r in rows)
+    assert correct / len(rows) >= 0.9
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_language_detection_on_labelled_set(lang: str) -> None:
+    rows = [r for r in _rows() if r["lang"] == lang]
+    correct = sum(detect_language(str(r["text"])) == lang for r in rows)
+    assert correct / len(rows) >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("anyone know how to reset my SSO password", "en"),
+        ("does the workshop start at 10", "en"),
+        ("i was wondering if the training is recorded", "en"),
+        ("not sure whether the form goes to HR or IT", "en"),
+        ("<@U123> where is the rollout plan", "en"),
+        ("kann mir jemand sagen wo die Folien liegen", "de"),
+        ("bin mir nicht sicher, ob der Workshop verschoben wurde", "de"),
+        ("habt ihr schon Zugriff auf das neue Portal", "de"),
+        ("wie lange dauert die Freigabe", "de"),
+        ("gibt es eine Anleitung dafür", "de"),
+        ("I'm getting an error when I open the new CRM", "en"),
+        ("das Login funktioniert bei mir seit heute nicht", "de"),
+    ],
+)
+def test_questions_without_question_mark(text: str, hint: str) -> None:
+    assert is_question(text, hint)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("oh really?", "backchannel"),
+        ("right?", "backchannel"),
+        ("echt?", "backchannel"),
+        ("who cares?", "rhetorical"),
+        ("Who doesn't love another password reset?", "rhetorical"),
+        ("I think it works now?", "rhetorical"),
+        ("Could you please send me the invite?", "request-for-action"),
+        ("How about a coffee on Friday?", "request-for-action"),
+        ("Wie wäre es mit Freitag?", "request-for-action"),
+        ("What do you call a meeting without an agenda? A chat.", "joke"),
+        ("what a great session!", "exclamation"),
+    ],
+)
+def test_non_questions_name_their_reason(text: str, reason: str) -> None:
+    verdict = classify_question(text)
+    assert not verdict.is_question
+    assert verdict.reason == reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hi all",
+        "Moin zusammen",
+        "thanks!",
+        "Danke, hat geklappt",
+        "The slides are in the wiki.",
+        "wie gesagt, passt",
+    ],
+)
+def test_statements_and_greetings_are_not_questions(text: str) -> None:
+    assert not is_question(text)
+
+
+def test_verdict_fields() -> None:
+    verdict = classify_question("Where do I find the training slides?", "en")
+    assert isinstance(verdict, QuestionVerdict)
+    assert verdict.is_question and verdict.reason == "qmark" and verdict.language == "en"
+    assert 0.0 <= verdict.score <= 1.0
+
+
+def test_markup_is_ignored() -> None:
+    text = "<@U42> see <https://example.com/x?y=1|the doc> :eyes: ```what? code?``` thanks"
+    assert "?" not in normalize(text)
+    assert not is_question(text, "en")
+
+
+def test_question_in_later_sentence_counts() -> None:
+    assert is_question("Hi all! We just moved to the new ticket tool. Where do I see my old tickets?", "en")
+
+
+def test_speed_is_a_few_microseconds_per_message() -> None:
+    texts = [str(r["text"]) for r in _rows()] * 20
+    start = time.perf_counter()
+    for text in texts:
+        classify_question(text)
+    per_message = (time.perf_counter() - start) / len(texts)
+    assert per_message < 200e-6  # generous bound for slow CI machines; typical is ~20 µs
