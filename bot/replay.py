@@ -64,7 +64,7 @@ async def replay(
         last_at: datetime | None = None
         for _, event in read_events(path, workspace, result.problems):
             if last_at is not None:
-                await _run_due_work(engine, until=event.at)
+                await run_due_work(engine, until=event.at)
             clock.set(event.at)
             await engine.process(event)
             result.events += 1
@@ -80,7 +80,7 @@ async def replay(
     return result
 
 
-async def _run_due_work(engine: Engine, *, until: datetime) -> None:
+async def run_due_work(engine: Engine, *, until: datetime) -> None:
     """Fire TimePassed at each simulated moment some rule has work due, up to `until`."""
     previous: datetime | None = None
     for _ in range(MAX_TICKS_BETWEEN_EVENTS):

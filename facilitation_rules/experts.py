@@ -63,14 +63,14 @@ class ExpertRouting(RuleBase):
             ctx.state.touch_question(new_question)
         response = ctx.extras.get("response")
         if response is not None:
-            question, _how = response
+            question, _how, responder = response
             index.record_answer(
                 question_id=question.id,
                 question_text=question.text,
-                answer_text=event.text,
-                answerer=event.user,
-                at=event.at,
-                first=question.first_response_id == event.message_id,
+                answer_text=event.text if responder.message_id == event.message_id else "",
+                answerer=responder.user,
+                at=responder.at,
+                first=question.first_response_id == responder.message_id,
             )
 
     def candidates(self, question: QuestionState, ctx: RuleContext) -> list[ExpertSuggestion]:

@@ -3,14 +3,15 @@
 asked -> answered (first response by someone else: in the thread, by explicit reply, or inferred in a flat
 channel) -> resolved (the asker's ✅, thanks, the "Solved" button, `/steward solved`, a forum "solved" tag).
 Other rules learn what happened in this event through `ctx.extras`: "new_question", "response" (question,
-how), "resolved" (question, the message that solved it).
+how, responder), "resolved" (question), "accepted" (question, answerer).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.actions import Action, SetForumSolved
 from bot.events import (
@@ -25,7 +26,7 @@ from bot.events import (
 )
 from bot.rules import Command, RuleBase, RuleContext
 from bot.state import QuestionState
-from facilitation_rules.text.answers import ChatLine
+from facilitation_rules.text.answers import ChatLine, Response
 from facilitation_rules.text.cues import is_thanks
 from facilitation_rules.text.questions import classify_question
 from facilitation_rules.text.tokens import terms
@@ -43,6 +44,21 @@ def is_facilitated(ctx: RuleContext, workspace: str, channel: str) -> bool:
     """Steward facilitates watched community channels, not the facilitators' own channel."""
     ch = ctx.channel(workspace, channel)
     return ch.watched and ch.kind != "facilitators" and ch.name != ctx.settings.facilitators_channel
+
+
+@dataclass(frozen=True, slots=True)
+class Responder:
+    """The line that responded: usually the message just posted, sometimes an earlier one it revealed."""
+
+    message_id: str
+    user: str
+    at: datetime
+
+    @classmethod
+    def of(cls, event: MessagePosted, response: Response) -> Responder:
+        if response.line_id and response.user and response.at:
+            return cls(response.line_id, response.user, response.at)
+        return cls(event.message_id, event.user, event.at)
 
 
 class QuestionLifecycle(RuleBase):
@@ -102,8 +118,8 @@ class QuestionLifecycle(RuleBase):
         actions: list[Action] = []
         if response is not None:
             question = ctx.state.question(ws, response.question_id)
-            if question is not None and question.asker_id != event.user:
-                self.record_response(question, event, response.how, ctx)
+            if question is not None:
+                self.record_response(question, Responder.of(event, response), response.how, ctx)
         if verdict is not None and asks:
             question = QuestionState(
                 workspace_id=ws,
@@ -114,7 +130,8 @@ class QuestionLifecycle(RuleBase):
                 language=verdict.language,
                 text=event.text,
             )
-            question.followup = response is not None or tracker.repeats(question.id) is not None
+            in_conversation = response is not None and response.line_id is None
+            question.followup = in_conversation or tracker.repeats(question.id) is not None
             if not question.followup and self._asks_again(question, ctx):
                 ctx.extras["asked_again"] = True
             ctx.state.add_question(question)
@@ -141,20 +158,23 @@ class QuestionLifecycle(RuleBase):
                     return True
         return False
 
-    def record_response(self, question: QuestionState, event: MessagePosted, how: str, ctx: RuleContext) -> None:
-        if event.user not in question.responders:
-            question.responders.append(event.user)
-        ctx.extras["response"] = (question, how)
-        if question.answered:
+    def record_response(self, question: QuestionState, responder: Responder, how: str, ctx: RuleContext) -> None:
+        """Someone other than the asker responded; the earliest response is the first response."""
+        if responder.user == question.asker_id:
             return
-        question.first_response_id = event.message_id
-        question.first_responder_id = event.user
-        question.first_response_at = event.at
+        if responder.user not in question.responders:
+            question.responders.append(responder.user)
+        ctx.extras["response"] = (question, how, responder)
+        if question.first_response_at is not None and question.first_response_at <= responder.at:
+            return
+        question.first_response_id = responder.message_id
+        question.first_responder_id = responder.user
+        question.first_response_at = responder.at
         question.answered_how = how
         if question.status in {"asked", "flagged", "escalated"}:
             question.status = "answered"
-        if event.user in question.nudged_experts:
-            ctx.state.answered_nudges.append({"ws": question.workspace_id, "mid": event.user, "qid": question.id})
+        if responder.user in question.nudged_experts:
+            ctx.state.answered_nudges.append({"ws": question.workspace_id, "mid": responder.user, "qid": question.id})
         ctx.state.touch_question(question)
 
     def _thanked_question(self, event: MessagePosted, ctx: RuleContext) -> QuestionState | None:

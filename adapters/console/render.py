@@ -81,9 +81,10 @@ class Narrator:
                 key = "narrate.followup" if question.followup else "narrate.question"
                 notes.append(t(key, member=who, channel=event.channel, text=_short(event.text)))
             response = extras.get("response")
-            if response is not None and response[0].first_response_id == event.message_id:
-                q = response[0]
-                notes.append(t("narrate.answered", member=who, asker=names.get(q.asker_id, q.asker_id), how=response[1]))
+            if response is not None and response[0].first_response_id == response[2].message_id:
+                q, how, responder = response
+                notes.append(t("narrate.answered", member=names.get(responder.user, responder.user),
+                               asker=names.get(q.asker_id, q.asker_id), how=how))
         if isinstance(event, MessagePosted | ReactionAdded) and "resolved" in extras:
             q = extras["resolved"]
             notes.append(t("narrate.resolved", asker=names.get(q.asker_id, q.asker_id), how=q.resolved_how))

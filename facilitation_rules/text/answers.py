@@ -199,6 +199,14 @@ class _Space:
     last_at: datetime | None = None
 
 
+def _early_line(question: _Question, users: frozenset[str], *, any_conv: bool = False) -> _Line | None:
+    """The first line soon after the question by one of `users`, if it spoke to nobody else."""
+    found = next((record for record in question.early if record.user in users), None)
+    if found is None or found.addressees or not (any_conv or found.conv in (None, question.id)):
+        return None
+    return found
+
+
 class ConversationTracker:
     """Remembers recent lines and open questions per channel (bounded), and links responses to questions."""
 
@@ -322,7 +330,7 @@ class ConversationTracker:
         conv = response.question_id if response else self._own_conversation(line, me, space, talk_to)
         record = _Line(line.id, me, line.at, talk_to, conv, space.count, line.text)
         if strong and conv is not None:
-            response = self._late_link(space, me, strong, conv, response) or response
+            response = self._late_link(me, strong, conv, response) or response
         elif conv is not None and response is None and not talk_to:
             response = self._taken_up(space, me, line.text, conv)
         if conv is not None:
@@ -510,7 +518,7 @@ class ConversationTracker:
         return own.id
 
     def _late_link(
-        self, space: _Space, me: str, strong: frozenset[str], conv: str, response: Response | None
+        self, me: str, strong: frozenset[str], conv: str, response: Response | None
     ) -> Response | None:
         """An earlier line revealed as a response when asker and responder turn to each other by name.
 
@@ -527,7 +535,7 @@ class ConversationTracker:
             responders = frozenset((me,))
         else:
             return None
-        earlier = self._early_line(space, question, responders)
+        earlier = _early_line(question, responders)
         if earlier is None:
             return None
         return self._reveal(question, earlier, response.how if response is not None else "inferred")
@@ -548,19 +556,10 @@ class ConversationTracker:
             return None
         if previous.conv == question.id:
             return None
-        earlier = self._early_line(space, question, frozenset((previous.user,)), any_conv=True)
+        earlier = _early_line(question, frozenset((previous.user,)), any_conv=True)
         if earlier is not previous or not _words(text) & _words(previous.text):
             return None
         return self._reveal(question, previous, "inferred")
-
-    def _early_line(
-        self, space: _Space, question: _Question, users: frozenset[str], *, any_conv: bool = False
-    ) -> _Line | None:
-        """The first line soon after the question by one of `users`, if it spoke to nobody else."""
-        found = next((record for record in question.early if record.user in users), None)
-        if found is None or found.addressees or not (any_conv or found.conv in (None, question.id)):
-            return None
-        return found
 
     def _join_conversation(self, question: _Question, record: _Line) -> None:
         """Let a line shape its conversation: participants, whom the asker talks to, last activity."""

@@ -162,13 +162,15 @@ _EN_PREPOSITIONS = _wordset("at in on for from to with since by of until about")
 _EN_ANY_NON_QUESTION = _wordset(
     "time more way longer further case how thing day can could will would should must who that"
 )
-_EN_RETURN = re.compile(r"^(?:and|what about|how about) (?:you|u|ya|yours|urself|yourself|you guys)$")
+_EN_RETURN = re.compile(r"^(?:(?:and|what about|how about) )?(?:you|u|ya|yours|urself|yourself|you guys)$")
+# Reactions that acknowledge or express surprise; clarification requests ("what?", "pardon?", "me?")
+# and summons ("yes?", "@name?") do ask for something and are not listed.
 _EN_BACKCHANNEL = _phrases("""
-    really|oh really|right|huh|eh|what|yeah|yes|no|ok|okay|sure|seriously|is that right|is that so|
-    no way|you know|y'know|lol|wtf|oh|ya|yea|yep|nope|nah|heh|hmm|hm|oh yeah|oh yes|and|so|or|
-    you|me|moi|eh what|pardon|sorry|come again|are you serious|you serious|srsly|for real|
-    oh no|oh my|isn't it|is it|was it|you think|you do|true|right right|yeah right|ya think|
-    did you|do you|are you|were you|oh did you|oh do you|oh are you|oh is it|oh was it|ok so|and then
+    really|oh really|right|eh|yeah|no|ok|okay|sure|seriously|is that right|is that so|
+    no way|you know|y'know|lol|wtf|oh|ya|yea|yep|nope|nah|heh|hmm|hm|oh yeah|oh yes|or|
+    sorry|are you serious|you serious|srsly|for real|
+    oh no|oh my|is it|was it|you think|you do|true|right right|yeah right|ya think|
+    did you|do you|are you|were you|oh did you|oh do you|oh are you|oh is it|oh was it|ok so
     """)
 _EN_RHETORICAL = re.compile(
     r"^(?:who cares|who knows|who doesn't|who does that|what the (?:hell|heck|fuck|f)\b(?!.*\b(?:is|are|do"
@@ -359,8 +361,12 @@ def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
     if _EN_DIRECTIVE.match(core_text) or ("wonder" in low and _EN_INDIRECT_DIRECTIVE.search(low)):
         return 0.3, "request-for-action"
     if qmark:
-        if core_text in _EN_BACKCHANNEL or low in _EN_BACKCHANNEL or all(w in _EN_LEADERS for w in core):
+        if _EN_RETURN.match(core_text) or _EN_RETURN.match(low):
+            return 0.8, "return-question"
+        if core_text in _EN_BACKCHANNEL or low in _EN_BACKCHANNEL:
             return 0.2, "backchannel"
+        if all(w in _EN_LEADERS for w in core):
+            return (0.7, "summons") if HANDLE in core or core[-1] == "yes" else (0.2, "backchannel")
         if _EN_SMALLTALK.match(core_text):
             return 0.7, "small-talk"
         return 0.9, "qmark"

@@ -1,0 +1,179 @@
+"""Scenarios: a conversation in, what Steward decides out, on a simulated clock (Berlin time zone)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.actions import Action, PostMessage, SendDirectMessage
+from bot.engine import Engine
+from bot.events import Event, InteractionClicked
+from bot.replay import run_due_work
+from bot.settings import Settings
+from tests.support import WS, at, command, community, message, reaction
+
+
+class Recorder:
+    def __init__(self, engine: Engine) -> None:
+        self.actions: list[tuple[datetime, Action]] = []
+        engine.observers.append(lambda event, actions, ctx: self.actions.extend((event.at, a) for a in actions))
+
+    def of(self, kind: type) -> list[Action]:
+        return [a for _, a in self.actions if isinstance(a, kind)]
+
+    def when(self, predicate) -> list[datetime]:  # type: ignore[no-untyped-def]
+        return [t for t, a in self.actions if predicate(a)]
+
+
+async def say(engine: Engine, event: Event) -> Sequence[Action]:
+    await run_due_work(engine, until=event.at)
+    engine.clock.set(event.at)  # type: ignore[attr-defined]
+    return await engine.handle(event)
+
+
+async def wait_until(engine: Engine, moment: datetime) -> None:
+    await run_due_work(engine, until=moment)
+    engine.clock.set(moment)  # type: ignore[attr-defined]
+    await engine.flush()
+
+
+async def expert_history(engine: Engine, expert: str, topic_question: str, answer: str, day: str) -> None:
+    """The expert answered a similar question before, so routing learns about them."""
+    qid, aid = f"old-{expert}-{day}", f"ans-{expert}-{day}"
+    await say(engine, message("someone", topic_question, at(f"{day} 08:00"), message_id=qid))
+    await say(engine, message(expert, answer, at(f"{day} 08:10"), thread=qid, message_id=aid))
+
+
+async def test_no_flag_over_the_weekend(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-06 14:00"))
+    seen = Recorder(engine)
+    # Friday 16:00 Berlin (15:00 UTC): one working hour left on Friday, three more on Monday from 09:00.
+    await say(engine, message("tom", "How do I export a Jira board to Excel?", at("2026-03-06 15:00"), message_id="q"))
+    await wait_until(engine, at("2026-03-09 10:59"))
+    assert seen.of(PostMessage) == []
+    await wait_until(engine, at("2026-03-09 11:01"))
+    flags = [a for a in seen.of(PostMessage) if getattr(a, "thread", None) == "q"]
+    assert len(flags) == 1
+    assert seen.when(lambda a: getattr(a, "thread", None) == "q") == [at("2026-03-09 11:00")]
+    assert [b.action for b in flags[0].buttons] == ["claim", "solved", "not_a_question"]  # type: ignore[attr-defined]
+    await engine.db.dispose()
+
+
+async def test_experts_are_nudged_once_with_a_reason_but_not_when_muted(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 07:00"))
+    seen = Recorder(engine)
+    await expert_history(engine, "marc", "How do I get SAP access for the test system?",
+                         "Request the SAP role through the access portal.", "2026-03-02")
+    await expert_history(engine, "lukas", "Who approves SAP access requests?",
+                         "Your manager approves SAP access in the portal.", "2026-03-03")
+    await say(engine, command("lukas", "mute 3", at("2026-03-04 08:00")))
+    await say(engine, message("nina", "Anyone know how long SAP access requests take?", at("2026-03-04 08:30"),
+                              message_id="q"))
+    await wait_until(engine, at("2026-03-04 16:00"))
+    dms = [d for d in seen.of(SendDirectMessage) if d.user != "nina"]  # type: ignore[attr-defined]
+    assert [d.user for d in dms] == ["marc"]  # type: ignore[attr-defined]
+    assert "because you answered" in dms[0].text and "sap" in dms[0].text.lower()  # type: ignore[attr-defined]
+    question = engine.state.question(WS, "q")
+    assert question is not None and question.nudged_experts == ["marc"]
+    assert "marc" in question.suggested_experts
+    await wait_until(engine, at("2026-03-05 16:00"))
+    to_marc = [d for d in seen.of(SendDirectMessage) if d.user == "marc"]  # type: ignore[attr-defined]
+    assert len(to_marc) == 1, "the same nudge is never sent twice"
+    to_nina = [d for d in seen.of(SendDirectMessage) if d.user == "nina"]  # type: ignore[attr-defined]
+    assert len(to_nina) == 1 and "waiting" in to_nina[0].text, "the asker, still waiting, is offered help once"  # type: ignore[attr-defined]
+    await engine.db.dispose()
+
+
+async def test_a_spent_nudge_budget_and_quiet_hours_in_the_experts_time_zone_are_respected(
+    settings: Settings,
+) -> None:
+    engine = await community(settings.model_copy(update={"nudges_per_day": 1}), at("2026-03-02 07:00"))
+    seen = Recorder(engine)
+    await expert_history(engine, "marc", "How do I get SAP access for the test system?",
+                         "Request the SAP role through the access portal.", "2026-03-02")
+    await expert_history(engine, "ines", "Where is the SAP access form?",
+                         "The SAP access form is in the portal.", "2026-03-02")
+    engine.state.member(WS, "ines").timezone = "America/New_York"  # 08:30 UTC is 03:30 for her
+    await say(engine, message("nina", "How do I get SAP access for an intern?", at("2026-03-03 08:00"),
+                              message_id="q1"))
+    await say(engine, message("tom", "Can I reuse my SAP access request from last year?", at("2026-03-03 08:05"),
+                              channel="finance", message_id="q2"))
+    await wait_until(engine, at("2026-03-03 13:30"))
+    dms = [d for d in seen.of(SendDirectMessage) if d.user in {"marc", "ines"}]  # type: ignore[attr-defined]
+    assert [d.user for d in dms] == ["marc"], "ines sleeps, and marc's daily budget is spent after one"  # type: ignore[attr-defined]
+    await engine.db.dispose()
+
+
+async def test_a_stuck_member_is_helped_once(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 08:00"))
+    seen = Recorder(engine)
+    await say(engine, message("katrin", "I'm stuck on the Jira board setup for HR.", at("2026-03-02 09:00")))
+    await say(engine, message("katrin", "Still stuck with the board, blocked on permissions.", at("2026-03-02 10:00")))
+    dms = [d for d in seen.of(SendDirectMessage) if d.user == "katrin"]  # type: ignore[attr-defined]
+    assert len(dms) == 1
+    assert "stuck" in dms[0].text and [b.action for b in dms[0].buttons] == ["call_facilitator"]  # type: ignore[attr-defined]
+    await engine.db.dispose()
+
+
+async def test_not_a_question_is_stored_and_never_flagged(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 08:00"))
+    seen = Recorder(engine)
+    await say(engine, message("tom", "Who else thinks Mondays should be meeting-free?", at("2026-03-02 09:00"),
+                              message_id="q"))
+    await say(engine, InteractionClicked(workspace=WS, at=at("2026-03-02 09:05"), channel="help", user="anna",
+                                         action="not_a_question", value="q"))
+    await wait_until(engine, at("2026-03-03 16:00"))
+    question = engine.state.question(WS, "q")
+    assert question is not None and question.status == "not_a_question" and question.not_a_question_by == "anna"
+    assert seen.of(PostMessage) == []
+    await engine.db.dispose()
+
+
+async def test_a_german_thread_is_answered_and_resolved_by_thanks(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 08:00"), language="de")
+    await say(engine, message("lea", "Weiß jemand, wie ich in Teams einen Gastzugang beantrage?",
+                              at("2026-03-02 09:00"), channel="wandel", message_id="q"))
+    await say(engine, message("sabine", "Über das Self-Service-Portal, Kategorie Zusammenarbeit.",
+                              at("2026-03-02 09:12"), channel="wandel", thread="q"))
+    await say(engine, message("lea", "Danke, hat geklappt!", at("2026-03-02 09:40"), channel="wandel", thread="q"))
+    question = engine.state.question(WS, "q")
+    assert question is not None and question.language == "de"
+    assert question.first_response_at == at("2026-03-02 09:12") and question.answered_how == "thread"
+    assert question.resolved_how == "thanks"
+    await engine.db.dispose()
+
+
+async def test_a_flat_channel_with_two_interleaved_conversations(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 08:00"))
+    t = at("2026-03-02 09:00")
+    steps = [
+        message("nina", "How do I share a Teams channel with an external supplier?", t, message_id="q1"),
+        message("tom", "Where can I find the SAP training slides?", t + timedelta(minutes=1), message_id="q2"),
+        message("priya", "@tom the SAP slides are on the training page under materials",
+                t + timedelta(minutes=2), message_id="a2"),
+        message("lukas", "nina: create a shared channel and invite the supplier as a guest",
+                t + timedelta(minutes=3), message_id="a1"),
+        message("tom", "thanks priya, found them", t + timedelta(minutes=4), message_id="t2"),
+    ]
+    for step in steps:
+        await say(engine, step)
+    q1, q2 = engine.state.question(WS, "q1"), engine.state.question(WS, "q2")
+    assert q1 is not None and q1.first_response_id == "a1"
+    assert q2 is not None and q2.first_response_id == "a2" and q2.resolved_how == "thanks"
+    await engine.db.dispose()
+
+
+async def test_asker_resolves_with_a_reaction_and_commands_answer_privately(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 08:00"))
+    await say(engine, message("nina", "How do I book a room for the change workshop?", at("2026-03-02 09:00"),
+                              message_id="q"))
+    await say(engine, message("anna", "Use the room finder in Outlook.", at("2026-03-02 09:03"), thread="q",
+                              message_id="a"))
+    await say(engine, reaction("nina", "a", "white_check_mark", at("2026-03-02 09:10")))
+    question = engine.state.question(WS, "q")
+    assert question is not None and question.resolved_how == "reaction"
+    replies = await say(engine, command("nina", "frobnicate", at("2026-03-02 09:20")))
+    assert "frobnicate" in replies[0].text and all(r.type == "post_ephemeral" for r in replies)  # type: ignore[attr-defined]
+    replies = await say(engine, command("nina", "expert add SAP access, Jira", at("2026-03-02 09:21")))
+    assert "jira, sap access" in replies[0].text.lower()  # type: ignore[attr-defined]
+    await engine.db.dispose()
