@@ -138,7 +138,7 @@ def action_from_dict(data: dict[str, Any]) -> Action:
         data["card"] = Card(
             title=card["title"],
             sections=tuple(card.get("sections", ())),
-            fields=tuple(tuple(f) for f in card.get("fields", ())),  # type: ignore[misc]
+            fields=tuple((str(f[0]), str(f[1])) for f in card.get("fields", ())),
             footer=card.get("footer", ""),
         )
     return cls(**data)

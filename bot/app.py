@@ -9,6 +9,8 @@ from bot.engine import Engine
 from bot.settings import Settings
 from facilitation_rules import default_rules
 from storage.db import create_engine, redact
+from storage.digests import wire_digests
+from storage.lessons import attach as attach_lessons
 from storage.migrate import upgrade
 
 logger = logging.getLogger(__name__)
@@ -23,5 +25,7 @@ async def build_engine(
     db = create_engine(settings.database_url)
     logger.info("database %s", redact(settings.database_url))
     engine = Engine(db, settings, default_rules(settings), clock, batch_size=batch_size, backfill=backfill)
+    wire_digests(engine)
+    attach_lessons(engine)
     await engine.start()
     return engine

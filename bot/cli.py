@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -15,8 +15,9 @@ from bot.settings import Settings
 from bot.transcript import TranscriptError
 from storage.db import DatabaseURLError
 
-app = typer.Typer(help="Steward: a facilitation bot for change communities.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Steward: a facilitation bot for change communities.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -32,7 +33,7 @@ def load_settings(**overrides: object) -> Settings:
         fail(f"configuration error: {problems}")
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
+def fail(message: str, code: int = 2) -> NoReturn:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     raise typer.Exit(code)
 
@@ -115,6 +116,14 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 
 # Feature areas register their own command groups here.
+from bot.lessons_cli import lessons_app  # noqa: E402
+
+app.add_typer(lessons_app, name="lessons")
+
+from bot.history_cli import audit_app, import_app  # noqa: E402
+
+app.add_typer(import_app, name="import")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

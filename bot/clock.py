@@ -44,6 +44,10 @@ def parse_duration(text: str) -> timedelta:
 
     units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
     parts = re.findall(r"(\d+(?:\.\d+)?)\s*([smhdw])", text.strip().lower())
-    if not parts or re.sub(r"[\d.\sa-z]", "", text) or "".join(n + u for n, u in parts) != text.replace(" ", "").lower():
+    if (
+        not parts
+        or re.sub(r"[\d.\sa-z]", "", text)
+        or "".join(n + u for n, u in parts) != text.replace(" ", "").lower()
+    ):
         raise ValueError(f"'{text}' is not a duration like 30m, 2h or 1d")
     return sum((timedelta(**{units[u]: float(n)}) for n, u in parts), timedelta())

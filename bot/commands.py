@@ -46,7 +46,7 @@ class CommandRouter:
         if command.facilitators_only and not ctx.is_facilitator(event.workspace, event.user, is_admin=event.is_admin):
             return [ctx.reply(event, "command.not_allowed", name=name)]
         try:
-            return await command.handler(event, args, ctx)
+            return list(await command.handler(event, args, ctx))
         except Exception:
             logger.exception("command %s failed", name)
             return [ctx.reply(event, "command.failed", name=name)]

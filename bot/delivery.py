@@ -9,6 +9,7 @@ logged, never posted into a channel.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Sequence
@@ -88,10 +89,8 @@ class DeliveryWorker:
             if delivered:
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=idle)
-            except TimeoutError:
-                pass
 
     async def run_once(self) -> int:
         """Claim and deliver the rows due now; returns how many were handled."""
@@ -102,9 +101,8 @@ class DeliveryWorker:
 
     async def _claim(self) -> list[dict[str, Any]]:
         now = self.clock.now()
-        due = (
-            (T_OUTBOX.c.status == "pending") & (T_OUTBOX.c.due_at <= now)
-            | (T_OUTBOX.c.status == "sending") & (T_OUTBOX.c.claimed_until < now)
+        due = (T_OUTBOX.c.status == "pending") & (T_OUTBOX.c.due_at <= now) | (T_OUTBOX.c.status == "sending") & (
+            T_OUTBOX.c.claimed_until < now
         )
         async with self.db.begin() as conn:
             pick = select(T_OUTBOX.c.id).where(due).order_by(T_OUTBOX.c.id).limit(self.batch)
@@ -114,9 +112,7 @@ class DeliveryWorker:
             if not ids:
                 return []
             await conn.execute(
-                update(T_OUTBOX)
-                .where(T_OUTBOX.c.id.in_(ids))
-                .values(status="sending", claimed_until=now + self.lease)
+                update(T_OUTBOX).where(T_OUTBOX.c.id.in_(ids)).values(status="sending", claimed_until=now + self.lease)
             )
             result = await conn.execute(select(T_OUTBOX).where(T_OUTBOX.c.id.in_(ids)).order_by(T_OUTBOX.c.id))
             return [dict(r._mapping) for r in result]
@@ -148,8 +144,9 @@ class DeliveryWorker:
                 await self._finish(row, status="failed", error=str(exc), attempts=attempts)
             else:
                 delay = min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1)) * (1 + random.random() / 4)
-                logger.warning("%s for %s failed (%s); retry %d in %.1fs", action.type, action.key, exc, attempts,
-                               delay)
+                logger.warning(
+                    "%s for %s failed (%s); retry %d in %.1fs", action.type, action.key, exc, attempts, delay
+                )
                 await self._reschedule(row, delay=delay, count_attempt=True, error=str(exc))
         else:
             await self._finish(row, status="sent", ref=ref, attempts=row["attempts"] + 1, sent_at=self.clock.now())

@@ -110,11 +110,7 @@ def _report_action(action: Action, at: datetime) -> dict[str, Any]:
 def build_report(engine: Engine, actions: list[dict[str, Any]]) -> dict[str, Any]:
     questions = sorted(engine.state.questions.values(), key=lambda q: (q.asked_at, q.id))
     listed = [q for q in questions if q.status != "not_a_question"]
-    waits = [
-        (q.first_response_at - q.asked_at).total_seconds()
-        for q in listed
-        if q.first_response_at is not None
-    ]
+    waits = [(q.first_response_at - q.asked_at).total_seconds() for q in listed if q.first_response_at is not None]
     lessons = engine.extras.get("report_lessons", lambda: [])()
     return {
         "questions": [

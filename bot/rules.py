@@ -88,7 +88,7 @@ class RuleContext:
         )
 
 
-CommandHandler = Callable[[CommandInvoked, list[str], RuleContext], Awaitable[list[Action]]]
+CommandHandler = Callable[[CommandInvoked, list[str], RuleContext], Awaitable[Sequence[Action]]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,6 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-
 from typing import TYPE_CHECKING, Protocol
 
 from bot.settings import Settings

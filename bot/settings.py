@@ -33,12 +33,17 @@ class Settings(BaseSettings):
     resolve_emoji: str = Field(default="white_check_mark")
     lesson_emoji: str = Field(default="bulb")
     lesson_reaction_threshold: int = Field(default=3, ge=1)
+    lesson_related_replies: bool = Field(default=False)  # answer new questions with a strongly matching lesson
+    lesson_related_min_score: float = Field(default=0.6, gt=0, le=1)  # share of the question's terms it must hold
+    lesson_review_days: int = Field(default=180, ge=1)  # unverified for this long: listed for review
     nudges_per_day: int = Field(default=2, ge=0)
     nudges_per_week: int = Field(default=5, ge=0)
     quiet_start_hour: int = Field(default=20, ge=0, le=23)
     quiet_end_hour: int = Field(default=8, ge=0, le=23)
     stuck_nudge_cooldown_days: int = Field(default=7, ge=1)
     experts_per_question: int = Field(default=2, ge=1)
+    digest_day: str = Field(default="mon")  # weekly digest: day and local time (a channel can override)
+    digest_time: str = Field(default="09:00")
 
     # Slack
     slack_bot_token: SecretStr | None = None

@@ -164,6 +164,7 @@ class CommunityState:
         self.questions: dict[tuple[str, str], QuestionState] = {}
         self.awaiting: dict[tuple[str, str], QuestionState] = {}  # nobody has responded yet
         self.unresolved: dict[tuple[str, str], QuestionState] = {}  # not resolved, stale or dismissed
+        self._unresolved_askers: dict[tuple[str, str], set[str]] = {}  # (workspace, asker) -> question ids
         self.messages: OrderedDict[tuple[str, str], MessageInfo] = OrderedDict()
         self.expert_topics: dict[tuple[str, str], set[str]] = {}
         self.trackers: dict[str, ConversationTracker] = {}
@@ -221,6 +222,14 @@ class CommunityState:
     def members_of(self, workspace_id: str) -> list[MemberState]:
         return [m for (ws, _), m in self.members.items() if ws == workspace_id]
 
+    def has_unresolved_question(self, workspace_id: str, member_id: str) -> bool:
+        return bool(self._unresolved_askers.get((workspace_id, member_id)))
+
+    def unresolved_of(self, workspace_id: str, member_id: str) -> list[QuestionState]:
+        """The member's own questions that are not closed yet (answered or not)."""
+        ids = self._unresolved_askers.get((workspace_id, member_id), ())
+        return [self.unresolved[(workspace_id, qid)] for qid in ids if (workspace_id, qid) in self.unresolved]
+
     def awaiting_answer(self) -> list[QuestionState]:
         return list(self.awaiting.values())
 
@@ -244,6 +253,11 @@ class CommunityState:
         self.dirty.questions[key] = question
         closed = question.status in CLOSED_STATUSES
         _index(self.unresolved, key, question, not closed)
+        asker = (question.workspace_id, question.asker_id)
+        if closed:
+            self._unresolved_askers.get(asker, set()).discard(question.id)
+        else:
+            self._unresolved_askers.setdefault(asker, set()).add(question.id)
         _index(self.awaiting, key, question, not closed and not question.answered)
 
     def touch_member(self, member: MemberState) -> None:

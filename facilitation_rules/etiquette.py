@@ -45,9 +45,7 @@ def recent_nudges(member: MemberState, now: datetime, days: int = 7) -> int:
     return sum(1 for sent in member.nudges_sent if now - sent < timedelta(days=days))
 
 
-def record_nudge(
-    ctx: RuleContext, member: MemberState, *, kind: str, question_id: str | None, reason: str
-) -> None:
+def record_nudge(ctx: RuleContext, member: MemberState, *, kind: str, question_id: str | None, reason: str) -> None:
     member.nudges_sent = [sent for sent in member.nudges_sent if ctx.now - sent < timedelta(days=7)]
     member.nudges_sent.append(ctx.now)
     if kind == "stuck":

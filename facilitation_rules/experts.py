@@ -43,8 +43,12 @@ class ExpertRouting(RuleBase):
         if isinstance(event, ReactionAdded) and "accepted" in ctx.extras:
             question, answerer = ctx.extras["accepted"]
             ctx.state.expertise_index(question.workspace_id).record_answer(
-                question_id=question.id, question_text=question.text, answer_text="", answerer=answerer,
-                at=event.at, accepted=True,
+                question_id=question.id,
+                question_text=question.text,
+                answer_text="",
+                answerer=answerer,
+                at=event.at,
+                accepted=True,
             )
             return ()
         if isinstance(event, TimePassed):
@@ -184,4 +188,6 @@ def _working_now(member: object, ctx: RuleContext) -> bool:
     timezone = member.timezone or ctx.workspace(member.workspace_id).timezone
     local = ctx.now.astimezone(ZoneInfo(timezone))
     settings = ctx.settings
-    return local.weekday() in settings.working_weekdays and settings.work_start_hour <= local.hour < settings.work_end_hour
+    return (
+        local.weekday() in settings.working_weekdays and settings.work_start_hour <= local.hour < settings.work_end_hour
+    )

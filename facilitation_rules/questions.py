@@ -136,7 +136,7 @@ class QuestionLifecycle(RuleBase):
                 ctx.extras["asked_again"] = True
             ctx.state.add_question(question)
             ctx.extras["new_question"] = question
-        elif is_thanks(event.text, ctx.workspace(ws).language):
+        elif ctx.state.has_unresolved_question(ws, event.user) and is_thanks(event.text, ctx.workspace(ws).language):
             question = self._thanked_question(event, ctx)
             if question is not None:
                 actions.extend(self.resolve(question, ctx, how="thanks"))
@@ -147,12 +147,8 @@ class QuestionLifecycle(RuleBase):
         mine = terms_of(question.text)
         if len(mine) < 2:
             return False
-        for earlier in ctx.state.awaiting.values():
-            if (
-                earlier.asker_id == question.asker_id
-                and earlier.workspace_id == question.workspace_id
-                and timedelta(minutes=30) < question.asked_at - earlier.asked_at < timedelta(days=7)
-            ):
+        for earlier in ctx.state.unresolved_of(question.workspace_id, question.asker_id):
+            if earlier.awaiting_answer and timedelta(minutes=30) < question.asked_at - earlier.asked_at < timedelta(days=7):
                 theirs = terms_of(earlier.text)
                 if theirs and len(mine & theirs) / len(mine | theirs) >= REPEAT_OVERLAP:
                     return True
@@ -187,12 +183,8 @@ class QuestionLifecycle(RuleBase):
             return None
         candidates = [
             q
-            for q in ctx.state.unresolved.values()
-            if q.workspace_id == ws
-            and q.asker_id == event.user
-            and q.channel_id == event.channel
-            and q.answered
-            and (event.at - q.asked_at).days < 2
+            for q in ctx.state.unresolved_of(ws, event.user)
+            if q.channel_id == event.channel and q.answered and (event.at - q.asked_at).days < 2
         ]
         return max(candidates, key=lambda q: q.asked_at, default=None)
 
@@ -250,11 +242,7 @@ class QuestionLifecycle(RuleBase):
         ws = event.workspace
         question = ctx.state.question(ws, event.thread) if event.thread else None
         if question is None:
-            mine = [
-                q
-                for q in ctx.state.unresolved.values()
-                if q.workspace_id == ws and q.asker_id == event.user and q.channel_id == event.channel
-            ]
+            mine = [q for q in ctx.state.unresolved_of(ws, event.user) if q.channel_id == event.channel]
             question = max(mine, key=lambda q: q.asked_at, default=None)
         if question is None:
             return [ctx.reply(event, "solved.none")]

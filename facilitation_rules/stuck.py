@@ -55,8 +55,9 @@ class StuckMembers(RuleBase):
             for _, _, (ws, qid) in ctx.state.timers.pop_due(self.name, ctx.now):
                 question = ctx.state.question(ws, qid)
                 if question is not None and question.awaiting_answer and not question.followup:
-                    actions.extend(await self.help_member(question.workspace_id, question.asker_id, ctx, question,
-                                                          "waiting"))
+                    actions.extend(
+                        await self.help_member(question.workspace_id, question.asker_id, ctx, question, "waiting")
+                    )
             return actions
         if isinstance(event, InteractionClicked) and event.action == "call_facilitator":
             return self.call_facilitator(event.workspace, event.user, event.value, ctx)
@@ -144,5 +145,8 @@ class StuckMembers(RuleBase):
         question = ctx.state.question(ws, event.thread) if event.thread else None
         text = " ".join(args)
         help_dm = await self.help_member(ws, event.user, ctx, question, "asked", text=text, on_request=True)
-        return [*help_dm, *self.call_facilitator(ws, event.user, question.id if question else "", ctx),
-                ctx.reply(event, "stuck.ack")]
+        return [
+            *help_dm,
+            *self.call_facilitator(ws, event.user, question.id if question else "", ctx),
+            ctx.reply(event, "stuck.ack"),
+        ]

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.actions import Action, Button, PostMessage
-from bot.i18n import translate
 from bot.events import CommandInvoked, Event, InteractionClicked, MessagePosted, TimePassed
+from bot.i18n import translate
 from bot.rules import Command, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.working_time import WorkingHours
@@ -87,8 +87,9 @@ class UnansweredQuestions(RuleBase):
             due = working_hours(ctx, q).add(q.flagged_at, ctx.settings.escalation_hours)
             timers.schedule(self.name, due, "escalate", q.workspace_id, q.id)
         elif q.stale_at is None:
-            timers.schedule(self.name, q.asked_at + timedelta(days=ctx.settings.stale_after_days), "stale",
-                            q.workspace_id, q.id)
+            timers.schedule(
+                self.name, q.asked_at + timedelta(days=ctx.settings.stale_after_days), "stale", q.workspace_id, q.id
+            )
 
     async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
         if isinstance(event, MessagePosted):
@@ -192,7 +193,5 @@ class UnansweredQuestions(RuleBase):
         )
         if not waiting:
             return [ctx.reply(event, "unanswered.none")]
-        lines = "\n".join(
-            f"• <#{q.channel_id}> <@{q.asker_id}>: {excerpt(q.text, 120)}" for q in waiting[:10]
-        )
+        lines = "\n".join(f"• <#{q.channel_id}> <@{q.asker_id}>: {excerpt(q.text, 120)}" for q in waiting[:10])
         return [ctx.reply(event, "unanswered.list", count=len(waiting), lines=lines)]

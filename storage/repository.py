@@ -124,9 +124,7 @@ async def write_batch(conn: AsyncConnection, batch: WriteBatch) -> None:
             batch.reaction_removals,
         )
     await _upsert(conn, T_QUESTION, batch.questions)
-    await insert_ignoring_duplicates(
-        conn, T_NUDGE, batch.nudges, ["workspace_id", "member_id", "question_id", "kind"]
-    )
+    await insert_ignoring_duplicates(conn, T_NUDGE, batch.nudges, ["workspace_id", "member_id", "question_id", "kind"])
     if batch.nudge_answers:
         await conn.execute(
             update(T_NUDGE)

@@ -23,16 +23,32 @@ def at(text: str) -> datetime:
     """`at("2026-03-02 10:00")`: a UTC moment, for readable tests."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
+
 _ids = itertools.count(1)
 
 
 def message(
-    user: str, text: str, when: datetime, *, channel: str = "help", thread: str | None = None,
-    reply_to: str | None = None, message_id: str | None = None, ws: str = WS,
+    user: str,
+    text: str,
+    when: datetime,
+    *,
+    channel: str = "help",
+    thread: str | None = None,
+    reply_to: str | None = None,
+    message_id: str | None = None,
+    ws: str = WS,
 ) -> MessagePosted:
     return MessagePosted(
-        workspace=ws, at=when, channel=channel, message_id=message_id or f"m{next(_ids)}", user=user,
-        user_name=user, text=text, thread=thread, reply_to=reply_to, mentions=mentions(text),
+        workspace=ws,
+        at=when,
+        channel=channel,
+        message_id=message_id or f"m{next(_ids)}",
+        user=user,
+        user_name=user,
+        text=text,
+        thread=thread,
+        reply_to=reply_to,
+        mentions=mentions(text),
     )
 
 
@@ -40,14 +56,29 @@ def reaction(user: str, message_id: str, emoji: str, when: datetime, ws: str = W
     return ReactionAdded(workspace=ws, at=when, message_id=message_id, user=user, emoji=emoji)
 
 
-def command(user: str, args: str, when: datetime, *, channel: str = "help", thread: str | None = None,
-            is_admin: bool = False, ws: str = WS) -> CommandInvoked:
-    return CommandInvoked(workspace=ws, at=when, channel=channel, user=user, args=args, thread=thread,
-                          is_admin=is_admin)
+def command(
+    user: str,
+    args: str,
+    when: datetime,
+    *,
+    channel: str = "help",
+    thread: str | None = None,
+    is_admin: bool = False,
+    ws: str = WS,
+) -> CommandInvoked:
+    return CommandInvoked(
+        workspace=ws, at=when, channel=channel, user=user, args=args, thread=thread, is_admin=is_admin
+    )
 
 
-async def community(settings: Settings, start: datetime, rules: Sequence[Rule] | None = None,
-                    *, timezone: str = "Europe/Berlin", language: str = "en") -> Engine:
+async def community(
+    settings: Settings,
+    start: datetime,
+    rules: Sequence[Rule] | None = None,
+    *,
+    timezone: str = "Europe/Berlin",
+    language: str = "en",
+) -> Engine:
     """An engine on a fresh database with the default rules (or the given ones) and a simulated clock."""
     clock = SimulatedClock(start)
     if rules is None:

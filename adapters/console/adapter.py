@@ -98,22 +98,44 @@ class ConsoleSession:
                 number, _, emoji = rest.partition(" ")
                 target = self._message(number)
                 if target and emoji.strip():
-                    await self.dispatch(ReactionAdded(workspace=WORKSPACE, at=self.clock.now(), message_id=target,
-                                                      user=self.user, emoji=emoji.strip().strip(":")))
+                    await self.dispatch(
+                        ReactionAdded(
+                            workspace=WORKSPACE,
+                            at=self.clock.now(),
+                            message_id=target,
+                            user=self.user,
+                            emoji=emoji.strip().strip(":"),
+                        )
+                    )
                 elif target:
                     self.out("usage: /react N EMOJI")
             case "click":
                 action, _, number = rest.partition(" ")
                 target = self._message(number)
                 if target and action:
-                    await self.dispatch(InteractionClicked(workspace=WORKSPACE, at=self.clock.now(),
-                                                           channel=self.channel, user=self.user, action=action,
-                                                           value=target))
+                    await self.dispatch(
+                        InteractionClicked(
+                            workspace=WORKSPACE,
+                            at=self.clock.now(),
+                            channel=self.channel,
+                            user=self.user,
+                            action=action,
+                            value=target,
+                        )
+                    )
             case "advance":
                 await self.advance(rest)
             case "steward":
-                await self.dispatch(CommandInvoked(workspace=WORKSPACE, at=self.clock.now(), channel=self.channel,
-                                                   user=self.user, args=rest, is_admin=False))
+                await self.dispatch(
+                    CommandInvoked(
+                        workspace=WORKSPACE,
+                        at=self.clock.now(),
+                        channel=self.channel,
+                        user=self.user,
+                        args=rest,
+                        is_admin=False,
+                    )
+                )
             case _:
                 self.out(f"unknown console command '/{command}'; /help lists them")
         return True
@@ -127,11 +149,23 @@ class ConsoleSession:
     async def post(self, text: str, thread: str | None = None) -> None:
         message_id = f"c{len(self.numbers) + 1}"
         self.numbers.append(message_id)
-        self.out(f"[{len(self.numbers)}] #{self.channel} {self.user}: {text}" + (f"  (in thread of {thread})"
-                                                                                     if thread else ""))
-        await self.dispatch(MessagePosted(workspace=WORKSPACE, at=self.clock.now(), channel=self.channel,
-                                          message_id=message_id, user=self.user, user_name=self.user, text=text,
-                                          thread=thread, mentions=mentions(text)))
+        self.out(
+            f"[{len(self.numbers)}] #{self.channel} {self.user}: {text}"
+            + (f"  (in thread of {thread})" if thread else "")
+        )
+        await self.dispatch(
+            MessagePosted(
+                workspace=WORKSPACE,
+                at=self.clock.now(),
+                channel=self.channel,
+                message_id=message_id,
+                user=self.user,
+                user_name=self.user,
+                text=text,
+                thread=thread,
+                mentions=mentions(text),
+            )
+        )
         self.clock.advance(timedelta(seconds=30))
 
     async def advance(self, text: str) -> None:

@@ -83,8 +83,14 @@ class Narrator:
             response = extras.get("response")
             if response is not None and response[0].first_response_id == response[2].message_id:
                 q, how, responder = response
-                notes.append(t("narrate.answered", member=names.get(responder.user, responder.user),
-                               asker=names.get(q.asker_id, q.asker_id), how=how))
+                notes.append(
+                    t(
+                        "narrate.answered",
+                        member=names.get(responder.user, responder.user),
+                        asker=names.get(q.asker_id, q.asker_id),
+                        how=how,
+                    )
+                )
         if isinstance(event, MessagePosted | ReactionAdded) and "resolved" in extras:
             q = extras["resolved"]
             notes.append(t("narrate.resolved", asker=names.get(q.asker_id, q.asker_id), how=q.resolved_how))
@@ -106,8 +112,8 @@ def print_summary(result: ReplayResult, out: Printer = print) -> None:
     out(
         "questions: {questions}, answered: {answered}, resolved: {resolved}, flagged: {flagged}, "
         "escalated: {escalated}, median time to first response: {ttfr}".format(
-            ttfr=_duration(metrics.get("median_time_to_first_response_s")), **{k: metrics.get(k, 0) for k in (
-                "questions", "answered", "resolved", "flagged", "escalated")}
+            ttfr=_duration(metrics.get("median_time_to_first_response_s")),
+            **{k: metrics.get(k, 0) for k in ("questions", "answered", "resolved", "flagged", "escalated")},
         )
     )
     for problem in result.problems.skipped:

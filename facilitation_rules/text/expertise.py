@@ -30,6 +30,9 @@ _REMEMBERED_QUESTIONS = 4096  # questions whose text was already credited to an 
 _EXPLAINED_TERMS = 5
 
 
+MIN_IDF = 0.15
+
+
 @dataclass(frozen=True, slots=True)
 class ExpertSuggestion:
     """One candidate expert, with what makes them a match (used to explain a nudge)."""
@@ -182,8 +185,9 @@ class ExpertiseIndex:
             if term in found:
                 continue
             frequency = len(self._postings.get(term, ())) + len(self._registry_postings.get(term, ()))
-            if frequency:
-                found[term] = math.log(1.0 + (population - frequency + 0.5) / (frequency + 0.5))
+            idf = math.log(1.0 + (population - frequency + 0.5) / (frequency + 0.5)) if frequency else 0.0
+            if idf >= MIN_IDF:  # a term nearly everyone used says nothing about who knows the topic
+                found[term] = idf
         ranked = sorted(found.items(), key=lambda item: -item[1])
         return ranked[: self._weights.max_query_terms]
 

@@ -33,6 +33,11 @@ HANDLE = "xuserx"
 _HANDLE_SUB = f" {HANDLE} "
 _NICK = re.compile(r"(?<![\w/])(?=[\w.\-]*[a-zA-Z])(?=[\w.\-]*\d)[\w.\-]{4,}")
 _CERTAIN = 0.85  # a sentence this clearly a question settles the message
+# A short verbless "?" phrase followed by more text echoes the other speaker ("Snow? We never get snow.").
+FRAGMENT = "qmark-fragment"
+_FRAGMENT_WORDS = 3
+_ECHO_SCORE = 0.4
+PROBLEM = "problem-report"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +163,7 @@ _EN_DETERMINERS = _wordset("the a an my your ur our their his her its any some a
 # Verbs that open statements ("have a look", "was a mistake") unless a pronoun follows them.
 _EN_NEEDS_PRONOUN = _wordset("do have had may must need am was were")
 _EN_CHAT_PRONOUNS = _wordset("u ya ye r ur")
+_EN_ANY = _wordset("any anyone anybody anything someone somebody anywhere")
 _EN_PREPOSITIONS = _wordset("at in on for from to with since by of until about")
 _EN_ANY_NON_QUESTION = _wordset(
     "time more way longer further case how thing day can could will would should must who that"
@@ -262,7 +268,7 @@ _EN_REQUEST_TRIGGERS = ("wonder", "help", "please", "pls", "plz", "kindly", "nee
 _EN_PROBLEM_TRIGGERS = ("known", "error", "exception", "issue", "problem", "trouble", "bug", "fail", "crash",
                         "n't",
                         "not ", "cannot", "unable", "stopped", "no longer", "struggl", "stuck", "confused",
-                        "clueless", "hard time", "traceback", "stack", "caused by")
+                        "clueless", "hard time", "traceback", "stack", "caused by", "trying", "into", "able")
 _EN_PROBLEM = re.compile(
     r"(?:\b(?:getting|facing|having|seeing|running into|hitting|encountering|experiencing|get|got|throws?|"
     r"throwing|gives?|giving) (?:an? |the |this |that |some |same |these |following |a weird |a strange "
@@ -276,9 +282,17 @@ _EN_PROBLEM = re.compile(
     r"understand|find a way|import|upload|download|enable|disable|override)\b"
     r"|\b(?:struggl\w+|stuck|confused|clueless|trouble|having a hard time) (?:with|on|about|to|at|by|"
     r"getting|understanding|figuring)\b"
+    r"|\b(?:i'?m|i am|we'?re|we are) (?:currently |now )?trying to\b|\b(?:running|ran|run) into\b"
+    r"|\b(?:haven't|have not|wasn't|was not|am not) (?:been )?able to\b"
     r"|\b\w+(?:exception|error)\b|\b(?:traceback|stack ?trace|caused by|error creating|fails with|"
     r"failed with|error:|exception in|exception:|known (?:issue|bug|problem))"
     r")"
+)
+
+# A problem report asks for help when it carries technical detail; "my car won't start" in small talk does not.
+_EN_TECHNICAL = re.compile(
+    r"(?i:error|exception|issue|bug|fail|crash|stack|traceback|caused by|unable|not able)"
+    r"|\b(?:code|link|xuserx)\b|\w\.\w|[A-Z]\w+[A-Z]"
 )
 
 
@@ -350,6 +364,15 @@ def _en_wh(first: str, second: str, third: str, words: list[str]) -> tuple[float
     return (0.6, "wh-start") if first == "which" else (0.45, "wh-other")
 
 
+def _en_fragment(core: list[str]) -> bool:
+    """A short verbless phrase ("the station?", "tomorrow?"): an echo when the message goes on."""
+    if len(core) > _FRAGMENT_WORDS or HANDLE in core or not any(w.isalpha() for w in core):
+        return False
+    first = core[0]
+    return not (first in _EN_WH or first in _EN_AUX or first in _EN_AUX_NEG or first in _EN_PRONOUN_SUBJ
+                or first in _EN_ANY or any(w in _EN_WH for w in core))
+
+
 def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
     """Score one English sentence."""
     low = " ".join(words)
@@ -369,9 +392,14 @@ def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
             return (0.7, "summons") if HANDLE in core or core[-1] == "yes" else (0.2, "backchannel")
         if _EN_SMALLTALK.match(core_text):
             return 0.7, "small-talk"
+        if _en_fragment(core):
+            return 0.9, FRAGMENT
         return 0.9, "qmark"
     if _EN_SMALLTALK.match(core_text):
         return 0.55, "small-talk"
+    if (len(core) < len(words) and words[len(words) - len(core) - 1] == HANDLE and core[0] in _EN_AUX
+            and (len(core) < 2 or core[1] not in _EN_PRONOUN_SUBJ)):
+        return 0.1, "statement-opening"  # "@ann has a point": the handle is the subject
     score, reason = _en_syntax(core)
     if _EN_NON_QUESTION_OPENING.match(sentence.lower()) or (words[0] in _EN_SO_INVERSION and len(core) < 4):
         score, reason = 0.1, "statement-opening"
@@ -388,7 +416,7 @@ def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
     if len(words) > 3 and _EN_TAG.search(sentence[-24:].lower()):
         return 0.6, "tag-question"
     if _has_any(low, _EN_PROBLEM_TRIGGERS) and _EN_PROBLEM.search(low):
-        return 0.6, "problem-report"
+        return 0.6, PROBLEM
     return score, reason
 
 
@@ -438,12 +466,13 @@ _DE_NON_VERBS = _wordset(
     donnerstag freitag samstag sonntag woche nächste nächsten letzte letzten um uhr anfang ende
     """
 )
-# "Sollen wir ...?" asks; "machen wir ...", "haben wir ..." mostly propose or state (topic drop).
+# Without "?", "sollen wir ...", "machen wir ...", "haben wir ..." mostly propose or state (topic drop).
 _DE_IMPERSONAL_V1 = _wordset("gibt's gibts geht's gehts klappt's passt's läuft's")
 _DE_FIRST_PERSON_ONLY = _wordset("bin hab habe war")
-_DE_WIR_QUESTION = _wordset("sollen wollen sollten wollten könnten")
 _DE_ICH_QUESTION = _wordset("kann soll darf muss könnte sollte dürfte müsste brauche")
-_DE_RETURN = re.compile(r"^(?:und|aber) (?:du|sie|ihr|ihnen|dir|euch|bei (?:dir|ihnen|euch))$")
+_DE_RETURN = re.compile(
+    r"^(?:(?:und|aber) (?:du|sie|ihr|ihnen|dir|euch|bei (?:dir|ihnen|euch))|(?:und )?bei (?:dir|ihnen|euch))$"
+)
 _DE_WH_STATEMENT = re.compile(
     r"^(?:wie (?:gesagt|immer|besprochen|erwähnt|vereinbart|gewohnt|abgesprochen|angekündigt|geplant|"
     r"versprochen|gewünscht|schon|auch|bereits|oben|unten|folgt|bisher|gehabt|beschrieben|üblich|"
@@ -474,6 +503,7 @@ _DE_REQUEST = re.compile(
     r"vielleicht |kurz |noch |einer )*(?:sagen|erklären|helfen|zeigen|schicken|weiterhelfen|verraten|"
     r"mitteilen|geben|sagen|nennen)\b"
     r"|\bich (?:frage|frag) mich\b"
+    r"|\bweiß (?:ich )?(?:nicht|nich|net) (?:so )?(?:genau )?(?:ob|wie|wann|wo|was|welche\w*|wer)\b(?! (?:ich|wir)\b)"
     r"|\b(?:bin|sind|ist) (?:mir|uns) (?:nicht|nich|net) (?:ganz |so )?(?:sicher|klar)(?: ,)? (?:ob|wie|wo|"
     r"wann|was|welche\w*|warum|wer|wieso)\b(?! (?:ich|wir)\b)"
     r"|\b(?:suche|such|bräuchte|brauche|benötige|benötigen|bräuchten|brauchen) (?:\w+ )?(?:hilfe|tipps?|"
@@ -485,7 +515,7 @@ _DE_REQUEST = re.compile(
     r"|\bwie (?:kann|muss|soll|könnte|sollte) (?:ich|man|wir)\b"
     r")"
 )
-_DE_REQUEST_TRIGGERS = ("jemand", "wer", "einer", "jmd", "ihr", "mir", "uns", "frag", "sicher", "klar",
+_DE_REQUEST_TRIGGERS = ("jemand", "wer", "einer", "jmd", "ihr", "mir", "uns", "frag", "sicher", "klar", "weiß",
                         "such",
                         "brauch", "benötig", "bräucht", "hilfe", "gibt", "bitte um", "wie ")
 _DE_PROBLEM_TRIGGERS = ("nicht", "nich", "net", "fest", "fehler", "error", "zugriff", "zugang", "bekannt")
@@ -501,7 +531,11 @@ _DE_PROBLEM = re.compile(
     r")"
 )
 _DE_TAG = re.compile(r"\b(?:oder|oder wie|nicht wahr|oder nicht|stimmt's|stimmts|oder was)$")
+_DE_FINITE_SHAPE = re.compile(r"^[a-zäöüß]{3,}(?:st|t)$")
 _DE_VERB_SHAPE = re.compile(r"^[a-zäöüß]+(?:st|t|en|e)$")
+_DE_SURPRISE = _wordset("ach aha achso oh echt")
+_DE_COMPARATIVE = _wordset("so genauso ebenso sowie als")  # "so wie ...": comparison, not a question
+_DE_DEMONSTRATIVE = _wordset("dieses jenes welches meines deines seines unseres eures")
 _DE_DENN_FOLLOWER = _wordset(
     "ich du er sie es wir ihr man das der die den dem ein eine einen mein meine unser dann da auch"
 )
@@ -518,7 +552,7 @@ def _de_v1(first: str, second: str) -> tuple[float, str]:
     if not (known or shaped):
         return 0.0, "none"
     if second == "wir":
-        return (0.7, "verb-first") if first in _DE_WIR_QUESTION else (0.35, "hortative")
+        return 0.35, "hortative"  # "sollen wir ...", "machen wir ...": a proposal unless marked with "?"
     if second == "ich":
         return (0.75, "verb-first") if first in _DE_ICH_QUESTION else (0.35, "topic-drop")
     if first == "lassen" or (first in ("machen", "macht", "mach") and second in ("sie", "es")):
@@ -537,6 +571,8 @@ def _de_wh(words: list[str], core_text: str) -> tuple[float, str]:
         return 0.3, "wh-alone"
     if second in _DE_PERSONAL and second not in ("sie", "es"):
         return 0.3, "wh-relative"
+    if words[0] == "was" and second.endswith("es") and len(second) > 4 and second not in _DE_DEMONSTRATIVE:
+        return 0.2, "indefinite"  # "was Neues", "was Besseres": colloquial "etwas"
     return 0.8, "wh-start"
 
 
@@ -547,6 +583,17 @@ def _de_denn(words: list[str]) -> bool:
             nxt = words[i + 1] if i + 1 < len(words) else ""
             if nxt not in _DE_DENN_FOLLOWER:
                 return True
+    return False
+
+
+def _de_inner_wh(words: list[str]) -> bool:
+    """A w-word directly before a finite verb starts a main-clause question even mid-utterance
+    ("..., oder wann fährt der nächste"); subordinate w-clauses put the verb last."""
+    for i in range(1, len(words) - 1):
+        verb = words[i + 1]
+        finite = verb in _DE_MODAL or (_DE_FINITE_SHAPE.match(verb) is not None and verb not in _DE_NON_VERBS)
+        if words[i] in _DE_WH and finite and words[i - 1] not in _DE_COMPARATIVE:
+            return True
     return False
 
 
@@ -568,6 +615,8 @@ def _classify_de(sentence: str, words: list[str]) -> tuple[float, str]:
         return 0.9, "qmark"
     if _DE_SMALLTALK.match(core_text):
         return 0.55, "small-talk"
+    if words[0] in _DE_SURPRISE and 1 < len(core) <= _FRAGMENT_WORDS:
+        return 0.2, "backchannel"  # "ach, haben Sie nicht": surprised echo, not a request
     score, reason = _de_syntax(core, core_text)
     if score >= THRESHOLD:
         return score, reason
@@ -575,10 +624,12 @@ def _classify_de(sentence: str, words: list[str]) -> tuple[float, str]:
         return 0.75, "request-for-info"
     if _DE_RETURN.match(low):
         return 0.6, "return-question"
-    if len(words) > 1 and _DE_TAG.search(low):
+    if (len(words) > 1 or low == "oder") and _DE_TAG.search(low):
         return 0.6, "tag-question"
     if _de_denn(core):
         return 0.6, "particle-denn"
+    if _de_inner_wh(core):
+        return 0.6, "wh-inner"
     if _has_any(low, _DE_PROBLEM_TRIGGERS) and _DE_PROBLEM.search(low):
         return 0.6, "problem-report"
     return score, reason
@@ -604,6 +655,11 @@ _CLASSIFIERS: dict[str, Callable[[str, list[str]], tuple[float, str]]] = {
 }
 
 
+def _has_more_words(sentences: list[str]) -> bool:
+    """Whether the rest of a message says something (not just "lol" or an emoticon)."""
+    return sum(len(_WORD.findall(s)) for s in sentences) >= _FRAGMENT_WORDS
+
+
 def classify_question(text: str, language_hint: str | None = None) -> QuestionVerdict:
     """Decide whether a chat message asks for information, and why."""
     clean = normalize(text)
@@ -613,11 +669,17 @@ def classify_question(text: str, language_hint: str | None = None) -> QuestionVe
     sentences = split_sentences(clean)
     if len(sentences) > 1 and _JOKE_SETUP.match(sentences[0]):
         return QuestionVerdict(False, 0.15, language, "joke")
-    for sentence in sentences:
+    last = len(sentences) - 1
+    for index, sentence in enumerate(sentences):
         words = _words(sentence)
         if not words:
             continue
         score, reason = classify(sentence, words)
+        if reason == PROBLEM and language == "en" and not _EN_TECHNICAL.search(clean):
+            score, reason = _ECHO_SCORE, "complaint"
+        if reason == FRAGMENT:
+            goes_on = index < last and _has_more_words(sentences[index + 1:])
+            score, reason = (_ECHO_SCORE, "echo") if goes_on else (score, "qmark")
         if score > best_score:
             best_score, best_reason = score, reason
             if score >= _CERTAIN:

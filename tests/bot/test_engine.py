@@ -29,8 +29,14 @@ class Echo(RuleBase):
 
     async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
         if isinstance(event, MessagePosted):
-            return [PostMessage(key=f"echo:{event.message_id}", workspace=event.workspace, channel=event.channel,
-                                text=f"heard {event.text}")]
+            return [
+                PostMessage(
+                    key=f"echo:{event.message_id}",
+                    workspace=event.workspace,
+                    channel=event.channel,
+                    text=f"heard {event.text}",
+                )
+            ]
         return []
 
 
@@ -39,8 +45,9 @@ async def count(engine, table, *where) -> int:  # type: ignore[no-untyped-def]
         return int((await conn.execute(select(func.count()).select_from(table).where(*where))).scalar_one())
 
 
-async def test_a_failing_rule_is_logged_and_the_others_still_run(settings: Settings,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_failing_rule_is_logged_and_the_others_still_run(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     engine = await community(settings, at("2026-03-02 09:00"), rules=[Exploding(), Echo()])
     await engine.handle(message("anna", "hello", at("2026-03-02 09:00"), message_id="m1"))
     assert await count(engine, T_OUTBOX) == 1
@@ -79,8 +86,9 @@ async def test_an_event_delivered_twice_after_a_restart_yields_one_outbox_row(se
 
 async def test_a_restart_rebuilds_open_questions_from_the_database(settings: Settings) -> None:
     engine = await community(settings, at("2026-03-02 09:00"))
-    await engine.handle(message("anna", "How do I request SAP access for a new colleague?",
-                                at("2026-03-02 09:00"), message_id="q1"))
+    await engine.handle(
+        message("anna", "How do I request SAP access for a new colleague?", at("2026-03-02 09:00"), message_id="q1")
+    )
     await engine.db.dispose()
     engine = await community(settings, at("2026-03-02 09:30"))
     question = engine.state.question("console:test", "q1")

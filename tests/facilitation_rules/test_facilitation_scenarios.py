@@ -62,13 +62,25 @@ async def test_no_flag_over_the_weekend(settings: Settings) -> None:
 async def test_experts_are_nudged_once_with_a_reason_but_not_when_muted(settings: Settings) -> None:
     engine = await community(settings, at("2026-03-02 07:00"))
     seen = Recorder(engine)
-    await expert_history(engine, "marc", "How do I get SAP access for the test system?",
-                         "Request the SAP role through the access portal.", "2026-03-02")
-    await expert_history(engine, "lukas", "Who approves SAP access requests?",
-                         "Your manager approves SAP access in the portal.", "2026-03-03")
+    await expert_history(
+        engine,
+        "marc",
+        "How do I get SAP access for the test system?",
+        "Request the SAP role through the access portal.",
+        "2026-03-02",
+    )
+    await expert_history(
+        engine,
+        "lukas",
+        "Who approves SAP access requests?",
+        "Your manager approves SAP access in the portal.",
+        "2026-03-03",
+    )
     await say(engine, command("lukas", "mute 3", at("2026-03-04 08:00")))
-    await say(engine, message("nina", "Anyone know how long SAP access requests take?", at("2026-03-04 08:30"),
-                              message_id="q"))
+    await say(
+        engine,
+        message("nina", "Anyone know how long SAP access requests take?", at("2026-03-04 08:30"), message_id="q"),
+    )
     await wait_until(engine, at("2026-03-04 16:00"))
     dms = [d for d in seen.of(SendDirectMessage) if d.user != "nina"]  # type: ignore[attr-defined]
     assert [d.user for d in dms] == ["marc"]  # type: ignore[attr-defined]
@@ -89,15 +101,30 @@ async def test_a_spent_nudge_budget_and_quiet_hours_in_the_experts_time_zone_are
 ) -> None:
     engine = await community(settings.model_copy(update={"nudges_per_day": 1}), at("2026-03-02 07:00"))
     seen = Recorder(engine)
-    await expert_history(engine, "marc", "How do I get SAP access for the test system?",
-                         "Request the SAP role through the access portal.", "2026-03-02")
-    await expert_history(engine, "ines", "Where is the SAP access form?",
-                         "The SAP access form is in the portal.", "2026-03-02")
+    await expert_history(
+        engine,
+        "marc",
+        "How do I get SAP access for the test system?",
+        "Request the SAP role through the access portal.",
+        "2026-03-02",
+    )
+    await expert_history(
+        engine, "ines", "Where is the SAP access form?", "The SAP access form is in the portal.", "2026-03-02"
+    )
     engine.state.member(WS, "ines").timezone = "America/New_York"  # 08:30 UTC is 03:30 for her
-    await say(engine, message("nina", "How do I get SAP access for an intern?", at("2026-03-03 08:00"),
-                              message_id="q1"))
-    await say(engine, message("tom", "Can I reuse my SAP access request from last year?", at("2026-03-03 08:05"),
-                              channel="finance", message_id="q2"))
+    await say(
+        engine, message("nina", "How do I get SAP access for an intern?", at("2026-03-03 08:00"), message_id="q1")
+    )
+    await say(
+        engine,
+        message(
+            "tom",
+            "Can I reuse my SAP access request from last year?",
+            at("2026-03-03 08:05"),
+            channel="finance",
+            message_id="q2",
+        ),
+    )
     await wait_until(engine, at("2026-03-03 13:30"))
     dms = [d for d in seen.of(SendDirectMessage) if d.user in {"marc", "ines"}]  # type: ignore[attr-defined]
     assert [d.user for d in dms] == ["marc"], "ines sleeps, and marc's daily budget is spent after one"  # type: ignore[attr-defined]
@@ -118,10 +145,16 @@ async def test_a_stuck_member_is_helped_once(settings: Settings) -> None:
 async def test_not_a_question_is_stored_and_never_flagged(settings: Settings) -> None:
     engine = await community(settings, at("2026-03-02 08:00"))
     seen = Recorder(engine)
-    await say(engine, message("tom", "Who else thinks Mondays should be meeting-free?", at("2026-03-02 09:00"),
-                              message_id="q"))
-    await say(engine, InteractionClicked(workspace=WS, at=at("2026-03-02 09:05"), channel="help", user="anna",
-                                         action="not_a_question", value="q"))
+    await say(
+        engine,
+        message("tom", "Who else thinks Mondays should be meeting-free?", at("2026-03-02 09:00"), message_id="q"),
+    )
+    await say(
+        engine,
+        InteractionClicked(
+            workspace=WS, at=at("2026-03-02 09:05"), channel="help", user="anna", action="not_a_question", value="q"
+        ),
+    )
     await wait_until(engine, at("2026-03-03 16:00"))
     question = engine.state.question(WS, "q")
     assert question is not None and question.status == "not_a_question" and question.not_a_question_by == "anna"
@@ -131,10 +164,26 @@ async def test_not_a_question_is_stored_and_never_flagged(settings: Settings) ->
 
 async def test_a_german_thread_is_answered_and_resolved_by_thanks(settings: Settings) -> None:
     engine = await community(settings, at("2026-03-02 08:00"), language="de")
-    await say(engine, message("lea", "Weiß jemand, wie ich in Teams einen Gastzugang beantrage?",
-                              at("2026-03-02 09:00"), channel="wandel", message_id="q"))
-    await say(engine, message("sabine", "Über das Self-Service-Portal, Kategorie Zusammenarbeit.",
-                              at("2026-03-02 09:12"), channel="wandel", thread="q"))
+    await say(
+        engine,
+        message(
+            "lea",
+            "Weiß jemand, wie ich in Teams einen Gastzugang beantrage?",
+            at("2026-03-02 09:00"),
+            channel="wandel",
+            message_id="q",
+        ),
+    )
+    await say(
+        engine,
+        message(
+            "sabine",
+            "Über das Self-Service-Portal, Kategorie Zusammenarbeit.",
+            at("2026-03-02 09:12"),
+            channel="wandel",
+            thread="q",
+        ),
+    )
     await say(engine, message("lea", "Danke, hat geklappt!", at("2026-03-02 09:40"), channel="wandel", thread="q"))
     question = engine.state.question(WS, "q")
     assert question is not None and question.language == "de"
@@ -149,10 +198,18 @@ async def test_a_flat_channel_with_two_interleaved_conversations(settings: Setti
     steps = [
         message("nina", "How do I share a Teams channel with an external supplier?", t, message_id="q1"),
         message("tom", "Where can I find the SAP training slides?", t + timedelta(minutes=1), message_id="q2"),
-        message("priya", "@tom the SAP slides are on the training page under materials",
-                t + timedelta(minutes=2), message_id="a2"),
-        message("lukas", "nina: create a shared channel and invite the supplier as a guest",
-                t + timedelta(minutes=3), message_id="a1"),
+        message(
+            "priya",
+            "@tom the SAP slides are on the training page under materials",
+            t + timedelta(minutes=2),
+            message_id="a2",
+        ),
+        message(
+            "lukas",
+            "nina: create a shared channel and invite the supplier as a guest",
+            t + timedelta(minutes=3),
+            message_id="a1",
+        ),
         message("tom", "thanks priya, found them", t + timedelta(minutes=4), message_id="t2"),
     ]
     for step in steps:
@@ -165,10 +222,12 @@ async def test_a_flat_channel_with_two_interleaved_conversations(settings: Setti
 
 async def test_asker_resolves_with_a_reaction_and_commands_answer_privately(settings: Settings) -> None:
     engine = await community(settings, at("2026-03-02 08:00"))
-    await say(engine, message("nina", "How do I book a room for the change workshop?", at("2026-03-02 09:00"),
-                              message_id="q"))
-    await say(engine, message("anna", "Use the room finder in Outlook.", at("2026-03-02 09:03"), thread="q",
-                              message_id="a"))
+    await say(
+        engine, message("nina", "How do I book a room for the change workshop?", at("2026-03-02 09:00"), message_id="q")
+    )
+    await say(
+        engine, message("anna", "Use the room finder in Outlook.", at("2026-03-02 09:03"), thread="q", message_id="a")
+    )
     await say(engine, reaction("nina", "a", "white_check_mark", at("2026-03-02 09:10")))
     question = engine.state.question(WS, "q")
     assert question is not None and question.resolved_how == "reaction"

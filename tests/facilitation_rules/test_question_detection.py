@@ -123,3 +123,25 @@ def test_speed_is_a_few_microseconds_per_message() -> None:
         classify_question(text)
     per_message = (time.perf_counter() - start) / len(texts)
     assert per_message < 200e-6  # generous bound for slow CI machines; typical is ~20 µs
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "expected"),
+    [
+        ("Fine, thanks. And you?", "en", True),  # return question
+        ("<@U7> ?", "en", True),  # summons
+        ("pardon?", "en", True),  # clarification request
+        ("The canteen? It closed last year, we eat in town now.", "en", False),  # echo, then statement
+        ("<@U7> has a good point about the rollout", "en", False),  # handle is the subject
+        ("my bike won't start since the rain", "en", False),  # complaint without technical detail
+        ("the export doesn't work since the update, error code 42", "en", True),
+        ("ich weiß nicht ob der Raum noch frei ist", "de", True),
+        ("stündlich, oder wann kommt der nächste Bus", "de", True),
+        ("sollen wir das am Freitag machen", "de", False),  # proposal without "?"
+        ("Sollen wir das am Freitag machen?", "de", True),
+        ("ach, haben Sie nicht", "de", False),
+        ("was Neues gibt es nicht", "de", False),
+    ],
+)
+def test_dialogue_patterns(text: str, hint: str, expected: bool) -> None:
+    assert is_question(text, hint) is expected

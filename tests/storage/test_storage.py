@@ -47,10 +47,18 @@ async def test_migrations_are_idempotent(database_url: str) -> None:
 async def test_lifecycle_is_stored_and_read_back_on_both_databases(database_url: str) -> None:
     settings: Settings = make_settings(database_url)
     engine = await community(settings, at("2026-03-02 09:00"))
-    await engine.handle(message("anna", "How do I get access to the SAP test system?", at("2026-03-02 09:00"),
-                                message_id="q1"))
-    await engine.handle(message("marc", "Open a ticket with the SAP-ACCESS template, it takes a day.",
-                                at("2026-03-02 09:20"), thread="q1", message_id="a1"))
+    await engine.handle(
+        message("anna", "How do I get access to the SAP test system?", at("2026-03-02 09:00"), message_id="q1")
+    )
+    await engine.handle(
+        message(
+            "marc",
+            "Open a ticket with the SAP-ACCESS template, it takes a day.",
+            at("2026-03-02 09:20"),
+            thread="q1",
+            message_id="a1",
+        )
+    )
     await engine.handle(reaction("anna", "q1", "white_check_mark", at("2026-03-02 09:30")))
     await engine.handle(reaction("anna", "q1", "white_check_mark", at("2026-03-02 09:31")))  # a duplicate is ignored
     async with engine.db.connect() as conn:

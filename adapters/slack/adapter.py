@@ -1,0 +1,541 @@
+"""The Slack adapter: slack-bolt's AsyncApp in, the Web API out.
+
+Every request is acknowledged at once (bolt acks events itself; commands, clicks and shortcuts call `ack()`
+first) and processed afterwards, one at a time and in arrival order, so the engine sees a consistent stream.
+Retried deliveries carry the same `event_id` and are processed once. Outbound actions go through `sender`,
+which the delivery worker drives: a per-channel pace of about one message a second, the SDK's rate-limit
+retry handler, and a remaining 429 surfaced as `RetryLater` so the message is delayed, never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import home, render
+from adapters.slack.translate import (
+    SAVE_LESSON,
+    BotIdentity,
+    team_of,
+    translate_block_actions,
+    translate_command,
+    translate_event,
+    translate_message_shortcut,
+    workspace_id,
+)
+from bot.actions import (
+    Action,
+    AddReaction,
+    PinMessage,
+    PostEphemeral,
+    PostMessage,
+    SendDirectMessage,
+    UpdateMessage,
+)
+from bot.delivery import PermanentFailure, RefLookup, RetryLater, Sender
+from bot.engine import Engine
+from bot.events import Event, MessagePosted
+from bot.i18n import LANGUAGES
+from bot.runner import AdapterStartError
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+COMMAND = "/steward"
+USER_CACHE_SECONDS = 3600.0
+SEEN_EVENTS = 10_000
+
+# Errors that retrying cannot fix: the row fails at once (and is logged, never posted).
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "cannot_dm_bot",
+        "cant_update_message",
+        "channel_not_found",
+        "edit_window_closed",
+        "invalid_auth",
+        "invalid_blocks",
+        "is_archived",
+        "message_not_found",
+        "missing_scope",
+        "msg_too_long",
+        "no_text",
+        "not_authed",
+        "not_in_channel",
+        "restricted_action",
+        "token_revoked",
+        "user_disabled",
+        "user_not_found",
+        "user_not_in_channel",
+    }
+)
+# Errors that mean the wanted outcome is already there.
+DONE_ERRORS = frozenset({"already_pinned", "already_reacted"})
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class SlackUser:
+    """What Steward keeps from users.info."""
+
+    id: str
+    name: str = ""
+    timezone: str | None = None
+    language: str | None = None
+    is_admin: bool = False
+
+
+class ChannelPacer:
+    """About one message per second per channel, as Slack asks for chat.postMessage."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._next: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def wait(self, channel: str) -> None:
+        if self.interval <= 0:
+            return
+        async with self._locks.setdefault(channel, asyncio.Lock()):
+            now = time.monotonic()
+            due = self._next.get(channel, now)
+            if due > now:
+                await asyncio.sleep(due - now)
+            self._next[channel] = max(now, due) + self.interval
+
+
+class SeenEvents:
+    """Event ids already taken in, so Slack's retries (x-slack-retry-num) are processed once."""
+
+    def __init__(self, limit: int = SEEN_EVENTS) -> None:
+        self.limit = limit
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(self, event_id: str) -> bool:
+        if event_id in self._ids:
+            return False
+        self._ids[event_id] = None
+        if len(self._ids) > self.limit:
+            self._ids.popitem(last=False)
+        return True
+
+
+class UserDirectory:
+    """users.info, cached: time zone, locale, name and whether the member administers the workspace."""
+
+    def __init__(self, client: AsyncWebClient, ttl: float = USER_CACHE_SECONDS) -> None:
+        self.client = client
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, SlackUser]] = {}
+
+    async def get(self, user_id: str) -> SlackUser:
+        cached = self._cache.get(user_id)
+        if cached and time.monotonic() - cached[0] < self.ttl:
+            return cached[1]
+        try:
+            response = await self.client.users_info(user=user_id, include_locale=True)
+        except SlackApiError as exc:
+            logger.warning("users.info failed for %s: %s", user_id, _error_code(exc))
+            return SlackUser(id=user_id)
+        user = parse_user(response.get("user") or {})
+        self._cache[user_id] = (time.monotonic(), user)
+        return user
+
+
+def parse_user(data: dict[str, Any]) -> SlackUser:
+    """users.info's `user` -> SlackUser; only languages Steward speaks are kept."""
+    profile = data.get("profile") or {}
+    language = str(data.get("locale") or "").split("-")[0].lower() or None
+    return SlackUser(
+        id=str(data.get("id", "")),
+        name=str(profile.get("display_name") or data.get("real_name") or data.get("name") or ""),
+        timezone=data.get("tz") or None,
+        language=language if language in LANGUAGES else None,
+        is_admin=bool(data.get("is_admin") or data.get("is_owner") or data.get("is_primary_owner")),
+    )
+
+
+def _error_code(exc: SlackApiError) -> str:
+    return str(exc.response.get("error", "unknown_error")) if exc.response is not None else "unknown_error"
+
+
+def build_client(settings: Settings, *, rate_limit_retries: int = 1) -> AsyncWebClient:
+    """The Web API client: settings' base URL, one retry on connection errors, Retry-After honoured on 429."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+        ],
+    )
+
+
+class SlackSender:
+    """The delivery worker's way out to Slack."""
+
+    def __init__(self, client: AsyncWebClient, *, send_interval: float = 1.0) -> None:
+        self.client = client
+        self.pacer = ChannelPacer(send_interval)
+        self._dm_channels: dict[str, str] = {}
+
+    def handles(self, workspace: str) -> bool:
+        return workspace.startswith("slack:")
+
+    async def send(self, action: Action, refs: RefLookup) -> str | None:
+        try:
+            return await self._send(action, refs)
+        except SlackApiError as exc:
+            code = _error_code(exc)
+            if code in DONE_ERRORS:
+                return None
+            status = exc.response.status_code if exc.response is not None else 0
+            logger.warning("Slack %s failed for %s: %s (HTTP %s)", _method(exc), action.key, code, status)
+            if status == 429 or code == "ratelimited":
+                raise RetryLater(_retry_after(exc), f"{_method(exc)}: rate limited") from exc
+            if code in PERMANENT_ERRORS:
+                raise PermanentFailure(f"{_method(exc)}: {code}") from exc
+            raise
+
+    async def _send(self, action: Action, refs: RefLookup) -> str | None:
+        if isinstance(action, PostMessage):
+            return await self._post(render.post_message(action))
+        if isinstance(action, SendDirectMessage):
+            return await self._post(render.direct_message(action, await self.dm_channel(action.user)))
+        if isinstance(action, PostEphemeral):
+            await self.call(render.post_ephemeral(action))
+            return None
+        if isinstance(action, PinMessage):
+            await self.call(render.pin_message(action))
+            return None
+        if isinstance(action, AddReaction):
+            await self.call(render.add_reaction(action))
+            return None
+        if isinstance(action, UpdateMessage):
+            return await self._update(action, refs)
+        logger.debug("%s has no Slack counterpart; skipped", action.type)
+        return None
+
+    async def _post(self, call: render.ApiCall) -> str | None:
+        await self.pacer.wait(str(call.params["channel"]))
+        response = await self.call(call)
+        ts = response.get("ts")
+        return str(ts) if ts else None
+
+    async def _update(self, action: UpdateMessage, refs: RefLookup) -> str | None:
+        ts = await refs(action.workspace, action.original_key)
+        if not ts:
+            raise PermanentFailure(f"no posted message for {action.original_key} to update")
+        channel = await self.dm_channel(action.channel) if _USER_ID.match(action.channel) else action.channel
+        await self.call(render.update_message(action, channel, ts))
+        return ts
+
+    async def dm_channel(self, user: str) -> str:
+        """The member's IM channel, opened once and remembered."""
+        channel = self._dm_channels.get(user)
+        if channel is None:
+            response = await self.call(render.ApiCall("conversations.open", {"users": user}))
+            channel = self._dm_channels[user] = str(response["channel"]["id"])
+        return channel
+
+    async def call(self, call: render.ApiCall) -> Any:
+        return await self.client.api_call(call.method, json=call.params)
+
+
+def _method(exc: SlackApiError) -> str:
+    url = str(getattr(exc.response, "api_url", "") or "")
+    return url.rstrip("/").rsplit("/", 1)[-1] or "api"
+
+
+def _retry_after(exc: SlackApiError) -> float:
+    headers = getattr(exc.response, "headers", None) or {}
+    try:
+        return max(1.0, float(headers.get("Retry-After") or headers.get("retry-after") or 1))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+Job = Callable[[], Awaitable[list[Action]]]
+
+
+class SlackAdapter:
+    """One Slack workspace: bot token plus Socket Mode app token, or HTTP mode with a signing secret."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        send_interval: float = 1.0,
+        rate_limit_retries: int = 1,
+        http_host: str = "0.0.0.0",
+        connect_timeout: float = 15.0,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.client = build_client(settings, rate_limit_retries=rate_limit_retries)
+        self.out = SlackSender(self.client, send_interval=send_interval)
+        self.sender: Sender = self.out
+        self.users = UserDirectory(self.client)
+        self.seen = SeenEvents()
+        self.http_host = http_host
+        self.http_port: int | None = None
+        self.connect_timeout = connect_timeout
+        self.me: BotIdentity | None = None
+        self.app: AsyncApp | None = None
+        self._socket: Any = None
+        self._runner: web.AppRunner | None = None
+        self._lock = asyncio.Lock()
+
+    # --- life cycle ----------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Check the tokens with Slack, then listen (Socket Mode, or HTTP on SLACK_HTTP_PORT)."""
+        self.me = await self._identify()
+        self.app = self._build_app(self.me)
+        if self.settings.slack_mode.strip().lower() == "http":
+            await self._serve_http()
+        else:
+            await self._connect_socket()
+        logger.info(
+            "Slack connected to workspace %s as %s (%s mode)",
+            self.me.team_id,
+            self.me.user_id,
+            self.settings.slack_mode,
+        )
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _identify(self) -> BotIdentity:
+        """auth.test: a missing or rejected token stops the start with the setting to fix."""
+        if not self.client.token:
+            raise AdapterStartError(
+                "SLACK_BOT_TOKEN is not set: put the app's Bot User OAuth Token (xoxb-...) into .env"
+            )
+        try:
+            response = await self.client.auth_test()
+        except SlackApiError as exc:
+            raise AdapterStartError(
+                f"Slack rejected SLACK_BOT_TOKEN ({_error_code(exc)}): copy the Bot User OAuth Token "
+                "(xoxb-...) from the app's OAuth & Permissions page into .env"
+            ) from exc
+        except Exception as exc:
+            raise AdapterStartError(
+                f"cannot reach the Slack Web API at SLACK_API_URL={self.settings.slack_api_url}: {exc}"
+            ) from exc
+        return BotIdentity(
+            team_id=str(response["team_id"]),
+            user_id=str(response.get("user_id") or ""),
+            bot_id=str(response.get("bot_id") or ""),
+        )
+
+    def _build_app(self, me: BotIdentity) -> AsyncApp:
+        secret = self.settings.slack_signing_secret
+        token = self.client.token
+
+        async def authorize(**_: Any) -> AuthorizeResult:
+            """Single workspace: the identity from auth.test at start, no call per request."""
+            return AuthorizeResult(
+                enterprise_id=None,
+                team_id=me.team_id,
+                bot_token=token,
+                bot_id=me.bot_id,
+                bot_user_id=me.user_id,
+            )
+
+        app = AsyncApp(
+            client=self.client,
+            authorize=authorize,
+            signing_secret=secret.get_secret_value() if secret else "",
+        )
+        for name in ("message", "reaction_added", "reaction_removed", "member_joined_channel"):
+            app.event(name)(self._on_event)
+        app.event("app_home_opened")(self._on_home_opened)
+        app.command(COMMAND)(self._on_command)
+        app.action(re.compile(".+"))(self._on_click)
+        app.shortcut(SAVE_LESSON)(self._on_shortcut)
+        return app
+
+    async def _connect_socket(self) -> None:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        app_token = self.settings.slack_app_token
+        if app_token is None or not app_token.get_secret_value().startswith("xapp-"):
+            raise AdapterStartError(
+                "SLACK_APP_TOKEN is missing or not an app-level token (xapp-...): create one "
+                "with the connections:write scope under Basic Information, or set SLACK_MODE=http"
+            )
+        assert self.app is not None
+        handler = AsyncSocketModeHandler(self.app, app_token.get_secret_value())
+        try:
+            await asyncio.wait_for(handler.connect_async(), timeout=self.connect_timeout)
+        except (SlackApiError, TimeoutError, OSError) as exc:
+            await handler.close_async()
+            detail = _error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+            raise AdapterStartError(
+                f"Socket Mode connection failed ({detail}): check SLACK_APP_TOKEN and that "
+                "Socket Mode is enabled for the app"
+            ) from exc
+        self._socket = handler
+
+    async def _serve_http(self) -> None:
+        if self.settings.slack_signing_secret is None:
+            raise AdapterStartError(
+                "SLACK_SIGNING_SECRET is not set: HTTP mode needs the app's Signing Secret "
+                "(Basic Information) to verify requests"
+            )
+        assert self.app is not None
+        self._runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.http_host, self.settings.slack_http_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise AdapterStartError(
+                f"cannot listen on SLACK_HTTP_PORT={self.settings.slack_http_port}: {exc}"
+            ) from exc
+        self.http_port = int(self._runner.addresses[0][1])
+
+    # --- requests in (all after the ack) -------------------------------------------------------------------
+    async def _on_event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Events API callbacks; bolt has acknowledged them already."""
+        if not self._first_delivery(body):
+            return
+        assert self.me is not None
+        translated = translate_event(event, self.me)
+        if translated is not None:
+            await self._serialized(lambda: self._handle(translated))
+
+    def _first_delivery(self, body: dict[str, Any]) -> bool:
+        event_id = str(body.get("event_id") or "")
+        if not event_id or self.seen.first_time(event_id):
+            return True
+        logger.info("event %s delivered again by Slack; already processed", event_id)
+        return False
+
+    async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+
+        async def job() -> list[Action]:
+            user = await self._member(self._workspace(body), str(body.get("user_id", "")))
+            return await self.engine.handle(
+                translate_command(body, at=self.engine.clock.now(), is_admin=user.is_admin)
+            )
+
+        await self._answer(await self._serialized(job), respond)
+
+    async def _on_click(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        user_id = str((body.get("user") or {}).get("id", ""))
+
+        async def job() -> list[Action]:
+            user = await self._member(self._workspace(body), user_id)
+            replies: list[Action] = []
+            for click in translate_block_actions(body, at=self.engine.clock.now(), is_admin=user.is_admin):
+                replies.extend(await self.engine.handle(click))
+            return replies
+
+        await self._answer(await self._serialized(job), respond if body.get("response_url") else None)
+
+    async def _on_shortcut(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        user_id = str((body.get("user") or {}).get("id", ""))
+
+        async def job() -> list[Action]:
+            user = await self._member(self._workspace(body), user_id)
+            return await self.engine.handle(
+                translate_message_shortcut(body, at=self.engine.clock.now(), is_admin=user.is_admin)
+            )
+
+        await self._answer(await self._serialized(job), respond if body.get("response_url") else None)
+
+    async def _on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home" or not self._first_delivery(body):
+            return
+        user_id = str(event.get("user", ""))
+
+        async def job() -> list[Action]:
+            user = await self._member(self._workspace(body), user_id)
+            view = home.home_view(
+                self.engine.state, self._workspace(body), user.id, now=self.engine.clock.now()
+            )
+            await self.client.views_publish(user_id=user.id, view=view)
+            return []
+
+        await self._serialized(job)
+
+    # --- helpers -------------------------------------------------------------------------------------------
+    async def _serialized(self, job: Job) -> list[Action]:
+        """One request at a time, in arrival order, so the engine never sees two updates interleave."""
+        async with self._lock:
+            try:
+                return await job()
+            except SlackApiError as exc:
+                logger.warning("Slack %s failed while handling a request: %s", _method(exc), _error_code(exc))
+            except Exception:
+                logger.exception("handling a Slack request failed")
+            return []
+
+    async def _handle(self, event: Event) -> list[Action]:
+        if isinstance(event, MessagePosted):
+            user = await self._member(event.workspace, event.user)
+            if user.name:
+                event = dataclasses.replace(event, user_name=user.name)
+        return await self.engine.handle(event)
+
+    def _workspace(self, body: dict[str, Any]) -> str:
+        return workspace_id(team_of(body) or (self.me.team_id if self.me else ""))
+
+    async def _member(self, ws: str, user_id: str) -> SlackUser:
+        """users.info (cached), with time zone and language written onto the member's state."""
+        user = await self.users.get(user_id)
+        member = self.engine.state.member(ws, user_id)
+        changed = False
+        for attr, value in (("timezone", user.timezone), ("language", user.language)):
+            if value and getattr(member, attr) != value:
+                setattr(member, attr, value)
+                changed = True
+        if changed:
+            self.engine.state.touch_member(member)
+        return user
+
+    async def _answer(self, replies: Sequence[Action], respond: Any) -> None:
+        """Private replies: through the request's response_url when there is one, else chat.postEphemeral."""
+        for reply in replies:
+            if not isinstance(reply, PostEphemeral):
+                continue
+            try:
+                if respond is not None:
+                    await respond(**render.respond_payload(reply))
+                else:
+                    await self.out.call(render.post_ephemeral(reply))
+            except SlackApiError as exc:
+                logger.warning("private reply %s failed: %s", reply.key, _error_code(exc))
+            except Exception:
+                logger.exception("private reply %s failed", reply.key)

@@ -1,0 +1,74 @@
+"""The App Home tab: a member's open questions, the questions waiting for their expertise, their settings.
+
+Built from the in-memory community state only, so opening the tab costs no database round trip.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from adapters.slack.render import escape
+from bot.i18n import supported, translate
+from bot.state import CommunityState, QuestionState
+
+LISTED = 10
+EXCERPT = 120
+
+
+def _line(question: QuestionState) -> str:
+    text = " ".join(question.text.split())
+    text = text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
+    return f"• <#{question.channel_id}> {escape(text)}"
+
+
+def _section(title: str, lines: list[str], empty: str) -> list[dict[str, Any]]:
+    body = "\n".join(lines[:LISTED]) if lines else empty
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": title}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": body[:3000]}},
+        {"type": "divider"},
+    ]
+
+
+def home_view(state: CommunityState, workspace: str, user: str, *, now: datetime) -> dict[str, Any]:
+    """The view published with views.publish when the member opens Steward's Home tab."""
+    member = state.members.get((workspace, user))
+    lang = supported((member.language if member else None) or state.workspace(workspace).language)
+
+    def t(key: str, **params: Any) -> str:
+        return translate(key, lang, **params)
+
+    mine = sorted(
+        (q for q in state.unresolved.values() if q.workspace_id == workspace and q.asker_id == user),
+        key=lambda q: q.asked_at,
+        reverse=True,
+    )
+    waiting = sorted(
+        (
+            q
+            for q in state.awaiting.values()
+            if q.workspace_id == workspace
+            and q.asker_id != user
+            and user in {*q.suggested_experts, *q.nudged_experts}
+        ),
+        key=lambda q: q.asked_at,
+    )
+    if member is not None and member.muted_until is not None and member.muted_until > now:
+        mute = t("slack.home.muted_until", until=member.muted_until.strftime("%Y-%m-%d %H:%M UTC"))
+    else:
+        mute = t("slack.home.not_muted")
+    quiet_start = member.quiet_start if member and member.quiet_start is not None else None
+    quiet_end = member.quiet_end if member and member.quiet_end is not None else None
+    quiet = (
+        t("slack.home.quiet_hours", start=quiet_start, end=quiet_end)
+        if quiet_start is not None and quiet_end is not None
+        else t("slack.home.quiet_default")
+    )
+    blocks = [
+        *_section(t("slack.home.mine"), [_line(q) for q in mine], t("slack.home.mine_none")),
+        *_section(t("slack.home.waiting"), [_line(q) for q in waiting], t("slack.home.waiting_none")),
+        *_section(t("slack.home.settings"), [mute, quiet], ""),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": t("slack.home.hint")}]},
+    ]
+    return {"type": "home", "blocks": blocks}
