@@ -7,11 +7,13 @@ late start or a second replica neither skips nor doubles work.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.engine import Engine
 from bot.events import TimePassed
+from storage.repository import purge_message_text
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,28 @@ class Scheduler:
             max_instances=1,
             misfire_grace_time=sweep_seconds * 5,
         )
+        self.scheduler.add_job(
+            self.purge_expired_text,
+            "interval",
+            hours=6,
+            id="retention",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=datetime.now(UTC),
+        )
+
+    async def purge_expired_text(self) -> None:
+        """Message text is kept only as long as MESSAGE_RETENTION_DAYS says."""
+        days = self.engine.settings.message_retention_days
+        before = self.engine.clock.now() - timedelta(days=days)
+        try:
+            purged = await purge_message_text(self.engine.db, before)
+        except Exception:
+            logger.exception("retention purge failed; the next run tries again")
+            return
+        if purged:
+            logger.info("forgot the text of %d messages older than %d days", purged, days)
 
     async def sweep(self) -> None:
         """One tick: every rule does what has fallen due by now."""

@@ -207,6 +207,17 @@ async def load_snapshot(engine: AsyncEngine, now: datetime, *, recent: timedelta
         )
 
 
+async def purge_message_text(engine: AsyncEngine, before: datetime) -> int:
+    """Forget the text of messages posted before `before` (the retention setting); metadata stays for metrics."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(T_MESSAGE)
+            .where(T_MESSAGE.c.posted_at < before, T_MESSAGE.c.text.is_not(None))
+            .values(text=None)
+        )
+    return int(result.rowcount or 0)
+
+
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -236,3 +236,28 @@ async def test_asker_resolves_with_a_reaction_and_commands_answer_privately(sett
     replies = await say(engine, command("nina", "expert add SAP access, Jira", at("2026-03-02 09:21")))
     assert "jira, sap access" in replies[0].text.lower()  # type: ignore[attr-defined]
     await engine.db.dispose()
+
+
+async def test_only_facilitators_change_settings_and_they_take_effect(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 08:00"))
+    [refused] = await say(engine, command("tom", "settings answer_time 8", at("2026-03-02 08:01")))
+    assert "facilitators only" in refused.text  # type: ignore[attr-defined]
+    [saved] = await say(engine, command("anna", "settings answer_time 8", at("2026-03-02 08:02"), is_admin=True))
+    assert "answer_time = 8" in saved.text  # type: ignore[attr-defined]
+    [bad] = await say(engine, command("anna", "settings answer_time soon", at("2026-03-02 08:03"), is_admin=True))
+    assert "Usage" in bad.text  # type: ignore[attr-defined]
+    await say(engine, command("anna", "facilitator add <@jonas>", at("2026-03-02 08:04"), is_admin=True))
+    [unwatched] = await say(engine, command("jonas", "unwatch", at("2026-03-02 08:05"), channel="random"))
+    assert "stopped" in unwatched.text  # type: ignore[attr-defined]
+
+    seen = Recorder(engine)
+    await say(engine, message("nina", "How do I find the Jira onboarding guide?", at("2026-03-02 08:10"),
+                              message_id="q"))
+    await say(engine, message("nina", "How do I find the random channel rules?", at("2026-03-02 08:10"),
+                              channel="random", message_id="r"))
+    assert engine.state.question(WS, "r") is None, "unwatched channels are not facilitated"
+    await wait_until(engine, at("2026-03-02 13:00"))  # 4 working hours passed, 8 have not
+    assert [a for a in seen.of(PostMessage) if getattr(a, "thread", None) == "q"] == []
+    await wait_until(engine, at("2026-03-03 09:30"))
+    assert len([a for a in seen.of(PostMessage) if getattr(a, "thread", None) == "q"]) == 1
+    await engine.db.dispose()

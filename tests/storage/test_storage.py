@@ -85,3 +85,18 @@ async def test_message_text_is_not_stored_when_retention_is_zero(sqlite_url: str
     async with engine.db.connect() as conn:
         assert (await conn.execute(select(T_MESSAGE.c.text))).scalar_one() is None
     await engine.db.dispose()
+
+
+async def test_text_older_than_the_retention_period_is_forgotten(database_url: str) -> None:
+    from bot.scheduler import Scheduler
+
+    settings = make_settings(database_url, message_retention_days=30)
+    engine = await community(settings, at("2026-01-01 09:00"))
+    await engine.handle(message("anna", "an old message", at("2026-01-01 09:00"), message_id="old"))
+    await engine.handle(message("anna", "a recent message", at("2026-02-20 09:00"), message_id="new"))
+    engine.clock.set(at("2026-03-01 09:00"))  # type: ignore[attr-defined]
+    await Scheduler(engine).purge_expired_text()
+    async with engine.db.connect() as conn:
+        texts = dict((await conn.execute(select(T_MESSAGE.c.id, T_MESSAGE.c.text))).all())
+    assert texts == {"old": None, "new": "a recent message"}
+    await engine.db.dispose()

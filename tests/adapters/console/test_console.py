@@ -1,0 +1,48 @@
+"""The console adapter: a conversation typed in a terminal, Steward's answers printed."""
+
+from __future__ import annotations
+
+from adapters.console.adapter import ConsoleSession
+from bot.app import build_engine
+from bot.clock import SimulatedClock
+from bot.settings import Settings
+from tests.support import at
+
+
+async def test_a_console_conversation_with_a_flag_a_reaction_and_commands(settings: Settings) -> None:
+    clock = SimulatedClock(at("2026-03-02 08:00"))  # Monday 09:00 in Berlin
+    engine = await build_engine(settings, clock)
+    engine.state.workspace("console:demo").timezone = "Europe/Berlin"
+    printed: list[str] = []
+    session = ConsoleSession(engine, clock, printed.append)
+    for line in [
+        "/as nina",
+        "/in help",
+        "How do I request a Teams guest account for a supplier?",
+        "/advance 5h",
+    ]:
+        assert await session.handle_line(line)
+    output = "\n".join(printed)
+    assert "[1] #help nina: How do I request" in output
+    assert "post in #help (thread c1)" in output and "[I'll take it]" in output, output
+
+    printed.clear()
+    await session.handle_line("/as marc")
+    await session.handle_line("/reply 1 Use the guest request form in the self-service portal.")
+    await session.handle_line("/as nina")
+    await session.handle_line("/react 2 white_check_mark")
+    question = engine.state.question("console:demo", "c1")
+    assert question is not None and question.first_responder_id == "marc" and question.resolved
+
+    printed.clear()
+    await session.handle_line("/steward help")
+    await session.handle_line("/react 9 bulb")
+    await session.handle_line("/advance soon")
+    await session.handle_line("/frobnicate")
+    output = "\n".join(printed)
+    assert "private reply to @nina" in output and "/steward mute" in output
+    assert "there is no message [9]" in output
+    assert "not a duration" in output
+    assert "unknown console command" in output
+    assert not await session.handle_line("/quit")
+    await engine.db.dispose()
