@@ -104,18 +104,20 @@ class DeliveryWorker:
         due = (T_OUTBOX.c.status == "pending") & (T_OUTBOX.c.due_at <= now) | (T_OUTBOX.c.status == "sending") & (
             T_OUTBOX.c.claimed_until < now
         )
+        pick = select(T_OUTBOX.c.id).where(due).order_by(T_OUTBOX.c.id).limit(self.batch)
         async with self.db.begin() as conn:
-            pick = select(T_OUTBOX.c.id).where(due).order_by(T_OUTBOX.c.id).limit(self.batch)
             if conn.dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
-            ids = [r.id for r in await conn.execute(pick)]
-            if not ids:
-                return []
-            await conn.execute(
-                update(T_OUTBOX).where(T_OUTBOX.c.id.in_(ids)).values(status="sending", claimed_until=now + self.lease)
+            # One statement that re-checks `due`: two workers can never both claim a row (SQLite serialises the
+            # UPDATE; PostgreSQL skips rows another worker has locked).
+            claim = (
+                update(T_OUTBOX)
+                .where(T_OUTBOX.c.id.in_(pick.scalar_subquery()), due)
+                .values(status="sending", claimed_until=now + self.lease)
+                .returning(*T_OUTBOX.c)
             )
-            result = await conn.execute(select(T_OUTBOX).where(T_OUTBOX.c.id.in_(ids)).order_by(T_OUTBOX.c.id))
-            return [dict(r._mapping) for r in result]
+            claimed = [dict(r._mapping) for r in await conn.execute(claim)]
+        return sorted(claimed, key=lambda row: row["id"])
 
     async def _deliver(self, row: dict[str, Any]) -> None:
         try:

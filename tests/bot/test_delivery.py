@@ -130,3 +130,24 @@ async def test_the_same_decision_twice_is_one_row(engine: Engine) -> None:
     await queue(engine, post("a"), post("a"))
     await queue(engine, post("a"))
     assert len(await rows(engine)) == 1
+
+
+async def test_two_workers_sharing_a_database_send_every_row_exactly_once(database_url: str) -> None:
+    import asyncio
+
+    from tests.conftest import make_settings
+
+    engine = await community(make_settings(database_url), at("2026-03-02 09:00"), rules=[])
+    await queue(engine, *(post(f"k{n}") for n in range(30)))
+    first, second = FakePlatform(), FakePlatform()
+    workers = [DeliveryWorker(engine.db, [p], engine.clock, batch=5) for p in (first, second)]
+
+    async def drain(worker: DeliveryWorker) -> None:
+        while await worker.run_once():
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(drain(w) for w in workers))
+    keys = [a.key for a in first.sent + second.sent]
+    assert sorted(keys) == sorted(f"k{n}" for n in range(30))
+    assert all(r["status"] == "sent" for r in await rows(engine))
+    await engine.db.dispose()
