@@ -116,6 +116,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 
 # Feature areas register their own command groups here.
+from adapters.discord.cli import discord_app  # noqa: E402
+
+app.add_typer(discord_app, name="discord")
 from bot.lessons_cli import lessons_app  # noqa: E402
 
 app.add_typer(lessons_app, name="lessons")

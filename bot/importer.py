@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,7 +24,7 @@ from bot.app import build_engine
 from bot.clock import SimulatedClock
 from bot.engine import Engine
 from bot.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
-from bot.replay import _run_due_work
+from bot.replay import run_due_work
 from bot.settings import Settings
 from bot.transcript import message_line
 from storage.db import create_engine
@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Time-based work is looked for at most once a simulated minute, as the live scheduler's sweep would.
+SWEEP_EVERY = timedelta(minutes=1)
 
 
 class ExportError(Exception):
@@ -109,7 +111,7 @@ def open_export(kind: str, path: Path) -> Export:
     raise ExportError(f"unknown export kind {kind!r}")
 
 
-# --- progress ------------------------------------------------------------------------------------------------
+# --- progress
 class Progress(Protocol):
     def advance(self, events: int, messages: int) -> None: ...
 
@@ -174,7 +176,7 @@ def progress_for(label: str, *, terminal: bool | None = None) -> Progress:
     return RichProgress(label) if interactive else LogProgress(label)
 
 
-# --- import ----------------------------------------------------------------------------------------------------
+# --- import
 @dataclass
 class ImportResult:
     workspace: str = ""
@@ -192,7 +194,7 @@ class ImportResult:
 async def import_export(
     export: Export, settings: Settings, *, progress: Progress | None = None, batch_size: int = BATCH_SIZE
 ) -> ImportResult:
-    """Backfill the database in `settings.database_url` from `export`; raise ExportError if nothing was usable."""
+    """Backfill the database in `settings.database_url`; raise ExportError if nothing was usable."""
     workspace = f"{export.platform}:{export.workspace_id}"
     result = ImportResult(workspace=workspace, problems=export.problems)
     started = time.perf_counter()
@@ -203,12 +205,14 @@ async def import_export(
     try:
         _describe_community(engine, export, workspace, settings)
         last_at: datetime | None = None
+        swept = EPOCH
         for chunk in _chunks(export.events(), batch_size):
             events = await _drop_known(engine, workspace, chunk, watermark) if known else chunk
             result.already_known += len(chunk) - len(events)
             for event in events:
-                if last_at is not None:
-                    await _run_due_work(engine, until=event.at)
+                if last_at is not None and event.at - swept >= SWEEP_EVERY:
+                    await run_due_work(engine, until=event.at)
+                    swept = event.at
                 clock.set(event.at)
                 await engine.process(event)
                 last_at = event.at
@@ -237,7 +241,9 @@ async def _stored_watermark(url: str, workspace: str) -> tuple[datetime | None, 
     try:
         async with db.connect() as conn:
             newest = (
-                await conn.execute(select(func.max(T_MESSAGE.c.posted_at)).where(T_MESSAGE.c.workspace_id == workspace))
+                await conn.execute(
+                    select(func.max(T_MESSAGE.c.posted_at)).where(T_MESSAGE.c.workspace_id == workspace)
+                )
             ).scalar()
     finally:
         await db.dispose()
@@ -249,7 +255,7 @@ async def _stored_watermark(url: str, workspace: str) -> tuple[datetime | None, 
 
 
 def _describe_community(engine: Engine, export: Export, workspace: str, settings: Settings) -> None:
-    """Workspace, channel and member details the events themselves do not carry (names, privacy, time zones)."""
+    """Workspace, channel and member details events do not carry (names, privacy, time zones)."""
     state = engine.state
     ws = state.workspace(workspace)
     ws.name = export.workspace_name
@@ -309,7 +315,7 @@ def _message_of(event: Event) -> str | None:
     return None
 
 
-# --- transcript ------------------------------------------------------------------------------------------------
+# --- transcript
 def write_transcript(export: Export, out: Path, *, progress: Progress | None = None) -> ImportResult:
     """Write `export` as a transcript (TRANSCRIPT.md); channels are named when their names are unique."""
     result = ImportResult(workspace=f"{export.platform}:{export.workspace_id}", problems=export.problems)
@@ -348,7 +354,10 @@ def _channel_names(channels: dict[str, ChannelInfo]) -> dict[str, str]:
 
 def _meta_line(export: Export, at: datetime) -> dict[str, Any]:
     line: dict[str, Any] = {
-        "kind": "meta", "ts": at.isoformat(), "platform": export.platform, "workspace": export.workspace_id,
+        "kind": "meta",
+        "ts": at.isoformat(),
+        "platform": export.platform,
+        "workspace": export.workspace_id,
     }
     if export.timezone:
         line["timezone"] = export.timezone
@@ -368,9 +377,20 @@ def event_line(event: Event, channel_names: dict[str, str] | None = None) -> dic
     if isinstance(event, MessageDeleted):
         return {"kind": "delete", "ts": ts, "id": event.message_id}
     if isinstance(event, ReactionAdded):
-        return {"kind": "reaction", "ts": ts, "message": event.message_id, "user": event.user, "emoji": event.emoji}
+        return {
+            "kind": "reaction",
+            "ts": ts,
+            "message": event.message_id,
+            "user": event.user,
+            "emoji": event.emoji,
+        }
     if isinstance(event, MemberJoined):
-        return {"kind": "join", "ts": ts, "channel": names.get(event.channel, event.channel), "user": event.user}
+        return {
+            "kind": "join",
+            "ts": ts,
+            "channel": names.get(event.channel, event.channel),
+            "user": event.user,
+        }
     raise ValueError(f"{type(event).__name__} has no transcript line")
 
 

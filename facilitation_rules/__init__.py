@@ -11,10 +11,22 @@ if TYPE_CHECKING:
 
 def default_rules(settings: Settings) -> list[Rule]:
     """The rules Steward runs, in order: later rules see what earlier ones decided for the same event."""
+    from facilitation_rules.admin import FacilitatorCommands
+    from facilitation_rules.digest import WeeklyDigest
     from facilitation_rules.etiquette import MuteCommands
     from facilitation_rules.experts import ExpertRouting
+    from facilitation_rules.lessons import LessonCapture
     from facilitation_rules.questions import QuestionLifecycle
     from facilitation_rules.stuck import StuckMembers
     from facilitation_rules.unanswered import UnansweredQuestions
 
-    return [QuestionLifecycle(), UnansweredQuestions(), ExpertRouting(), StuckMembers(), MuteCommands()]
+    return [
+        QuestionLifecycle(),
+        UnansweredQuestions(),
+        ExpertRouting(),
+        StuckMembers(),
+        MuteCommands(),
+        FacilitatorCommands(),
+        WeeklyDigest(),
+        LessonCapture(),
+    ]

@@ -148,7 +148,9 @@ class QuestionLifecycle(RuleBase):
         if len(mine) < 2:
             return False
         for earlier in ctx.state.unresolved_of(question.workspace_id, question.asker_id):
-            if earlier.awaiting_answer and timedelta(minutes=30) < question.asked_at - earlier.asked_at < timedelta(days=7):
+            if earlier.awaiting_answer and timedelta(minutes=30) < question.asked_at - earlier.asked_at < timedelta(
+                days=7
+            ):
                 theirs = terms_of(earlier.text)
                 if theirs and len(mine & theirs) / len(mine | theirs) >= REPEAT_OVERLAP:
                     return True

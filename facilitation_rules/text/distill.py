@@ -137,8 +137,18 @@ def _problem(text: str) -> str:
     return _shorten(" ".join(chosen), 300)
 
 
+_CONTRAST = re.compile(r",?\s+(?:but|however|aber|jedoch|allerdings)\s+", re.IGNORECASE)
+
+
 def _title(problem: str) -> str:
+    """The problem's first sentence, reduced to the part after "but …" and before a colon when that is enough."""
     first = sentences(problem)[0] if problem else ""
+    parts = _CONTRAST.split(first, maxsplit=1)
+    if len(parts) == 2 and len(parts[1].split()) >= 4:
+        first = parts[1][:1].upper() + parts[1][1:]
+    head = first.split(":", 1)[0]
+    if len(head.split()) >= 4:
+        first = head
     return first.rstrip(" .:;,")
 
 
@@ -159,7 +169,7 @@ def _rank_answers(root: ThreadMessage, replies: Sequence[ThreadMessage], questio
             continue  # the asker's replies report progress; the answers come from the others
         for text in sentences(message.text or ""):
             order += 1
-            if len(text.split()) < MIN_SENTENCE_WORDS or is_greeting(text) or is_thanks(text) and "?" not in text:
+            if len(text.split()) < MIN_SENTENCE_WORDS or is_greeting(text) or (is_thanks(text) and "?" not in text):
                 continue
             sentence = _Sentence(text, message, order)
             sentence.score = _score(sentence, question, message.id in confirmed)

@@ -1,14 +1,25 @@
-"""Learned expertise: who answered questions like this one before, ranked incrementally.
+"""Learned expertise: who is likely to answer a question like this one now, ranked incrementally.
 
-Every answer adds its question's and its own terms to the answerer's term statistics, weighted up when
-it was the first or the accepted answer. A new question is matched against those statistics with BM25
-(people are the documents) and blended with an activity prior, because in a young community most
-questions go to the few people who answer a lot, and topical evidence is thin. Everything decays with
-a half-life, so people who moved on fade out and recent helpers rise.
+Two kinds of evidence are kept. Every answer adds its question's and its own terms to the answerer's
+answer statistics, weighted up when it was the first or the accepted answer. Every message a person
+posts (``record_activity``) marks them as present and adds its terms to what they talk about, so asking
+about a topic, or discussing it, counts as topical evidence too.
+
+A new question is scored per person as a sum of log-scale evidence:
+
+- presence: the person's rank among everyone by latest activity of any kind (someone who posted a
+  minute ago is the likeliest to see the question), plus a slow decay with absolute time;
+- willingness: how much they answered (decayed), and a penalty for people who never answered;
+- topic: BM25 of the question against their answer statistics and against their own messages
+  (people are the documents), each as a share of the best possible, plus registered topics.
+
+In a young community presence and willingness dominate and topical evidence is thin; as history
+grows, topical matches separate the people who are present. Everything decays with a half-life, so
+people who moved on fade out.
 
 Decay is kept incremental: stored values are scaled by ``2 ** (age / half_life)`` at the time they are
 added, so old values never need rewriting, and one factor turns them into values "as of" a query time.
-Memory grows with vocabulary and people, never with the number of texts.
+Memory grows with vocabulary and people (capped per person), never with the number of texts.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ import logging
 import math
 from collections import OrderedDict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from facilitation_rules.text.tokens import terms_with_words
@@ -28,6 +39,8 @@ logger = logging.getLogger(__name__)
 _MAX_GROWTH_EXPONENT = 900.0  # rebase scaled values well before floats overflow (2 ** 1024)
 _REMEMBERED_QUESTIONS = 4096  # questions whose text was already credited to an answerer
 _EXPLAINED_TERMS = 5
+_MAX_TERMS_PER_PERSON = 4096  # a person's vocabulary beyond this adds no new terms (bounds memory)
+_RANKED_PRESENCE = 256  # people ranked by latest activity; everyone further back shares the last rank
 
 
 MIN_IDF = 0.15
@@ -45,11 +58,13 @@ class ExpertSuggestion:
 
 @dataclass(frozen=True, slots=True)
 class RankingWeights:
-    """How recency, answer volume, topical match and the expert registry are blended."""
+    """How presence, answering, topical match and the expert registry are blended (log-scale evidence)."""
 
     recency: float = 1.0
     volume: float = 0.5
-    topic: float = 3.0
+    unproven: float = 1.0
+    topic: float = 1.5
+    said: float = 1.0
     registry: float = 3.0
     k1: float = 1.2
     b: float = 0.5
@@ -63,25 +78,96 @@ class RankingWeights:
 
 @dataclass(slots=True)
 class _TermStat:
-    """One person's decayed weight for a term, and how many of their answers contained it."""
+    """One person's decayed weight for a term, and how many of their texts contained it."""
 
     weight: float = 0.0
-    answers: int = 0
+    texts: int = 0
 
 
 @dataclass(slots=True)
 class _Person:
-    """Per-person totals (decayed masses are scaled, see the module docstring)."""
+    """Per-person activity (the decayed volume is scaled, see the module docstring)."""
 
-    length: float = 0.0
     volume: float = 0.0
-    active_at: float = 0.0  # POSIX seconds of the latest answer
-    active_clock: int = 0
-    stats: dict[str, _TermStat] = field(default_factory=dict)
+    answers: int = 0
+    active_at: float = 0.0  # POSIX seconds of the latest message or answer
+
+
+class _TermStore:
+    """Decayed term statistics per person, searchable with BM25 (people are the documents)."""
+
+    def __init__(self) -> None:
+        self.postings: dict[str, dict[str, _TermStat]] = {}
+        self.stats: dict[str, dict[str, _TermStat]] = {}
+        self.lengths: dict[str, float] = {}
+        self.total_length = 0.0
+
+    def add(self, user: str, counts: dict[str, float], strength: float) -> None:
+        """Add one text's term counts for a person, scaled by how much the text says about expertise."""
+        stats = self.stats.setdefault(user, {})
+        added = 0.0
+        for term, count in counts.items():
+            stat = stats.get(term)
+            if stat is None:
+                if len(stats) >= _MAX_TERMS_PER_PERSON:
+                    continue
+                stat = stats[term] = _TermStat()
+                self.postings.setdefault(term, {})[user] = stat
+            stat.weight += count * strength
+            stat.texts += 1
+            added += count * strength
+        self.lengths[user] = self.lengths.get(user, 0.0) + added
+        self.total_length += added
+
+    def query(
+        self, terms: Iterable[str], limit: int, registry: dict[str, set[str]], registered: int
+    ) -> list[tuple[str, float]]:
+        """The most informative of these terms with their idf; registered topics count as documents."""
+        population = len(self.stats) + registered
+        found: list[tuple[str, float]] = []
+        for term in terms:
+            frequency = len(self.postings.get(term, ())) + len(registry.get(term, ()))
+            idf = math.log(1.0 + (population - frequency + 0.5) / (frequency + 0.5)) if frequency else 0.0
+            if idf >= MIN_IDF:  # a term nearly everyone used says nothing about who knows the topic
+                found.append((term, idf))
+        found.sort(key=lambda item: -item[1])
+        return found[:limit]
+
+    def score(
+        self,
+        query: list[tuple[str, float]],
+        decay: float,
+        excluded: set[str],
+        weights: RankingWeights,
+        gain: float,
+        scores: dict[str, float],
+    ) -> None:
+        """Add BM25 as a share of the best possible, so long and short questions weigh the same."""
+        total_idf = sum(idf for _, idf in query)
+        if not total_idf or not self.lengths:
+            return
+        average = (self.total_length * decay / len(self.lengths)) or 1.0
+        k1, lengths = weights.k1, self.lengths
+        base, slope = k1 * (1.0 - weights.b), k1 * weights.b * decay / average
+        for term, idf in query:
+            term_gain = gain * (idf / total_idf) * (k1 + 1.0)
+            for user, stat in self.postings.get(term, {}).items():
+                if user not in excluded:
+                    tf = stat.weight * decay
+                    scores[user] = scores.get(user, 0.0) + term_gain * tf / (tf + base + slope * lengths[user])
+
+    def rescale(self, factor: float) -> None:
+        """Multiply every stored mass (used when the time origin moves)."""
+        self.total_length *= factor
+        for user in self.lengths:
+            self.lengths[user] *= factor
+        for stats in self.stats.values():
+            for stat in stats.values():
+                stat.weight *= factor
 
 
 class ExpertiseIndex:
-    """Incremental expertise ranking over recorded answers and registered topics."""
+    """Incremental expertise ranking over recorded answers, posted messages and registered topics."""
 
     def __init__(
         self, *, half_life: timedelta = timedelta(days=90), weights: RankingWeights | None = None
@@ -91,11 +177,10 @@ class ExpertiseIndex:
         self._half_life_s = half_life.total_seconds()
         self._weights = weights or RankingWeights()
         self._origin: datetime | None = None
-        self._clock = 0
         self._people: dict[str, _Person] = {}
         self._recent: OrderedDict[str, None] = OrderedDict()
-        self._postings: dict[str, dict[str, _TermStat]] = {}
-        self._total_length = 0.0
+        self._answered = _TermStore()
+        self._said = _TermStore()
         self._surface: dict[str, str] = {}
         self._registered: dict[str, frozenset[str]] = {}
         self._registry_postings: dict[str, set[str]] = {}
@@ -120,26 +205,27 @@ class ExpertiseIndex:
         strength = (
             1.0 + (w.first_bonus if first else 0.0) + (w.accepted_bonus if accepted else 0.0)
         ) * growth
-        person = self._people.setdefault(answerer, _Person())
-        self._clock += 1
+        person = self._present(answerer, at)
         person.volume += strength
-        person.active_clock = self._clock
-        person.active_at = max(at.timestamp(), person.active_at)
-        self._recent[answerer] = None
-        self._recent.move_to_end(answerer)
+        person.answers += 1
         counts: dict[str, float] = {}
         if self._credit_question(question_id, answerer):
             self._count(question_text, w.question_text, counts)
         self._count(answer_text, w.answer_text, counts)
-        for term, count in counts.items():
-            stat = person.stats.get(term)
-            if stat is None:
-                stat = person.stats[term] = _TermStat()
-                self._postings.setdefault(term, {})[answerer] = stat
-            stat.weight += count * strength
-            stat.answers += 1
-            person.length += count * strength
-            self._total_length += count * strength
+        self._answered.add(answerer, counts, strength)
+
+    def record_activity(self, user: str, at: datetime, text: str = "") -> None:
+        """Learn that someone posted a message: they are present, and their words show what they know.
+
+        Meant to be called for every message (questions included: who asks about a topic often answers
+        it later). Cost is one pass over the text's terms.
+        """
+        growth = self._growth(at)
+        self._present(user, at)
+        counts: dict[str, float] = {}
+        self._count(text, 1.0, counts)
+        if counts:
+            self._said.add(user, counts, growth)
 
     def set_registered_topics(self, user: str, topics: Collection[str]) -> None:
         """Replace the topics a person registered as their expertise (an empty collection removes them)."""
@@ -161,98 +247,68 @@ class ExpertiseIndex:
     ) -> list[ExpertSuggestion]:
         """Best candidates first, using only what was recorded before (never the answers to this question).
 
-        The score adds up how recently a person answered (in community answers and in time), how much
-        they answered (first and accepted answers count more), how well their past answers match the
-        question's terms (BM25, people as documents), and registered topics the question mentions.
+        The score adds up how present a person is (rank by latest activity, and time since), how much
+        they answered (first and accepted answers count more), how well their answers and their own
+        messages match the question's terms (BM25), and registered topics the question mentions.
         """
         if limit <= 0:
             return []
         excluded = set(exclude)
-        query = self._query_terms(question_text)
+        terms = list(dict.fromkeys(term for term, _ in self._terms(question_text)))
         decay = 1.0 / self._growth(at) if self._origin is not None else 1.0
-        scores = self._topical_scores(query, decay, excluded)
-        for user in self._recently_active(excluded):
+        w = self._weights
+        query = self._answered.query(terms, w.max_query_terms, self._registry_postings, len(self._registered))
+        scores: dict[str, float] = {}
+        self._answered.score(query, decay, excluded, w, w.topic, scores)
+        self._said.score(self._said.query(terms, w.max_query_terms, {}, 0), decay, excluded, w, w.said, scores)
+        self._add_registry(query, excluded, scores)
+        ranks = self._presence_ranks(excluded)
+        for user in list(ranks)[: w.prior_candidates]:
             scores.setdefault(user, 0.0)
-        self._add_priors(scores, at, decay)
+        self._add_priors(scores, ranks, at, decay)
         best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], item[0]))
         return [self._explain(user, score, query, decay) for user, score in best]
 
-    def _query_terms(self, text: str) -> list[tuple[str, float]]:
-        """The question's most informative known terms with their idf (people are the documents)."""
-        population = len(self._people) + len(self._registered)
-        found: dict[str, float] = {}
-        for term, _ in self._terms(text):
-            if term in found:
-                continue
-            frequency = len(self._postings.get(term, ())) + len(self._registry_postings.get(term, ()))
-            idf = math.log(1.0 + (population - frequency + 0.5) / (frequency + 0.5)) if frequency else 0.0
-            if idf >= MIN_IDF:  # a term nearly everyone used says nothing about who knows the topic
-                found[term] = idf
-        ranked = sorted(found.items(), key=lambda item: -item[1])
-        return ranked[: self._weights.max_query_terms]
-
-    def _topical_scores(
-        self, query: list[tuple[str, float]], decay: float, excluded: set[str]
-    ) -> dict[str, float]:
-        """BM25 of past answers and registered topics against the question, as a share of the best possible.
-
-        Normalising by the query's total idf keeps long and short questions on the same scale as the prior.
-        """
-        w = self._weights
-        scores: dict[str, float] = {}
+    def _add_registry(self, query: list[tuple[str, float]], excluded: set[str], scores: dict[str, float]) -> None:
+        """Registered topics the question mentions, as a share of the question's information."""
         total_idf = sum(idf for _, idf in query)
-        if not total_idf:
-            return scores
-        average = (self._total_length * decay / len(self._people) if self._people else 0.0) or 1.0
-        k1, people = w.k1, self._people
-        base, slope = k1 * (1.0 - w.b), k1 * w.b * decay / average
         for term, idf in query:
-            share = idf / total_idf
-            gain = w.topic * share * (k1 + 1.0)
-            for user, stat in self._postings.get(term, {}).items():
-                if user not in excluded:
-                    tf = stat.weight * decay
-                    scores[user] = scores.get(user, 0.0) + gain * tf / (
-                        tf + base + slope * people[user].length
-                    )
             for user in self._registry_postings.get(term, ()):
                 if user not in excluded:
-                    scores[user] = scores.get(user, 0.0) + w.registry * share
-        return scores
+                    scores[user] = scores.get(user, 0.0) + self._weights.registry * idf / total_idf
 
-    def _recently_active(self, excluded: set[str]) -> list[str]:
-        """The people who answered most recently, so someone is suggested even when nothing matches."""
-        wanted = self._weights.prior_candidates
-        found: list[str] = []
+    def _presence_ranks(self, excluded: set[str]) -> dict[str, int]:
+        """The most recently active people (not excluded), most recent first, with their rank."""
+        ranks: dict[str, int] = {}
         for user in reversed(self._recent):
-            if len(found) >= wanted:
+            if len(ranks) >= _RANKED_PRESENCE:
                 break
             if user not in excluded:
-                found.append(user)
-        return found
+                ranks[user] = len(ranks)
+        return ranks
 
-    def _add_priors(self, scores: dict[str, float], at: datetime, decay: float) -> None:
-        """Add log-scale evidence that each person answers at all, now: recency and decayed volume.
+    def _add_priors(self, scores: dict[str, float], ranks: dict[str, int], at: datetime, decay: float) -> None:
+        """Add log-scale evidence that each person is around and answers: presence and decayed volume.
 
-        People who only registered topics get no prior: there is no evidence either way.
+        Rank rather than elapsed time measures presence because communities differ in pace by orders
+        of magnitude. People who only registered topics get no prior: there is no evidence either way.
         """
-        w, people, clock = self._weights, self._people, self._clock
+        w, people = self._weights, self._people
         now = at.timestamp()
         per_second = math.log(2.0) / self._half_life_s
         for user in scores:
             person = people.get(user)
-            if person is not None:
-                staleness = math.log1p(clock - person.active_clock) + per_second * max(
-                    now - person.active_at, 0.0
-                )
-                scores[user] += w.volume * math.log1p(person.volume * decay) - w.recency * staleness
+            if person is None:
+                continue
+            staleness = math.log1p(ranks.get(user, _RANKED_PRESENCE)) + per_second * max(now - person.active_at, 0.0)
+            willingness = w.volume * math.log1p(person.volume * decay) - (w.unproven if not person.answers else 0.0)
+            scores[user] += willingness - w.recency * staleness
 
     def _explain(
         self, user: str, score: float, query: list[tuple[str, float]], decay: float
     ) -> ExpertSuggestion:
-        """Name the terms that made this person a match, strongest first, and count their matching answers."""
-        person = self._people.get(user)
-        stats = person.stats if person is not None else {}
+        """Name the answered terms that made this person a match, strongest first, and count those answers."""
+        stats = self._answered.stats.get(user, {})
         registered = self._registered.get(user, frozenset())
         weighted: list[tuple[float, str]] = []
         answers = 0
@@ -260,7 +316,7 @@ class ExpertiseIndex:
             stat = stats.get(term)
             if stat is not None:
                 weighted.append((idf * stat.weight * decay, term))
-                answers = max(answers, stat.answers)
+                answers = max(answers, stat.texts)
             elif term in registered:
                 weighted.append((idf * self._weights.registry, term))
         weighted.sort(reverse=True)
@@ -269,9 +325,17 @@ class ExpertiseIndex:
 
     # -- helpers ----------------------------------------------------------------------------------
 
+    def _present(self, user: str, at: datetime) -> _Person:
+        """Mark a person as the most recently active one."""
+        person = self._people.setdefault(user, _Person())
+        person.active_at = max(at.timestamp(), person.active_at)
+        self._recent[user] = None
+        self._recent.move_to_end(user)
+        return person
+
     def _terms(self, text: str) -> Iterable[tuple[str, str]]:
         """Stemmed terms of a text, remembering a readable word for each stem."""
-        pairs = terms_with_words(text)
+        pairs = terms_with_words(text) if text else []
         for term, word in pairs:
             known = self._surface.get(term)
             if known is None or len(word) < len(known):
@@ -311,9 +375,7 @@ class ExpertiseIndex:
         """Move the time origin, rescaling every stored mass so decayed values stay the same."""
         logger.debug("rebasing expertise statistics to %s", origin.isoformat())
         self._origin = origin
-        self._total_length *= factor
         for person in self._people.values():
-            person.length *= factor
             person.volume *= factor
-            for stat in person.stats.values():
-                stat.weight *= factor
+        self._answered.rescale(factor)
+        self._said.rescale(factor)

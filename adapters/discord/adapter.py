@@ -1,0 +1,567 @@
+"""The Discord adapter: discord.py's client in Steward's event loop, events in, actions out.
+
+Inbound, every gateway event is translated (adapters.discord.translate) and handed to the engine one at a
+time; a message id seen before (a RESUME replays events) is dropped. Interactions (the `/steward` group, the
+"Save as lesson" context menu, flag buttons) are deferred at once, so Discord's 3 seconds never run out, and
+answered privately with a follow-up. Outbound, `DiscordSender` renders actions (adapters.discord.render) and
+sends them; discord.py sleeps through rate limits, so a 429 delays a message but never loses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+
+from adapters.discord import render, translate
+from bot.actions import (
+    Action,
+    AddReaction,
+    PinMessage,
+    PostEphemeral,
+    PostMessage,
+    SendDirectMessage,
+    SetForumSolved,
+    UpdateMessage,
+)
+from bot.delivery import PermanentFailure, RefLookup, RetryLater, Sender
+from bot.engine import Engine
+from bot.events import CommandInvoked, Event, InteractionClicked
+from bot.i18n import translate as catalog_text
+from bot.runner import AdapterStartError
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+DM_CLOSED = 50007  # "Cannot send messages to this user"
+START_TIMEOUT = 60.0
+SEEN_LIMIT = 10_000
+LESSON_COMMAND = "lesson"
+
+
+def steward_intents() -> discord.Intents:
+    """Exactly what Steward reads: servers, their messages with content, reactions and member joins."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.message_content = True
+    intents.guild_reactions = True
+    intents.members = True
+    return intents
+
+
+def steward_permissions() -> discord.Permissions:
+    """Exactly what Steward does: read and write (also in threads), embed, react, pin, tag forum posts."""
+    return discord.Permissions(
+        view_channel=True,
+        send_messages=True,
+        send_messages_in_threads=True,
+        embed_links=True,
+        read_message_history=True,
+        add_reactions=True,
+        pin_messages=True,
+        manage_threads=True,  # applying the "solved" tag to other members' forum posts
+    )
+
+
+def apply_base_urls(settings: Settings) -> None:
+    """Point discord.py at the configured REST API and gateway (proxies in production, fakes in tests)."""
+    if settings.discord_api_url:
+        discord.http.Route.BASE = settings.discord_api_url.rstrip("/")
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+class StewardClient(discord.Client):
+    """discord.py's client with Steward's handlers; each event is passed to the adapter."""
+
+    def __init__(self, adapter: DiscordAdapter) -> None:
+        super().__init__(
+            intents=steward_intents(),
+            chunk_guilds_at_startup=False,
+            max_ratelimit_timeout=60.0,
+            guild_ready_timeout=adapter.guild_ready_timeout,
+        )
+        self.adapter = adapter
+        self.tree: app_commands.CommandTree[StewardClient] = app_commands.CommandTree(self)
+        self.steward_click = adapter.on_click
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(render.StewardButton)
+        self.adapter.add_commands(self.tree)
+
+    async def on_ready(self) -> None:
+        await self.adapter.on_ready()
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.adapter.sync_guild(guild)
+
+    async def on_guild_channel_create(self, channel: discord.abc.GuildChannel) -> None:
+        self.adapter.remember_channel(channel)
+
+    async def on_guild_channel_update(
+        self, _: discord.abc.GuildChannel, channel: discord.abc.GuildChannel
+    ) -> None:
+        self.adapter.remember_channel(channel)
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.adapter.on_message(message)
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        event = translate.message_edited(
+            payload.guild_id,
+            payload.message_id,
+            payload.message.channel,
+            dict(payload.data),
+            self.adapter.now(),
+        )
+        await self.adapter.handle(event)
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        event = translate.message_deleted(
+            payload.guild_id, payload.message_id, payload.channel_id, self.adapter.now()
+        )
+        await self.adapter.handle(event)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self.adapter.on_reaction(payload)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await self.adapter.on_reaction(payload)
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        await self.adapter.handle(translate.member_joined(member, self.adapter.now()))
+
+    async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
+        await self.adapter.on_thread_update(before, after)
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        logger.exception("Discord handler %s failed", event_method)
+
+
+class DiscordAdapter:
+    """Connects one bot to Discord for all the servers it is in; workspaces are "discord:<guild id>"."""
+
+    def __init__(self, settings: Settings, engine: Engine, *, guild_ready_timeout: float = 2.0) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.guild_ready_timeout = guild_ready_timeout  # how long discord.py waits for servers before READY
+        self.client: StewardClient | None = None
+        self.sender: Sender = DiscordSender(self)
+        self._ready = asyncio.Event()
+        self._connection: asyncio.Task[None] | None = None
+        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._lock = asyncio.Lock()
+
+    # --- life cycle ----------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Log in and connect; a wrong token or missing privileged intents end in AdapterStartError."""
+        if self.settings.discord_token is None:
+            raise AdapterStartError("DISCORD_TOKEN is not set")
+        apply_base_urls(self.settings)
+        self.client = StewardClient(self)
+        try:
+            await self.client.login(self.settings.discord_token.get_secret_value())
+        except discord.LoginFailure as exc:
+            await self.client.close()
+            raise AdapterStartError(
+                "Discord refused DISCORD_TOKEN: copy the bot token again from the Developer Portal "
+                "(Bot > Reset Token)"
+            ) from exc
+        self._connection = asyncio.create_task(self.client.connect(), name="discord-gateway")
+        ready = asyncio.create_task(self._ready.wait())
+        done, _ = await asyncio.wait(
+            {self._connection, ready}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+        )
+        ready.cancel()
+        if self._connection in done:
+            await self._connection_failed(self._connection.exception())
+        elif not done:
+            await self.stop()
+            raise AdapterStartError(
+                f"Discord did not get ready within {START_TIMEOUT:.0f} s; check the network"
+            )
+        logger.info("connected to Discord as %s in %d server(s)", self.client.user, len(self.client.guilds))
+
+    async def _connection_failed(self, exc: BaseException | None) -> None:
+        """Turn why the gateway closed into the setting or portal switch to fix."""
+        await self.stop()
+        if isinstance(exc, discord.PrivilegedIntentsRequired):
+            raise AdapterStartError(
+                "Discord refused the privileged intents: enable 'Server Members Intent' and 'Message Content "
+                "Intent' for the bot in the Developer Portal (Bot > Privileged Gateway Intents)"
+            ) from exc
+        raise AdapterStartError(f"the Discord gateway closed at start: {exc}") from exc
+
+    async def stop(self) -> None:
+        if self.client is not None and not self.client.is_closed():
+            await self.client.close()
+        if self._connection is not None and not self._connection.done():
+            self._connection.cancel()
+            await asyncio.gather(self._connection, return_exceptions=True)
+
+    async def on_ready(self) -> None:
+        assert self.client is not None
+        try:
+            for guild in self.client.guilds:
+                await self.sync_guild(guild)
+        finally:
+            self._ready.set()
+
+    async def sync_guild(self, guild: discord.Guild) -> None:
+        """Learn the server's channels (names, forums) and offer the `/steward` commands there."""
+        assert self.client is not None
+        workspace = self.engine.state.workspace(translate.workspace_id(guild.id))
+        if workspace.name != guild.name:
+            workspace.name = guild.name
+            self.engine.state.touch_workspace(workspace)
+        for channel in guild.channels:
+            self.remember_channel(channel)
+        self.client.tree.copy_global_to(guild=guild)
+        try:
+            await self.client.tree.sync(guild=guild)
+        except discord.HTTPException as exc:
+            log_http_error(exc, f"syncing commands for server {guild.id}")
+
+    def remember_channel(self, channel: Any) -> None:
+        """Keep the channel's name and kind in the state: rules tell forums and facilitators apart."""
+        guild = getattr(channel, "guild", None)
+        if guild is None:
+            return
+        state = self.engine.state
+        stored = state.channel(translate.workspace_id(guild.id), str(channel.id))
+        kind = translate.channel_kind(channel)
+        if channel.name == self.settings.facilitators_channel.lstrip("#"):
+            kind = "facilitators"
+        private = not channel.permissions_for(guild.default_role).view_channel
+        if (stored.name, stored.kind, stored.private) != (channel.name, kind, private):
+            stored.name, stored.kind, stored.private = channel.name, kind, private
+            state.touch_channel(stored)
+
+    def now(self) -> Any:
+        return self.engine.clock.now()
+
+    # --- inbound -------------------------------------------------------------------------------------------
+    async def handle(self, event: Event | None) -> list[Action]:
+        """One event at a time into the engine; returns its private replies."""
+        if event is None:
+            return []
+        async with self._lock:
+            return await self.engine.handle(event)
+
+    async def on_message(self, message: discord.Message) -> None:
+        if self.first_time(message.id):
+            await self.handle(translate.message_posted(message))
+
+    def first_time(self, message_id: int) -> bool:
+        """False for a message already handled (the gateway replays events after a RESUME)."""
+        if message_id in self._seen:
+            return False
+        self._seen[message_id] = None
+        if len(self._seen) > SEEN_LIMIT:
+            self._seen.popitem(last=False)
+        return True
+
+    async def on_reaction(self, payload: discord.RawReactionActionEvent) -> None:
+        if (
+            self.client is not None
+            and self.client.user is not None
+            and payload.user_id == self.client.user.id
+        ):
+            return
+        await self.handle(translate.reaction(payload, self.now()))
+
+    async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
+        forum = after.parent
+        if not isinstance(forum, discord.ForumChannel):
+            return
+        solved = translate.solved_tag_ids(forum.available_tags, self.settings.discord_solved_tag)
+        event = translate.forum_tag_changed(
+            [t.id for t in before.applied_tags],
+            [t.id for t in after.applied_tags],
+            solved,
+            guild_id=after.guild.id,
+            forum_id=forum.id,
+            thread_id=after.id,
+            user_id=after.owner_id,
+            at=self.now(),
+        )
+        await self.handle(event)
+
+    # --- interactions --------------------------------------------------------------------------------------
+    def add_commands(self, tree: app_commands.CommandTree[Any]) -> None:
+        """The `/steward` group (one subcommand per rule command, plus help) and the "Save as lesson" menu."""
+        group = app_commands.Group(name="steward", description=catalog_text("discord.steward_description"))
+        commands = self.engine.router.commands
+        group.add_command(self._subcommand("help", catalog_text("command.help_title")))
+        for name in sorted(commands):
+            if name == "help":
+                continue
+            group.add_command(self._subcommand(name, catalog_text(commands[name].help_key)))
+        tree.add_command(group)
+        tree.add_command(
+            app_commands.ContextMenu(name=catalog_text("discord.context_lesson"), callback=self.save_lesson)
+        )
+
+    def _subcommand(self, name: str, description: str) -> app_commands.Command[Any, Any, None]:
+        async def run(interaction: discord.Interaction, args: str | None = None) -> None:
+            await self.on_command(interaction, f"{name} {args or ''}".strip())
+
+        described = app_commands.describe(args=catalog_text("discord.option_args"))(run)
+        return app_commands.Command(name=name, description=render.clip(description, 100), callback=described)
+
+    async def on_command(
+        self, interaction: discord.Interaction, args: str, thread: str | None = None
+    ) -> None:
+        """A `/steward` subcommand: defer at once, let the router answer, reply privately."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        channel, in_thread = translate.place(interaction.channel) if interaction.channel else ("", None)
+        event = CommandInvoked(
+            workspace=translate.workspace_id(interaction.guild_id or 0),
+            at=self.now(),
+            channel=channel,
+            user=str(interaction.user.id),
+            args=args,
+            thread=thread or in_thread,
+            is_admin=translate.is_facilitator(interaction.user, self.settings.discord_facilitator_role),
+        )
+        await self._answer(interaction, event)
+
+    async def save_lesson(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """The "Save as lesson" menu: `/steward lesson` about the chosen message (thread = its id)."""
+        if LESSON_COMMAND not in self.engine.router.commands:
+            await interaction.response.send_message(
+                self._text(interaction, "discord.lessons_unavailable"), ephemeral=True
+            )
+            return
+        await self.on_command(interaction, LESSON_COMMAND, thread=str(message.id))
+
+    async def on_click(self, interaction: discord.Interaction, action: str, value: str) -> None:
+        """A flag button: defer, tell the engine, confirm privately."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        channel, _ = translate.place(interaction.channel) if interaction.channel else ("", None)
+        event = InteractionClicked(
+            workspace=translate.workspace_id(interaction.guild_id or 0),
+            at=self.now(),
+            channel=channel,
+            user=str(interaction.user.id),
+            action=action,
+            value=value,
+            message_id=str(interaction.message.id) if interaction.message else None,
+            is_admin=translate.is_facilitator(interaction.user, self.settings.discord_facilitator_role),
+        )
+        await self._answer(interaction, event)
+
+    async def _answer(self, interaction: discord.Interaction, event: Event) -> None:
+        try:
+            replies = await self.handle(event)
+        except Exception:
+            logger.exception("handling %s failed", type(event).__name__)
+            await interaction.followup.send(self._text(interaction, "discord.command_failed"), ephemeral=True)
+            return
+        if not replies:
+            await interaction.followup.send(self._text(interaction, "discord.clicked"), ephemeral=True)
+        for reply in replies:
+            shown = render.render(reply)
+            await interaction.followup.send(**_message_kwargs(shown), ephemeral=True)
+
+    def _text(self, interaction: discord.Interaction, key: str) -> str:
+        workspace = translate.workspace_id(interaction.guild_id or 0)
+        return self.engine.context(self.now()).t(workspace, key, for_member=str(interaction.user.id))
+
+
+class DiscordSender:
+    """The delivery side: one outbox action -> one Discord call (plus a lookup where needed)."""
+
+    def __init__(self, adapter: DiscordAdapter) -> None:
+        self.adapter = adapter
+
+    def handles(self, workspace: str) -> bool:
+        return translate.guild_of(workspace) is not None
+
+    async def send(self, action: Action, refs: RefLookup) -> str | None:
+        """Deliver; returns "<channel id>/<message id>" of a posted message so it can be edited later."""
+        client = self.adapter.client
+        if client is None or not client.is_ready():
+            raise RetryLater(5.0, "Discord is not connected yet")
+        try:
+            return await self._send(client, action, refs)
+        except discord.RateLimited as exc:
+            raise RetryLater(exc.retry_after, "Discord rate limit") from exc
+        except discord.HTTPException as exc:
+            log_http_error(exc, f"{action.type} {action.key}")
+            if 400 <= exc.status < 500:
+                raise PermanentFailure(f"Discord answered {exc.status} ({exc.code}): {exc.text}") from exc
+            raise
+
+    async def _send(self, client: StewardClient, action: Action, refs: RefLookup) -> str | None:
+        if isinstance(action, PostMessage):
+            return await self.post(client, action)
+        if isinstance(action, SendDirectMessage):
+            return await self.direct_message(client, action)
+        if isinstance(action, UpdateMessage):
+            return await self.update(client, action, refs)
+        if isinstance(action, PinMessage):
+            await self.message(client, action.workspace, action.channel, action.message_id).pin()
+            return None
+        if isinstance(action, AddReaction):
+            message = self.message(client, action.workspace, action.channel, action.message_id)
+            await message.add_reaction(translate.emoji_char(action.emoji))
+            return None
+        if isinstance(action, SetForumSolved):
+            await self.forum_solved(client, action)
+            return None
+        if isinstance(action, PostEphemeral):
+            raise PermanentFailure(
+                "private replies are answered within their interaction, not delivered later"
+            )
+        raise PermanentFailure(f"the Discord adapter cannot deliver {action.type}")
+
+    # --- targets -------------------------------------------------------------------------------------------
+    def guild(self, client: StewardClient, workspace: str) -> discord.Guild:
+        guild_id = translate.guild_of(workspace)
+        guild = client.get_guild(guild_id) if guild_id is not None else None
+        if guild is None:
+            raise PermanentFailure(f"Steward is not in the Discord server of {workspace}")
+        return guild
+
+    def channel_id(self, client: StewardClient, workspace: str, channel: str) -> int:
+        """A channel given by id, or by name (the facilitators' channel is configured by name)."""
+        if channel.isdigit():
+            return int(channel)
+        name = channel.lstrip("#")
+        found = discord.utils.get(self.guild(client, workspace).text_channels, name=name)
+        if found is None:
+            raise PermanentFailure(f"no text channel named #{name} in {workspace}")
+        return found.id
+
+    def message(
+        self, client: StewardClient, workspace: str, channel: str, message_id: str
+    ) -> discord.PartialMessage:
+        """A message to pin or react to, in the channel that holds it (a forum starter is in its thread)."""
+        info = self.adapter.engine.state.message(workspace, message_id)
+        where = self.channel_id(client, workspace, channel)
+        if info is not None and info.thread:
+            holder = self.adapter.engine.state.channels.get((workspace, info.channel))
+            if info.thread != message_id or (holder is not None and holder.kind == "forum"):
+                where = int(info.thread)
+        guild_id = translate.guild_of(workspace)
+        return client.get_partial_messageable(where, guild_id=guild_id).get_partial_message(int(message_id))
+
+    async def thread(self, client: StewardClient, thread_id: int) -> discord.Thread | None:
+        """The thread with this id, from the cache or the API; None when the message never got a thread."""
+        found = client.get_channel(thread_id)
+        if isinstance(found, discord.Thread):
+            return found
+        try:
+            fetched = await client.fetch_channel(thread_id)
+        except discord.NotFound:
+            return None
+        return fetched if isinstance(fetched, discord.Thread) else None
+
+    # --- actions -------------------------------------------------------------------------------------------
+    async def post(self, client: StewardClient, action: PostMessage) -> str:
+        """Into the thread if the question has one, else as a reply to the question in its channel."""
+        shown = render.render(action)
+        kwargs = _message_kwargs(shown)
+        reference = None
+        target: discord.abc.Messageable
+        thread = await self.thread(client, int(action.thread)) if action.thread else None
+        if thread is not None:
+            target = thread
+        else:
+            channel_id = self.channel_id(client, action.workspace, action.channel)
+            forum = client.get_channel(channel_id)
+            if isinstance(forum, discord.ForumChannel):
+                return await self.forum_post(forum, action, kwargs)
+            target = client.get_partial_messageable(channel_id, guild_id=translate.guild_of(action.workspace))
+            if action.thread:
+                reference = discord.MessageReference(
+                    message_id=int(action.thread), channel_id=channel_id, fail_if_not_exists=False
+                )
+        if reference is not None:
+            kwargs["reference"] = reference
+        sent = await target.send(nonce=render.nonce(action.key), **kwargs)
+        return f"{sent.channel.id}/{sent.id}"
+
+    async def forum_post(self, forum: discord.ForumChannel, action: PostMessage, kwargs: dict[str, Any]) -> str:
+        """A forum takes no plain messages: a post there opens a new forum post, titled by the card or text."""
+        title = action.card.title if action.card is not None else action.text.split("\n", 1)[0]
+        created = await forum.create_thread(name=render.clip(title or "Steward", 100), **kwargs)
+        return f"{created.thread.id}/{created.message.id}"
+
+    async def direct_message(self, client: StewardClient, action: SendDirectMessage) -> str | None:
+        """A DM; members whose DMs are closed are remembered and skipped from then on."""
+        state = self.adapter.engine.state
+        member = state.members.get((action.workspace, action.user))
+        if member is not None and member.dm_closed:
+            logger.info("not sending %s: %s has closed DMs", action.key, action.user)
+            return None
+        dm = await client.create_dm(discord.Object(id=int(action.user)))
+        try:
+            sent = await dm.send(nonce=render.nonce(action.key), **_message_kwargs(render.render(action)))
+        except discord.Forbidden as exc:
+            if exc.code != DM_CLOSED:
+                raise
+            closed = state.member(action.workspace, action.user)
+            closed.dm_closed = True
+            state.touch_member(closed)
+            logger.info(
+                "%s does not accept DMs from Steward; %s skipped and remembered", action.user, action.key
+            )
+            return None
+        return f"{sent.channel.id}/{sent.id}"
+
+    async def update(self, client: StewardClient, action: UpdateMessage, refs: RefLookup) -> str:
+        """Edit Steward's own message posted by the action with `original_key`."""
+        ref = await refs(action.workspace, action.original_key)
+        if not ref:
+            raise RuntimeError(f"{action.original_key} has not been posted yet")
+        channel, _, message_id = ref.rpartition("/")
+        channel_id = int(channel) if channel else self.channel_id(client, action.workspace, action.channel)
+        message = client.get_partial_messageable(channel_id).get_partial_message(int(message_id))
+        shown = render.render(action)
+        await message.edit(content=shown.content, embed=shown.embed, view=shown.view)
+        return f"{channel_id}/{message_id}"
+
+    async def forum_solved(self, client: StewardClient, action: SetForumSolved) -> None:
+        """Apply the forum's "solved" tag (named in DISCORD_SOLVED_TAG) to the post."""
+        forum = client.get_channel(self.channel_id(client, action.workspace, action.channel))
+        if not isinstance(forum, discord.ForumChannel):
+            raise PermanentFailure(f"channel {action.channel} is not a forum")
+        solved = translate.solved_tag_ids(forum.available_tags, self.adapter.settings.discord_solved_tag)
+        tag = forum.get_tag(min(solved)) if solved else None
+        if tag is None:
+            raise PermanentFailure(
+                f"forum #{forum.name} has no tag named "
+                f"'{self.adapter.settings.discord_solved_tag}' (DISCORD_SOLVED_TAG)"
+            )
+        thread = await self.thread(client, int(action.thread))
+        if thread is None:
+            raise PermanentFailure(f"forum post {action.thread} no longer exists")
+        if tag.id not in {t.id for t in thread.applied_tags}:
+            await thread.add_tags(tag, reason="question resolved")
+
+
+def _message_kwargs(shown: render.Rendered) -> dict[str, Any]:
+    """Only the parts present: discord.py treats an explicit None differently from "not given"."""
+    kwargs: dict[str, Any] = {}
+    if shown.content is not None:
+        kwargs["content"] = shown.content
+    if shown.embed is not None:
+        kwargs["embed"] = shown.embed
+    if shown.view is not None:
+        kwargs["view"] = shown.view
+    return kwargs
+
+
+def log_http_error(exc: discord.HTTPException, doing: str) -> None:
+    """Route and status go to the log (never into a channel); the URL path carries no token."""
+    response = exc.response
+    route = f"{getattr(response, 'method', '?')} {getattr(getattr(response, 'url', None), 'path', '?')}"
+    logger.error("Discord %s failed while %s: %s (code %s) %s", route, doing, exc.status, exc.code, exc.text)

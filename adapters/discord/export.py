@@ -1,0 +1,305 @@
+"""Reading DiscordChatExporter JSON exports (one file per channel or thread, or a folder of them) as events.
+
+A file holds `guild`, `channel` and `messages` (`id`, `type`, `timestamp`, `author`, `content`, `reference`,
+`reactions`, `mentions`). Replies become explicit answer links (`reply_to`); a thread or forum post keeps its
+parent channel and the post's first message is the thread's root. With several files, each is read once and
+its events spilled to a temporary file, then all are merged by time: one export file is in memory at a time.
+Direct messages are private and never read.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import logging
+import pickle
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from bot.events import Event, MemberJoined, MessageEdited, MessagePosted, ReactionAdded
+from bot.importer import ChannelInfo, ExportError, ExportProblems, UserInfo
+
+logger = logging.getLogger(__name__)
+
+THREAD_TYPES = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread"})
+PRIVATE_TYPES = frozenset({"DirectTextChat", "DirectGroupTextChat"})
+MESSAGE_TYPES = frozenset({"Default", "Reply", "ChatInputCommand", "ContextMenuCommand"})
+JOIN_TYPES = frozenset({"GuildMemberJoin", "RecipientAdd"})
+AFTER = timedelta(milliseconds=1)  # a reaction or edit without its own time comes just after its message
+
+
+class DiscordExport:
+    """DiscordChatExporter JSON as one time-ordered event stream (see bot.importer.Export)."""
+
+    platform = "discord"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems = ExportProblems()
+        if path.is_dir():
+            self._files = sorted(p for p in path.rglob("*.json") if p.is_file())
+        elif path.is_file():
+            self._files = [path]
+        else:
+            raise ExportError(f"{path}: no such file or folder")
+        if not self._files:
+            raise ExportError(f"{path}: no DiscordChatExporter JSON files (*.json) found")
+        self._channels: dict[str, ChannelInfo] = {}
+        self._users: dict[str, UserInfo] = {}
+        self._headers: dict[Path, dict[str, Any]] = {}
+        self._scan()
+        self.workspace_id, self.workspace_name = self._guild()
+        self.timezone: str | None = None  # Discord exports carry no time zones
+
+    @property
+    def channels(self) -> dict[str, ChannelInfo]:
+        return self._channels
+
+    @property
+    def users(self) -> dict[str, UserInfo]:
+        return self._users
+
+    # --- scanning -------------------------------------------------------------------------------------
+    def _load(self, file: Path) -> dict[str, Any] | None:
+        """One export file, or None (reported) when it is broken or not DiscordChatExporter JSON."""
+        try:
+            data = json.loads(file.read_bytes())
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            self.problems.skip(file.name, f"is not readable JSON ({exc})")
+            return None
+        if not (isinstance(data, dict) and isinstance(data.get("channel"), dict)):
+            self.problems.skip(file.name, "is not a DiscordChatExporter JSON export (no 'channel')")
+            return None
+        if not isinstance(data.get("messages"), list):
+            self.problems.skip(file.name, "is not a DiscordChatExporter JSON export (no 'messages' list)")
+            return None
+        return data
+
+    def _scan(self) -> None:
+        """Read each file once to learn the channels, threads and members (the messages are read later)."""
+        for file in self._files:
+            data = self._load(file)
+            if data is None:
+                continue
+            channel = data["channel"]
+            if channel.get("type") in PRIVATE_TYPES:
+                self.problems.warn_once(f"dm:{file}", f"{file.name}: direct messages are private; skipped")
+                continue
+            self._headers[file] = {"guild": data.get("guild") or {}, "channel": channel}
+            kind = "forum" if channel.get("type") == "GuildForum" else "text"
+            if channel.get("type") not in THREAD_TYPES:
+                cid = str(channel.get("id") or file.stem)
+                self._channels[cid] = ChannelInfo(cid, str(channel.get("name") or cid), kind=kind)
+            else:
+                parent = str(channel.get("categoryId") or "")
+                if parent and parent not in self._channels:
+                    self._channels[parent] = ChannelInfo(parent, str(channel.get("category") or parent))
+            for message in data["messages"]:
+                author = message.get("author") if isinstance(message, dict) else None
+                if isinstance(author, dict) and author.get("id"):
+                    uid = str(author["id"])
+                    if uid not in self._users:
+                        name = author.get("nickname") or author.get("name") or uid
+                        self._users[uid] = UserInfo(uid, str(name), bot=bool(author.get("isBot")))
+        if not self._headers:
+            raise ExportError(f"{self.path}: no usable DiscordChatExporter JSON file")
+
+    def _guild(self) -> tuple[str, str]:
+        guilds = Counter(
+            (str(h["guild"].get("id") or ""), str(h["guild"].get("name") or ""))
+            for h in self._headers.values()
+        )
+        (gid, name), _ = guilds.most_common(1)[0]
+        if len(guilds) > 1:
+            self.problems.warn_once(
+                "guilds", f"{self.path}: files of several servers; all imported as {name or gid}"
+            )
+        return gid or self.path.stem, name or gid or self.path.stem
+
+    # --- events ---------------------------------------------------------------------------------------
+    def events(self) -> Iterator[Event]:
+        files = list(self._headers)
+        if len(files) == 1:
+            yield from self._file_events(files[0])
+            return
+        with tempfile.TemporaryDirectory(prefix="steward-discord-") as scratch:
+            spills = [
+                _spill(self._file_events(f), Path(scratch) / f"{n}.pickle") for n, f in enumerate(files)
+            ]
+            seq = itertools.count()
+            streams = [((e.at, next(seq), e) for e in _unspill(p)) for p in spills]
+            for _at, _n, event in heapq.merge(*streams):
+                yield event
+
+    def _file_events(self, file: Path) -> Iterator[Event]:
+        """One file's events in time order."""
+        data = self._load(file)
+        if data is None:
+            return
+        channel = data["channel"]
+        ws = f"discord:{self.workspace_id}"
+        in_thread = channel.get("type") in THREAD_TYPES
+        thread_id = str(channel.get("id")) if in_thread else None
+        channel_id = (
+            str(channel.get("categoryId") or channel.get("id")) if in_thread else str(channel.get("id"))
+        )
+        events: list[Event] = []
+        messages = [m for m in data["messages"] if isinstance(m, dict)]
+        last_at: datetime | None = None
+        for raw in messages:
+            event = self._message(raw, ws, channel_id, thread_id, file.name)
+            if event is None:
+                continue
+            events.append(event)
+            if isinstance(event, MessagePosted):
+                events.extend(self._extras(raw, event))
+            last_at = event.at if last_at is None else max(last_at, event.at)
+        if thread_id is not None and last_at is not None:
+            events = [_after_thread(e, thread_id, last_at) for e in events]
+        del data, messages
+        events.sort(key=lambda e: (e.at, 0 if isinstance(e, MessagePosted | MemberJoined) else 1))
+        yield from events
+
+    def _message(
+        self, raw: dict[str, Any], ws: str, channel: str, thread: str | None, where: str
+    ) -> MessagePosted | MemberJoined | None:
+        mid = str(raw.get("id") or "")
+        if not mid:
+            self.problems.skip(where, "message without an id")
+            return None
+        try:
+            at = discord_time(raw.get("timestamp"))
+        except ValueError:
+            self.problems.skip(where, f"unparsable timestamp {raw.get('timestamp')!r}", mid)
+            return None
+        author = _mapping(raw.get("author"))
+        user = str(author.get("id") or "")
+        if not user:
+            self.problems.skip(where, "message without an author id", mid)
+            return None
+        kind = raw.get("type") or "Default"
+        if kind in JOIN_TYPES:
+            return MemberJoined(
+                workspace=ws, at=at, channel=channel, user=user, user_name=self._users[user].name
+            )
+        if kind not in MESSAGE_TYPES:
+            return None  # pins, thread-created notices, boosts: housekeeping, not conversation
+        reference = _mapping(raw.get("reference"))
+        reply_to = str(reference.get("messageId") or "") or None
+        return MessagePosted(
+            workspace=ws,
+            at=at,
+            channel=channel,
+            message_id=mid,
+            user=user,
+            text=_text(raw),
+            thread=thread if thread != mid else None,
+            reply_to=reply_to,
+            bot=bool(author.get("isBot")),
+            user_name=self._users[user].name,
+            mentions=tuple(
+                str(m["id"]) for m in raw.get("mentions") or [] if isinstance(m, dict) and m.get("id")
+            ),
+        )
+
+    def _extras(self, raw: dict[str, Any], message: MessagePosted) -> list[Event]:
+        """The edit (final text, at its edit time) and one reaction per reacting user."""
+        extras: list[Event] = []
+        edited = raw.get("timestampEdited")
+        if edited:
+            try:
+                at = max(discord_time(edited), message.at + AFTER)
+                extras.append(
+                    MessageEdited(
+                        workspace=message.workspace,
+                        at=at,
+                        message_id=message.message_id,
+                        text=message.text,
+                        channel=message.channel,
+                    )
+                )
+            except ValueError:
+                self.problems.warn_once(
+                    f"edit:{message.message_id}", f"unparsable edit time of {message.message_id}"
+                )
+        for reaction in raw.get("reactions") or []:
+            if not isinstance(reaction, dict):
+                continue
+            emoji = _mapping(reaction.get("emoji"))
+            name = str(emoji.get("code") or emoji.get("name") or "")
+            if not name:
+                continue
+            for user in reaction.get("users") or []:
+                if isinstance(user, dict) and user.get("id"):
+                    extras.append(
+                        ReactionAdded(
+                            workspace=message.workspace,
+                            at=message.at + AFTER,
+                            message_id=message.message_id,
+                            user=str(user["id"]),
+                            emoji=name,
+                            channel=message.channel,
+                        )
+                    )
+        return extras
+
+
+def _after_thread(event: Event, thread_id: str, last_at: datetime) -> Event:
+    """Reactions on a thread's root count from the thread's last message (when an asker marks it solved);
+    the export has no reaction times."""
+    if isinstance(event, ReactionAdded) and event.message_id == thread_id:
+        return ReactionAdded(
+            workspace=event.workspace,
+            at=last_at + AFTER,
+            message_id=event.message_id,
+            user=event.user,
+            emoji=event.emoji,
+            channel=event.channel,
+        )
+    return event
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(raw: dict[str, Any]) -> str:
+    """The content; attachments without text are described by their file names (no file is fetched)."""
+    content = str(raw.get("content") or "")
+    if content.strip():
+        return content
+    names = [str(a.get("fileName") or "") for a in raw.get("attachments") or [] if isinstance(a, dict)]
+    return " ".join(f"[{n}]" for n in names if n)
+
+
+def discord_time(value: Any) -> datetime:
+    """DiscordChatExporter's ISO-8601 timestamps ("2024-03-01T09:15:02.123+00:00") as aware UTC."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"not a timestamp: {value!r}")
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _spill(events: Iterator[Event], path: Path) -> Path:
+    with path.open("wb") as handle:
+        for event in events:
+            pickle.dump(event, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _unspill(path: Path) -> Iterator[Event]:
+    with path.open("rb") as handle:
+        yield from _pickled(handle)
+
+
+def _pickled(handle: IO[bytes]) -> Iterator[Event]:
+    while True:
+        try:
+            yield pickle.load(handle)  # our own file, written just above: never foreign data
+        except EOFError:
+            return

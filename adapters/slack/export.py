@@ -1,0 +1,376 @@
+"""Reading a Slack workspace export (the ZIP an admin downloads, or its unpacked folder) as Steward events.
+
+Layout: `users.json`, `channels.json`, optional `groups.json` (private channels), `dms.json`/`mpims.json`
+(direct messages: never read, they are private), and one folder per channel holding one JSON file per day.
+Day files are read one at a time and the channels are merged by time, so memory stays flat for exports of any
+size. Message ids are Slack's `ts` values, as the live adapter uses them, so an import continues seamlessly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import json
+import logging
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
+from bot.importer import ChannelInfo, ExportError, ExportProblems, UserInfo
+from bot.markup import mentions
+
+logger = logging.getLogger(__name__)
+
+JOIN_SUBTYPES = frozenset({"channel_join", "group_join"})
+MESSAGE_SUBTYPES = frozenset(
+    {None, "bot_message", "file_share", "thread_broadcast", "me_message", "reply_broadcast"}
+)
+PRIVATE_LISTINGS = ("dms.json", "mpims.json")
+AFTER = timedelta(milliseconds=1)  # a reaction without its own time comes just after what it reacts to
+
+
+class _Files:
+    """The export's files, from a ZIP or an unpacked folder, read one at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._zip: zipfile.ZipFile | None = None
+        self._prefix = ""
+        if path.is_dir():
+            self._names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*.json") if p.is_file())
+            return
+        try:
+            self._zip = zipfile.ZipFile(path)
+        except FileNotFoundError as exc:
+            raise ExportError(f"{path}: no such file") from exc
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ExportError(f"{path}: not a readable ZIP file ({exc})") from exc
+        names = [n for n in self._zip.namelist() if n.endswith(".json") and not n.startswith("__MACOSX/")]
+        self._names = sorted(names)
+        self._prefix = _common_prefix(self._names)
+
+    def names(self) -> list[str]:
+        """Paths relative to the export root (a ZIP holding everything in one top folder counts too)."""
+        if self._zip is None:
+            return self._names
+        return [n[len(self._prefix) :] for n in self._names]
+
+    def load(self, name: str) -> Any:
+        """The parsed JSON of one file; raises ValueError with a readable reason."""
+        try:
+            raw = (self.path / name).read_bytes() if self._zip is None else self._zip.read(self._prefix + name)
+        except (zipfile.BadZipFile, OSError, KeyError, EOFError) as exc:
+            raise ValueError(f"cannot be read ({exc})") from exc
+        try:
+            return json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"is not valid JSON ({exc})") from exc
+
+    def where(self, name: str) -> str:
+        return f"{self.path.name}:{name}"
+
+
+def _common_prefix(names: list[str]) -> str:
+    """`export/` when every file sits inside one top folder that is not itself a channel folder."""
+    tops = {n.split("/", 1)[0] + "/" for n in names if "/" in n}
+    if len(tops) == 1 and not any("/" not in n for n in names):
+        prefix = tops.pop()
+        if any(n[len(prefix) :] == "users.json" for n in names):
+            return prefix
+    return ""
+
+
+class SlackExport:
+    """A Slack export as one time-ordered event stream (see bot.importer.Export)."""
+
+    platform = "slack"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems = ExportProblems()
+        self._files = _Files(path)
+        names = set(self._files.names())
+        if "users.json" not in names or "channels.json" not in names:
+            raise ExportError(
+                f"{path}: not a Slack export (users.json and channels.json are missing at its top level)"
+            )
+        self._users = self._read_users()
+        self._channels, self._folders = self._read_channels(names)
+        self.workspace_id = self._team_id() or path.stem
+        self.workspace_name = path.stem
+        self.timezone = self._common_timezone()
+
+    # --- directory
+    @property
+    def channels(self) -> dict[str, ChannelInfo]:
+        return self._channels
+
+    @property
+    def users(self) -> dict[str, UserInfo]:
+        return {uid: info for uid, (info, _team) in self._users.items()}
+
+    def _listing(self, name: str) -> list[dict[str, Any]]:
+        try:
+            data = self._files.load(name)
+        except ValueError as exc:
+            self.problems.skip(self._files.where(name), str(exc))
+            return []
+        if not isinstance(data, list):
+            self.problems.skip(self._files.where(name), "is not a list")
+            return []
+        return [item for item in data if isinstance(item, dict)]
+
+    def _read_users(self) -> dict[str, tuple[UserInfo, str | None]]:
+        users: dict[str, tuple[UserInfo, str | None]] = {}
+        for raw in self._listing("users.json"):
+            uid = raw.get("id")
+            if not uid:
+                continue
+            profile = raw.get("profile") or {}
+            name = (
+                profile.get("display_name")
+                or profile.get("real_name")
+                or raw.get("real_name")
+                or raw.get("name")
+                or uid
+            )
+            info = UserInfo(str(uid), str(name), raw.get("tz") or None, bool(raw.get("is_bot")))
+            users[str(uid)] = (info, raw.get("team_id") or profile.get("team"))
+        return users
+
+    def _read_channels(self, names: set[str]) -> tuple[dict[str, ChannelInfo], dict[str, str]]:
+        """Channels and private channels by id, and which folder holds each one's day files."""
+        channels: dict[str, ChannelInfo] = {}
+        folders: dict[str, str] = {}
+        for listing, private in (("channels.json", False), ("groups.json", True)):
+            if listing not in names:
+                continue
+            for raw in self._listing(listing):
+                cid, name = raw.get("id"), raw.get("name")
+                if not cid or not name:
+                    continue
+                channels[str(cid)] = ChannelInfo(
+                    str(cid), str(name), private=private or bool(raw.get("is_private"))
+                )
+                folders[str(name)] = str(cid)
+        private_folders = {
+            str(raw.get("name") or raw.get("id"))
+            for listing in PRIVATE_LISTINGS
+            if listing in names
+            for raw in self._listing(listing)
+        }
+        for folder in sorted({n.split("/", 1)[0] for n in names if "/" in n} - set(folders)):
+            if folder not in private_folders:
+                self.problems.warn_once(
+                    f"folder:{folder}", f"{self._files.where(folder)}/: not listed in channels.json; skipped"
+                )
+        return channels, folders
+
+    def _team_id(self) -> str | None:
+        teams = Counter(team for _info, team in self._users.values() if team)
+        return teams.most_common(1)[0][0] if teams else None
+
+    def _common_timezone(self) -> str | None:
+        zones = Counter(
+            info.timezone for info, _team in self._users.values() if info.timezone and not info.bot
+        )
+        return zones.most_common(1)[0][0] if zones else None
+
+    # --- events
+    def events(self) -> Iterator[Event]:
+        """All channels' events, merged by time; each channel streams its day files in order."""
+        by_folder: dict[str, list[str]] = {}
+        for name in self._files.names():
+            folder, _, rest = name.partition("/")
+            if rest and folder in self._folders:
+                by_folder.setdefault(folder, []).append(name)
+        seq = itertools.count()  # shared, so ties in time never fall through to comparing events
+        streams = [
+            self._channel_events(self._folders[f], sorted(files), seq)
+            for f, files in sorted(by_folder.items())
+        ]
+        return (event for _at, _seq, event in heapq.merge(*streams))
+
+    def _channel_events(
+        self, channel: str, files: list[str], seq: Iterator[int]
+    ) -> Iterator[tuple[datetime, int, Event]]:
+        """One channel's events in time order. Events wait in a heap until the next day file is known to
+        start later (edits and reactions on threads come after their message; day files may overlap)."""
+        pending: list[tuple[datetime, int, Event]] = []
+        for name in files:
+            messages = self._day(name)
+            if messages:
+                first = messages[0][0]
+                while pending and pending[0][0] < first:
+                    yield heapq.heappop(pending)
+            for _at, raw in messages:
+                for event in self._message_events(channel, raw, name):
+                    heapq.heappush(pending, (event.at, next(seq), event))
+        while pending:
+            yield heapq.heappop(pending)
+
+    def _day(self, name: str) -> list[tuple[datetime, dict[str, Any]]]:
+        """One day file's messages sorted by time; a broken file or message is reported and skipped."""
+        where = self._files.where(name)
+        try:
+            data = self._files.load(name)
+        except ValueError as exc:
+            self.problems.skip(where, str(exc))
+            return []
+        if not isinstance(data, list):
+            self.problems.skip(where, "is not a list of messages")
+            return []
+        messages = []
+        for raw in data:
+            if not isinstance(raw, dict):
+                self.problems.skip(where, "an entry is not a message object")
+                continue
+            try:
+                messages.append((slack_time(raw.get("ts")), raw))
+            except ValueError:
+                self.problems.skip(
+                    where, f"unparsable timestamp {raw.get('ts')!r}", str(raw.get("ts") or "?")
+                )
+        messages.sort(key=lambda item: item[0])
+        return messages
+
+    def _message_events(self, channel: str, raw: dict[str, Any], name: str) -> list[Event]:
+        ws = f"slack:{self.workspace_id}"
+        ts = str(raw["ts"])
+        at = slack_time(ts)
+        subtype = raw.get("subtype")
+        where = self._files.where(name)
+        if subtype in JOIN_SUBTYPES:
+            user = raw.get("user")
+            return [MemberJoined(workspace=ws, at=at, channel=channel, user=str(user))] if user else []
+        if subtype == "message_changed":
+            return self._changed(ws, raw, at, where)
+        if subtype == "message_deleted":
+            deleted = raw.get("deleted_ts")
+            return (
+                [MessageDeleted(workspace=ws, at=at, message_id=str(deleted), channel=channel)]
+                if deleted
+                else []
+            )
+        if subtype not in MESSAGE_SUBTYPES:
+            return []  # topic, purpose, pins, renames: housekeeping, not conversation
+        bot = subtype == "bot_message" or bool(raw.get("bot_id") and not raw.get("user"))
+        user = raw.get("user") or (raw.get("bot_id") if bot else None) or raw.get("username")
+        if not user:
+            self.problems.skip(where, "message without a user", ts)
+            return []
+        user = str(user)
+        known = self._users.get(user)
+        if known is None and not bot:
+            self.problems.warn_once(
+                f"user:{user}",
+                f"{where} (message {ts}): unknown user id {user} (not in users.json); imported as is",
+            )
+        name_of = (
+            known[0].name
+            if known
+            else (raw.get("user_profile") or {}).get("real_name") or raw.get("username")
+        )
+        text = _text(raw)
+        thread_ts = raw.get("thread_ts")
+        thread = str(thread_ts) if thread_ts and str(thread_ts) != ts else None
+        events: list[Event] = [
+            MessagePosted(
+                workspace=ws,
+                at=at,
+                channel=channel,
+                message_id=ts,
+                user=user,
+                text=text,
+                thread=thread,
+                bot=bot or bool(known and known[0].bot),
+                user_name=str(name_of) if name_of else None,
+                mentions=mentions(text),
+            )
+        ]
+        edited = (raw.get("edited") or {}).get("ts")
+        if edited:
+            try:
+                events.append(
+                    MessageEdited(
+                        workspace=ws,
+                        at=max(at, slack_time(edited)),
+                        message_id=ts,
+                        text=text,
+                        channel=channel,
+                    )
+                )
+            except ValueError:
+                self.problems.warn_once(
+                    f"edited:{ts}", f"{where} (message {ts}): unparsable edit time ignored"
+                )
+        events.extend(self._reactions(ws, raw, channel, at))
+        return events
+
+    def _changed(self, ws: str, raw: dict[str, Any], at: datetime, where: str) -> list[Event]:
+        new = raw.get("message") or {}
+        target = new.get("ts")
+        if not target:
+            self.problems.skip(where, "message_changed without the changed message's ts", str(raw.get("ts")))
+            return []
+        return [
+            MessageEdited(
+                workspace=ws, at=at, message_id=str(target), text=_text(new), channel=raw.get("channel")
+            )
+        ]
+
+    def _reactions(self, ws: str, raw: dict[str, Any], channel: str, at: datetime) -> list[Event]:
+        """One reaction per user. The export has no reaction times: a thread's root counts as reacted to when
+        its last reply came (that is when an asker marks it solved), any other message just after it was posted."""
+        reactions = raw.get("reactions") or []
+        if not reactions:
+            return []
+        when = at
+        latest = raw.get("latest_reply")
+        if latest:
+            with contextlib.suppress(ValueError):
+                when = max(at, slack_time(latest))
+        when += AFTER
+        events: list[Event] = []
+        for reaction in reactions:
+            if not isinstance(reaction, dict) or not reaction.get("name"):
+                continue
+            emoji = str(reaction["name"]).split("::", 1)[0]  # "+1::skin-tone-2" -> "+1"
+            for user in reaction.get("users") or []:
+                events.append(
+                    ReactionAdded(
+                        workspace=ws,
+                        at=when,
+                        message_id=str(raw["ts"]),
+                        user=str(user),
+                        emoji=emoji,
+                        channel=channel,
+                    )
+                )
+        return events
+
+
+def _text(raw: dict[str, Any]) -> str:
+    """The message text; a file share without text is described by its files' names (no content is read)."""
+    text = str(raw.get("text") or "")
+    if text.strip():
+        return text
+    files = [f for f in raw.get("files") or [] if isinstance(f, dict)]
+    names = [str(f.get("title") or f.get("name") or "") for f in files]
+    return " ".join(f"[{n}]" for n in names if n)
+
+
+def slack_time(value: Any) -> datetime:
+    """Slack's "1709283302.000200" (seconds since the epoch, as a string) as an aware UTC datetime."""
+    try:
+        seconds = float(str(value))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"not a Slack timestamp: {value!r}") from exc
+    if not 0 < seconds < 32503680000:
+        raise ValueError(f"not a Slack timestamp: {value!r}")
+    return datetime.fromtimestamp(seconds, UTC)

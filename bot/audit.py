@@ -1,0 +1,632 @@
+"""The facilitation audit: what happened to the community's questions, and what Steward would have done.
+
+Written for a facilitator to hand to a sponsor: one self-contained HTML file (charts embedded as PNG) or
+Markdown. Counts come from SQL aggregates over the stored tables; medians and percentiles of response times
+are taken over one row per question. Private channels are left out: the report is meant to be shared.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import logging
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from facilitation_rules.text.tokens import terms_with_words
+from storage.db import create_engine
+from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_QUESTION, T_REACTION
+
+logger = logging.getLogger(__name__)
+
+NOT_QUESTIONS = ("not_a_question", "withdrawn")
+INACTIVE_AFTER = timedelta(days=30)
+NEW_WITHIN = timedelta(days=30)
+LESSON_MIN_REPLIES = 3
+TOP_TERMS = 5
+LISTED = 50
+NUDGES_PER_QUESTION = 2
+
+
+class AuditError(Exception):
+    """The report cannot be written (no data, unreadable database)."""
+
+
+@dataclass
+class WeekRow:
+    week: date
+    asked: int
+    answered: int
+    resolved: int
+    flagged: int
+    median_s: float | None = None
+    p90_s: float | None = None
+
+    @property
+    def unanswered(self) -> int:
+        return self.asked - self.answered
+
+
+@dataclass
+class ChannelRow:
+    channel: str
+    asked: int
+    answered: int
+    median_s: float | None
+    p90_s: float | None
+
+
+@dataclass
+class Answerer:
+    member: str
+    answers: int
+    share: float
+    topics: list[str]
+
+
+@dataclass
+class QuestionRow:
+    id: str
+    channel: str
+    asker: str
+    asked_at: datetime
+    text: str
+    flagged_at: datetime | None = None
+    experts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LessonRow:
+    id: str
+    channel: str
+    text: str
+    replies: int
+    reactions: int
+
+
+@dataclass
+class Audit:
+    since: datetime | None
+    until: datetime | None
+    questions: int = 0
+    answered: int = 0
+    resolved: int = 0
+    flagged: int = 0
+    median_s: float | None = None
+    p90_s: float | None = None
+    weeks: list[WeekRow] = field(default_factory=list)
+    channels: list[ChannelRow] = field(default_factory=list)
+    unanswered: list[QuestionRow] = field(default_factory=list)
+    answerers: list[Answerer] = field(default_factory=list)
+    half_of_answers_by: int = 0
+    new_contributors: list[str] = field(default_factory=list)
+    inactive_contributors: list[str] = field(default_factory=list)
+    lessons: list[LessonRow] = field(default_factory=list)
+    would_flag: list[QuestionRow] = field(default_factory=list)
+    would_nudge: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def unanswered_count(self) -> int:
+        return self.questions - self.answered
+
+
+# --- collecting ---------------------------------------------------------------------------------------
+async def collect(url: str, *, since: datetime | None = None, workspace: str | None = None) -> Audit:
+    """All figures of the report, read from the database at `url`."""
+    db = create_engine(url)
+    try:
+        async with db.connect() as conn:
+            return await _collect(conn, since, workspace)
+    finally:
+        await db.dispose()
+
+
+async def _collect(conn: AsyncConnection, since: datetime | None, workspace: str | None) -> Audit:
+    q, ch = T_QUESTION, T_CHANNEL
+    public = select(ch.c.workspace_id, ch.c.id).where(ch.c.private.is_(True))
+    private = {(r.workspace_id, r.id) for r in await conn.execute(public)}
+    where: list[ColumnElement[bool]] = [q.c.status.not_in(NOT_QUESTIONS)]
+    if since is not None:
+        where.append(q.c.asked_at >= since)
+    if workspace is not None:
+        where.append(q.c.workspace_id == workspace)
+    names = await _names(conn)
+    channel_names = {(r.workspace_id, r.id): r.name for r in await conn.execute(select(ch))}
+    audit = Audit(since=since, until=None)
+
+    def keep(ws: str, channel: str) -> bool:
+        return (ws, channel) not in private
+
+    await _weeks(conn, audit, where, keep)
+    await _responses(conn, audit, where, keep, channel_names)
+    await _unanswered(conn, audit, where, keep, names, channel_names)
+    await _answerers(conn, audit, where, keep, names)
+    await _contributors(conn, audit, since, workspace, names)
+    await _lessons(conn, audit, where, keep, channel_names)
+    return audit
+
+
+async def _names(conn: AsyncConnection) -> dict[tuple[str, str], str]:
+    return {(r.workspace_id, r.id): r.name or r.id for r in await conn.execute(select(T_MEMBER))}
+
+
+def _week_of(conn: AsyncConnection, column: Any) -> Any:
+    """The Monday starting the week of a timestamp, as SQL (each dialect spells it differently)."""
+    if conn.dialect.name == "postgresql":
+        return func.to_char(func.date_trunc("week", func.timezone("UTC", column)), "YYYY-MM-DD")
+    return func.date(column, "weekday 0", "-6 days")
+
+
+async def _weeks(conn: AsyncConnection, audit: Audit, where: list[Any], keep: Any) -> None:
+    """Asked, answered, resolved and flagged per week and channel (SQL GROUP BY), summed over kept channels."""
+    q = T_QUESTION
+    week = _week_of(conn, q.c.asked_at).label("week")
+    stmt: Select[Any] = (
+        select(
+            q.c.workspace_id,
+            q.c.channel_id,
+            week,
+            func.count().label("asked"),
+            func.sum(case((q.c.first_response_at.is_not(None), 1), else_=0)).label("answered"),
+            func.sum(case((q.c.resolved_at.is_not(None), 1), else_=0)).label("resolved"),
+            func.sum(case((q.c.flagged_at.is_not(None), 1), else_=0)).label("flagged"),
+            func.min(q.c.asked_at).label("first"),
+            func.max(q.c.asked_at).label("last"),
+        )
+        .where(and_(*where))
+        .group_by(q.c.workspace_id, q.c.channel_id, literal_column("week"))
+    )
+    weeks: dict[date, WeekRow] = {}
+    for r in await conn.execute(stmt):
+        if not keep(r.workspace_id, r.channel_id):
+            continue
+        key = date.fromisoformat(str(r.week)[:10])
+        row = weeks.setdefault(key, WeekRow(key, 0, 0, 0, 0))
+        row.asked += r.asked
+        row.answered += int(r.answered or 0)
+        row.resolved += int(r.resolved or 0)
+        row.flagged += int(r.flagged or 0)
+        last = _aware(r.last)
+        audit.until = max(audit.until, last) if audit.until else last
+    audit.weeks = [weeks[k] for k in sorted(weeks)]
+    audit.questions = sum(w.asked for w in audit.weeks)
+    audit.answered = sum(w.answered for w in audit.weeks)
+    audit.resolved = sum(w.resolved for w in audit.weeks)
+    audit.flagged = sum(w.flagged for w in audit.weeks)
+
+
+async def _responses(
+    conn: AsyncConnection, audit: Audit, where: list[Any], keep: Any, channel_names: dict[tuple[str, str], str]
+) -> None:
+    """Time to first response, median and p90, per channel, per week and overall."""
+    q = T_QUESTION
+    stmt = select(q.c.workspace_id, q.c.channel_id, q.c.asked_at, q.c.first_response_at).where(and_(*where))
+    by_channel: dict[tuple[str, str], list[float]] = defaultdict(list)
+    asked: Counter[tuple[str, str]] = Counter()
+    by_week: dict[date, list[float]] = defaultdict(list)
+    for r in await conn.execute(stmt):
+        key = (r.workspace_id, r.channel_id)
+        if not keep(*key):
+            continue
+        asked[key] += 1
+        if r.first_response_at is None:
+            continue
+        wait = (_aware(r.first_response_at) - _aware(r.asked_at)).total_seconds()
+        by_channel[key].append(wait)
+        by_week[_monday(_aware(r.asked_at))].append(wait)
+    audit.channels = sorted(
+        (
+            ChannelRow(channel_names.get(k, k[1]), n, len(by_channel[k]), *_median_p90(by_channel[k]))
+            for k, n in asked.items()
+        ),
+        key=lambda c: (-c.asked, c.channel),
+    )
+    for week in audit.weeks:
+        week.median_s, week.p90_s = _median_p90(by_week.get(week.week, []))
+    audit.median_s, audit.p90_s = _median_p90([w for waits in by_channel.values() for w in waits])
+
+
+async def _unanswered(
+    conn: AsyncConnection,
+    audit: Audit,
+    where: list[Any],
+    keep: Any,
+    names: dict[tuple[str, str], str],
+    channel_names: dict[tuple[str, str], str],
+) -> None:
+    """The questions nobody answered, and what Steward would have flagged and whom it would have nudged."""
+    q, m = T_QUESTION, T_MESSAGE
+    stmt = (
+        select(q, m.c.text)
+        .select_from(q.outerjoin(m, and_(m.c.workspace_id == q.c.workspace_id, m.c.id == q.c.id)))
+        .where(and_(*where), (q.c.first_response_at.is_(None)) | (q.c.flagged_at.is_not(None)))
+        .order_by(q.c.asked_at.desc())
+    )
+    nudged: Counter[str] = Counter()
+    for r in await conn.execute(stmt):
+        if not keep(r.workspace_id, r.channel_id):
+            continue
+        ws = r.workspace_id
+        experts = [names.get((ws, e), e) for e in (r.suggested_experts or [])[:NUDGES_PER_QUESTION]]
+        row = QuestionRow(
+            r.id,
+            channel_names.get((ws, r.channel_id), r.channel_id),
+            names.get((ws, r.asker_id), r.asker_id),
+            _aware(r.asked_at),
+            r.text or "",
+            _aware(r.flagged_at) if r.flagged_at else None,
+            experts,
+        )
+        if r.first_response_at is None:
+            audit.unanswered.append(row)
+        if r.flagged_at is not None:
+            audit.would_flag.append(row)
+            nudged.update(experts)
+    audit.would_nudge = sorted(nudged.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+async def _answerers(
+    conn: AsyncConnection, audit: Audit, where: list[Any], keep: Any, names: dict[tuple[str, str], str]
+) -> None:
+    """Who answers first, how often, and on what (top terms of the questions they answered)."""
+    q, m = T_QUESTION, T_MESSAGE
+    stmt = (
+        select(q.c.workspace_id, q.c.channel_id, q.c.first_responder_id, m.c.text)
+        .select_from(q.outerjoin(m, and_(m.c.workspace_id == q.c.workspace_id, m.c.id == q.c.id)))
+        .where(and_(*where), q.c.first_responder_id.is_not(None))
+    )
+    counts: Counter[tuple[str, str]] = Counter()
+    topics: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    surface: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in await conn.execute(stmt):
+        if not keep(r.workspace_id, r.channel_id):
+            continue
+        key = (r.workspace_id, r.first_responder_id)
+        counts[key] += 1
+        for term, word in dict(terms_with_words(r.text or "")).items():
+            topics[key][term] += 1
+            surface[term][word] += 1
+    total = sum(counts.values())
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], names.get(kv[0], kv[0][1])))
+    audit.answerers = [
+        Answerer(
+            names.get(key, key[1]),
+            n,
+            n / total,
+            [surface[t].most_common(1)[0][0] for t, _ in _top_terms(topics[key])],
+        )
+        for key, n in ranked
+    ]
+    running = 0
+    for index, (_key, n) in enumerate(ranked, start=1):
+        running += n
+        if running * 2 >= total:
+            audit.half_of_answers_by = index
+            break
+
+
+def _top_terms(counter: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]
+
+
+async def _contributors(
+    conn: AsyncConnection,
+    audit: Audit,
+    since: datetime | None,
+    workspace: str | None,
+    names: dict[tuple[str, str], str],
+) -> None:
+    """New contributors (first message in the last 30 days of the period, or since --since) and inactive ones
+    (posted before, silent for the last 30 days)."""
+    m = T_MESSAGE
+    filters: list[ColumnElement[bool]] = [m.c.is_bot.is_(False)]
+    if workspace is not None:
+        filters.append(m.c.workspace_id == workspace)
+    stmt = (
+        select(
+            m.c.workspace_id, m.c.user_id, func.min(m.c.posted_at).label("first"), func.max(m.c.posted_at).label("last")
+        )
+        .where(and_(*filters))
+        .group_by(m.c.workspace_id, m.c.user_id)
+    )
+    rows = [(r.workspace_id, r.user_id, _aware(r.first), _aware(r.last)) for r in await conn.execute(stmt)]
+    if not rows:
+        return
+    end = max(last for *_rest, last in rows)
+    audit.until = max(audit.until, end) if audit.until else end
+    new_from = since if since is not None else end - NEW_WITHIN
+    audit.new_contributors = sorted(names.get((ws, u), u) for ws, u, first, _ in rows if first >= new_from)
+    audit.inactive_contributors = sorted(
+        names.get((ws, u), u) for ws, u, _first, last in rows if last < end - INACTIVE_AFTER
+    )
+
+
+async def _lessons(
+    conn: AsyncConnection, audit: Audit, where: list[Any], keep: Any, channel_names: dict[tuple[str, str], str]
+) -> None:
+    """Answered questions with long threads that people reacted to: the best material for lessons."""
+    q, m, rx = T_QUESTION, T_MESSAGE, T_REACTION
+    replies = (
+        select(m.c.workspace_id, m.c.thread_id, func.count().label("replies"))
+        .where(m.c.thread_id.is_not(None))
+        .group_by(m.c.workspace_id, m.c.thread_id)
+        .subquery()
+    )
+    reacted = (
+        select(m.c.workspace_id, func.coalesce(m.c.thread_id, m.c.id).label("root"), func.count(rx.c.id).label("n"))
+        .select_from(m.join(rx, and_(rx.c.workspace_id == m.c.workspace_id, rx.c.message_id == m.c.id)))
+        .where(rx.c.removed_at.is_(None))
+        .group_by(m.c.workspace_id, literal_column("root"))
+        .subquery()
+    )
+    text = select(m.c.text).where(m.c.workspace_id == q.c.workspace_id, m.c.id == q.c.id).scalar_subquery()
+    stmt = (
+        select(q.c.workspace_id, q.c.id, q.c.channel_id, replies.c.replies, reacted.c.n, text.label("text"))
+        .select_from(
+            q.join(replies, and_(replies.c.workspace_id == q.c.workspace_id, replies.c.thread_id == q.c.id)).join(
+                reacted, and_(reacted.c.workspace_id == q.c.workspace_id, reacted.c.root == q.c.id)
+            )
+        )
+        .where(and_(*where), q.c.first_response_at.is_not(None), replies.c.replies >= LESSON_MIN_REPLIES)
+        .order_by((replies.c.replies + reacted.c.n).desc(), q.c.asked_at)
+    )
+    for r in await conn.execute(stmt):
+        if keep(r.workspace_id, r.channel_id) and len(audit.lessons) < LISTED:
+            name = channel_names.get((r.workspace_id, r.channel_id), r.channel_id)
+            audit.lessons.append(LessonRow(r.id, name, r.text or "", r.replies, r.n))
+
+
+def _median_p90(values: list[float]) -> tuple[float | None, float | None]:
+    """Median and 90th percentile (nearest rank), None when there is nothing to measure."""
+    if not values:
+        return None, None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    return median, ordered[max(math.ceil(0.9 * len(ordered)) - 1, 0)]
+
+
+def _aware(value: Any) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _monday(moment: datetime) -> date:
+    day = moment.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+def duration(seconds: float | None) -> str:
+    """A response time as people say it: 45 min, 3.5 h, 2.0 d."""
+    if seconds is None:
+        return "–"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def _share(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def _excerpt(text: str, limit: int = 140) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _sections(audit: Audit) -> list[tuple[str, list[str], list[list[str]], str]]:
+    """(title, table header, table rows, chart name) for each section; shared by HTML and Markdown."""
+    period = f"{audit.since.date() if audit.since else 'the beginning'} to {audit.until.date() if audit.until else '–'}"
+    summary = [
+        ["Period", period],
+        ["Questions asked", str(audit.questions)],
+        ["Answered", f"{audit.answered} ({_share(audit.answered / audit.questions) if audit.questions else '–'})"],
+        ["Unanswered", str(audit.unanswered_count)],
+        ["Resolved", str(audit.resolved)],
+        ["Time to first response (median / p90)", f"{duration(audit.median_s)} / {duration(audit.p90_s)}"],
+        ["Steward would have flagged", str(audit.flagged)],
+    ]
+    return [
+        ("Summary", ["Figure", "Value"], summary, ""),
+        (
+            "Questions per week",
+            ["Week of", "Asked", "Answered", "Unanswered", "Resolved", "Median response", "p90 response"],
+            [
+                [
+                    str(w.week),
+                    str(w.asked),
+                    str(w.answered),
+                    str(w.unanswered),
+                    str(w.resolved),
+                    duration(w.median_s),
+                    duration(w.p90_s),
+                ]
+                for w in audit.weeks
+            ],
+            "weeks",
+        ),
+        (
+            "Time to first response per channel",
+            ["Channel", "Asked", "Answered", "Median", "p90"],
+            [
+                [c.channel, str(c.asked), str(c.answered), duration(c.median_s), duration(c.p90_s)]
+                for c in audit.channels
+            ],
+            "channels",
+        ),
+        (
+            "Unanswered questions",
+            ["Asked", "Channel", "Asker", "Question"],
+            [[f"{u.asked_at:%Y-%m-%d %H:%M}", u.channel, u.asker, _excerpt(u.text)] for u in audit.unanswered[:LISTED]],
+            "",
+        ),
+        (
+            "Who answers what",
+            ["Member", "First responses", "Share", "Topics"],
+            [[a.member, str(a.answers), _share(a.share), ", ".join(a.topics)] for a in audit.answerers[:25]],
+            "answerers",
+        ),
+        (
+            "Contributors",
+            ["", "Members"],
+            [
+                ["New", ", ".join(audit.new_contributors) or "–"],
+                ["Inactive for 30 days", ", ".join(audit.inactive_contributors) or "–"],
+            ],
+            "",
+        ),
+        (
+            "Threads that would make good lessons",
+            ["Question", "Channel", "Replies", "Reactions"],
+            [[_excerpt(t.text), t.channel, str(t.replies), str(t.reactions)] for t in audit.lessons],
+            "",
+        ),
+        (
+            "What Steward would have flagged",
+            ["Asked", "Channel", "Question", "Flagged", "Would have asked"],
+            [
+                [
+                    f"{f.asked_at:%Y-%m-%d %H:%M}",
+                    f.channel,
+                    _excerpt(f.text),
+                    f"{f.flagged_at:%Y-%m-%d %H:%M}" if f.flagged_at else "",
+                    ", ".join(f.experts) or "–",
+                ]
+                for f in audit.would_flag[:LISTED]
+            ],
+            "",
+        ),
+        ("Whom Steward would have nudged", ["Member", "Nudges"], [[m, str(n)] for m, n in audit.would_nudge], ""),
+    ]
+
+
+def _concentration(audit: Audit) -> str:
+    if not audit.answerers:
+        return "Nobody has answered a question yet."
+    top = audit.answerers[0]
+    top3 = sum(a.share for a in audit.answerers[:3])
+    return (
+        f"{_people(len(audit.answerers))} gave first responses; {top.member} gave {_share(top.share)}, the top three"
+        f" {_share(top3)}; half of all first responses came from {_people(audit.half_of_answers_by)}."
+    )
+
+
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
+def render_markdown(audit: Audit) -> str:
+    lines = ["# Community facilitation audit", ""]
+    for title, header, rows, _chart in _sections(audit):
+        lines += [f"## {title}", ""]
+        if title == "Who answers what":
+            lines += [_concentration(audit), ""]
+        if not rows:
+            lines += ["Nothing to report.", ""]
+            continue
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "---|" * len(header))
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_html(audit: Audit) -> str:
+    charts = _charts(audit)
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Community facilitation audit</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:4px 8px;"
+        "text-align:left;vertical-align:top}th{background:#f3f3f3}img{max-width:100%}</style></head><body>",
+        "<h1>Community facilitation audit</h1>",
+    ]
+    for title, header, rows, chart in _sections(audit):
+        parts.append(f"<h2>{html.escape(title)}</h2>")
+        if title == "Who answers what":
+            parts.append(f"<p>{html.escape(_concentration(audit))}</p>")
+        if chart in charts:
+            parts.append(f"<img alt='{html.escape(title)}' src='data:image/png;base64,{charts[chart]}'>")
+        if not rows:
+            parts.append("<p>Nothing to report.</p>")
+            continue
+        parts.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows]
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _charts(audit: Audit) -> dict[str, str]:
+    """Charts as base64 PNG, so the HTML file needs no server and no other files."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)  # its font-cache notices are not ours to report
+    import matplotlib.pyplot as plt
+
+    charts: dict[str, str] = {}
+    if audit.weeks:
+        fig, ax = plt.subplots(figsize=(9, 3.5))
+        labels = [w.week.isoformat() for w in audit.weeks]
+        ax.bar(labels, [w.answered for w in audit.weeks], label="answered", color="#4c9f70")
+        ax.bar(
+            labels,
+            [w.unanswered for w in audit.weeks],
+            bottom=[w.answered for w in audit.weeks],
+            label="unanswered",
+            color="#d1495b",
+        )
+        ax.set_ylabel("questions")
+        ax.legend()
+        ax.tick_params(axis="x", rotation=45)
+        charts["weeks"] = _png(fig)
+    measured = [c for c in audit.channels if c.median_s is not None][:15]
+    if measured:
+        fig, ax = plt.subplots(figsize=(9, 3.5))
+        labels = [c.channel for c in measured]
+        ax.bar(labels, [(c.p90_s or 0) / 3600 for c in measured], label="p90", color="#edae49")
+        ax.bar(labels, [(c.median_s or 0) / 3600 for c in measured], label="median", color="#00798c")
+        ax.set_ylabel("hours to first response")
+        ax.legend()
+        ax.tick_params(axis="x", rotation=45)
+        charts["channels"] = _png(fig)
+    if audit.answerers:
+        top = audit.answerers[:10]
+        fig, ax = plt.subplots(figsize=(9, 3.5))
+        ax.barh([a.member for a in reversed(top)], [a.answers for a in reversed(top)], color="#30638e")
+        ax.set_xlabel("first responses")
+        charts["answerers"] = _png(fig)
+    return charts
+
+
+def _png(fig: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+async def write_audit(
+    url: str, out: Path, *, since: datetime | None = None, fmt: str = "html", workspace: str | None = None
+) -> Audit:
+    """Collect the figures and write the report; raise AuditError when there is nothing to report."""
+    audit = await collect(url, since=since, workspace=workspace)
+    if audit.questions == 0 and not audit.new_contributors and not audit.inactive_contributors:
+        raise AuditError("the database holds no history to audit (import an export first: steward import ...)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_markdown(audit) if fmt == "markdown" else render_html(audit), encoding="utf-8")
+    return audit

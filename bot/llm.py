@@ -1,0 +1,130 @@
+"""Optional LLM distillation of lessons through an OpenAI-compatible endpoint (the official openai client).
+
+Only configured deployments send text out: without OPENAI_API_KEY Steward distils offline. Before a thread
+leaves the process, e-mail addresses, phone numbers and secrets are masked, members become "P1", "P2", …, and
+the input is capped (a cost guard). Any failure — timeout, HTTP error, a reply that is not the JSON asked
+for — falls back to the offline lesson, so capturing a lesson never fails because of the model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from openai import AsyncOpenAI
+
+from bot.settings import Settings
+from facilitation_rules.lessons import Distiller, OfflineDistiller
+from facilitation_rules.text.distill import MAX_STEPS, MAX_TAGS, LessonDraft, ThreadMessage, distill, mask_private
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 1  # one retry for a transient error; more only delays the offline fallback
+MAX_TITLE_CHARS = 120
+
+SYSTEM_PROMPT = (
+    "You turn a solved chat thread of a change community into a short lesson for colleagues with the same "
+    "problem later. Write in the language of the thread. Answer with one JSON object with the keys "
+    '"title" (at most 10 words), "summary" (2-3 sentences: what the problem was and what worked), '
+    '"steps" (a list of short instructions or links, may be empty) and "tags" (1-5 lower-case keywords). '
+    "Use only what the thread says; people are named P1, P2, ...; keep placeholders like [email] as they are."
+)
+
+
+def make_distiller(settings: Settings) -> Distiller:
+    """The LLM distiller when a key is configured, else the offline one."""
+    if not settings.has_llm:
+        return OfflineDistiller()
+    return LLMDistiller(settings)
+
+
+class LLMDistiller:
+    def __init__(self, settings: Settings, client: AsyncOpenAI | None = None) -> None:
+        self.settings = settings
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+        self.client = client or AsyncOpenAI(
+            api_key=key,
+            base_url=settings.openai_base_url or None,
+            timeout=settings.openai_timeout_seconds,
+            max_retries=MAX_RETRIES,
+        )
+
+    async def distill(self, thread: Sequence[ThreadMessage], *, title: str | None = None) -> LessonDraft:
+        """The model's lesson, or the offline one when the model cannot deliver."""
+        offline = distill(thread, title=title)
+        if not offline.summary:
+            return offline
+        try:
+            answer = await self._ask(prompt(thread, self.settings.openai_max_input_chars))
+            return merge_answer(answer, offline, title=title)
+        except Exception as exc:  # any failure of the optional path falls back; the reason goes to the log
+            logger.warning("LLM distillation failed (%s: %s); using the offline lesson", type(exc).__name__, exc)
+            return offline
+
+    async def _ask(self, user_prompt: str) -> dict[str, Any]:
+        response = await self.client.chat.completions.create(
+            model=self.settings.openai_model,
+            messages=[{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user_prompt}],
+            response_format={"type": "json_object"},
+            temperature=0.2,
+        )
+        content = response.choices[0].message.content or ""
+        data = json.loads(_strip_fence(content))
+        if not isinstance(data, dict):
+            raise ValueError("the model did not answer with a JSON object")
+        return data
+
+
+def prompt(thread: Sequence[ThreadMessage], max_chars: int) -> str:
+    """The thread as numbered lines with pseudonyms, masked, within `max_chars` (the question always fits)."""
+    names: dict[str, str] = {}
+    lines: list[str] = []
+    used = 0
+    for message in sorted(thread, key=lambda m: m.position):
+        if not message.text or message.bot:
+            continue
+        name = names.setdefault(message.author, f"P{len(names) + 1}")
+        reactions = f" (+{message.reactions})" if message.reactions else ""
+        line = f"{name}{reactions}: {mask_private(message.text)}"
+        room = max_chars - used
+        if room <= 0:
+            break
+        if len(line) > room:
+            line = line[:room]
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines)
+
+
+def merge_answer(answer: dict[str, Any], offline: LessonDraft, *, title: str | None) -> LessonDraft:
+    """Take the model's texts where they are well-formed; who contributed is never the model's call."""
+    summary = answer.get("summary")
+    if not isinstance(summary, str) or not summary.strip():
+        raise ValueError("the model's answer has no summary")
+    model_title = answer.get("title")
+    chosen_title = (title or "").strip() or (model_title.strip() if isinstance(model_title, str) else "")
+    return LessonDraft(
+        title=(chosen_title or offline.title)[:MAX_TITLE_CHARS],
+        summary=summary.strip(),
+        steps=_strings(answer.get("steps"), MAX_STEPS) or offline.steps,
+        tags=tuple(t.lower().lstrip("#") for t in _strings(answer.get("tags"), MAX_TAGS)) or offline.tags,
+        contributors=offline.contributors,
+        links=offline.links,
+    )
+
+
+def _strings(value: Any, limit: int) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(v.strip() for v in value if isinstance(v, str) and v.strip())[:limit]
+
+
+def _strip_fence(content: str) -> str:
+    """Some compatible servers wrap JSON in a Markdown code fence despite the response format."""
+    text = content.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        text = text.rsplit("```", 1)[0]
+    return text

@@ -1,0 +1,492 @@
+"""The knowledge store: lessons distilled from threads, with ranked full-text search.
+
+Search works on stemmed terms computed here (English and German Snowball stems of every content word), so a
+query finds "Berechtigungen" with "Berechtigung" and "migrated" with "migration" on both backends:
+SQLite keeps them in an FTS5 table ranked by bm25, PostgreSQL in a weighted `tsvector` column with a GIN
+index ranked by ts_rank_cd. The store writes the search index in the same transaction as the lesson.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    Table,
+    UniqueConstraint,
+    and_,
+    column,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Field, SQLModel
+
+from bot.rules import LessonHit
+from facilitation_rules.text.distill import LessonDraft, ThreadMessage
+from facilitation_rules.text.tokens import ENGLISH_STOP_WORDS, GERMAN_STOP_WORDS, stem, words
+from storage.models import Message, Reaction
+from storage.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+logger = logging.getLogger(__name__)
+
+TITLE_WEIGHT = 4.0  # a query word in the title counts this many times one in the body
+OVERFETCH = 4  # FTS candidates per wanted hit, before the workspace and privacy filters
+RELATED_MIN_SCORE = 0.5  # below this share of shared terms a lesson is about something else
+_STOP = ENGLISH_STOP_WORDS | GERMAN_STOP_WORDS
+
+
+class Lesson(SQLModel, table=True):
+    """A lesson; `source_message_id` is the thread it came from, so capturing a thread again updates it."""
+
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "source_message_id", name="uq_lesson_source"),
+        Index("ix_lesson_workspace_updated", "workspace_id", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str
+    source_message_id: str
+    channel_id: str
+    title: str
+    summary: str = ""
+    steps: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    permalink: str = ""
+    contributors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    verified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    verified_by: str | None = None
+    private: bool = False
+
+
+T_LESSON: Table = Lesson.__table__  # type: ignore[attr-defined]
+
+
+def index_terms(text_: str) -> list[str]:
+    """Search terms of a text: both the English and the German stem of each content word.
+
+    Communities mix the two languages and a language guess on a short query is unreliable, so documents
+    and queries both carry both stems; a shared stem is what makes a match.
+    """
+    found: dict[str, None] = {}
+    for word in words(text_):
+        if len(word) < 2 or word.isdigit() or word in _STOP:
+            continue
+        found[stem(word, "en")] = None
+        found[stem(word, "de")] = None
+    return list(found)
+
+
+def query_groups(query: str) -> list[list[str]]:
+    """One group of alternative stems (English, German) per distinct content word of a query."""
+    groups: dict[tuple[str, ...], None] = {}
+    for word in words(query):
+        if len(word) >= 2 and not word.isdigit() and word not in _STOP:
+            groups[tuple(dict.fromkeys((stem(word, "en"), stem(word, "de"))))] = None
+    return [list(group) for group in groups]
+
+
+def _body(lesson: Lesson) -> str:
+    return " ".join([lesson.summary, *lesson.steps, *lesson.tags])
+
+
+def _lesson(row: Any) -> Lesson:
+    data = {c.name: row._mapping[c.name] for c in T_LESSON.columns}
+    return Lesson(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    lesson: Lesson
+    score: float  # larger is better
+
+
+class LessonStore:
+    """Lessons of all workspaces, on Steward's async engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, db: AsyncEngine) -> None:
+        self.db = db
+        self.postgres = db.dialect.name == "postgresql"
+
+    # --- writing ---------------------------------------------------------------------------------------------
+    async def upsert(
+        self,
+        workspace_id: str,
+        source_message_id: str,
+        draft: LessonDraft,
+        *,
+        channel_id: str,
+        permalink: str,
+        now: datetime,
+        private: bool = False,
+    ) -> tuple[Lesson, bool]:
+        """Store the lesson of a thread; the second value says whether it is new (else it was updated)."""
+        values = {
+            "title": draft.title,
+            "summary": draft.summary,
+            "steps": list(draft.steps),
+            "tags": list(draft.tags),
+            "contributors": list(draft.contributors),
+            "permalink": permalink,
+            "channel_id": channel_id,
+            "private": private,
+            "updated_at": now,
+        }
+        for _attempt in range(2):  # a concurrent insert of the same thread turns into an update
+            try:
+                async with self.db.begin() as conn:
+                    existing = await self._by_source(conn, workspace_id, source_message_id)
+                    if existing is not None:
+                        await conn.execute(update(T_LESSON).where(T_LESSON.c.id == existing.id).values(**values))
+                        created = False
+                        lesson_id = existing.id
+                    else:
+                        result = await conn.execute(
+                            T_LESSON.insert().values(
+                                workspace_id=workspace_id, source_message_id=source_message_id, created_at=now,
+                                verified_at=None, verified_by=None, **values,
+                            )
+                        )
+                        lesson_id = result.inserted_primary_key[0]  # type: ignore[index]
+                        created = True
+                    lesson = await self._get(conn, lesson_id)
+                    assert lesson is not None
+                    await self._index(conn, [lesson])
+                    return lesson, created
+            except IntegrityError:
+                logger.info("lesson for %s/%s was stored concurrently; updating it", workspace_id, source_message_id)
+        raise RuntimeError("lesson could not be stored")
+
+    async def add_many(self, lessons: Sequence[Lesson]) -> None:
+        """Insert many new lessons of one workspace at once (imports, benchmarks); the database assigns ids."""
+        rows = [lesson.model_dump(exclude={"id"}) for lesson in lessons]
+        async with self.db.begin() as conn:
+            await conn.execute(T_LESSON.insert(), rows)
+            for start in range(0, len(rows), 500):
+                chunk = rows[start:start + 500]
+                stored = await conn.execute(
+                    select(T_LESSON).where(
+                        T_LESSON.c.workspace_id == chunk[0]["workspace_id"],
+                        T_LESSON.c.source_message_id.in_([r["source_message_id"] for r in chunk]),
+                    )
+                )
+                await self._index(conn, [_lesson(r) for r in stored], fresh=True)
+
+    async def edit(self, workspace_id: str, lesson_id: int, *, now: datetime, **changes: Any) -> Lesson | None:
+        """Change title, summary, steps or tags of a lesson (facilitators curate)."""
+        allowed = {k: v for k, v in changes.items() if k in {"title", "summary", "steps", "tags"} and v is not None}
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(T_LESSON)
+                .where(T_LESSON.c.workspace_id == workspace_id, T_LESSON.c.id == lesson_id)
+                .values(updated_at=now, **allowed)
+            )
+            if not result.rowcount:
+                return None
+            lesson = await self._get(conn, lesson_id)
+            assert lesson is not None
+            await self._index(conn, [lesson])
+            return lesson
+
+    async def retag(self, workspace_id: str, lesson_id: int, tags: Sequence[str], *, now: datetime) -> Lesson | None:
+        clean = list(dict.fromkeys(t.strip().lstrip("#").lower() for t in tags if t.strip().lstrip("#")))
+        return await self.edit(workspace_id, lesson_id, tags=clean, now=now)
+
+    async def verify(self, workspace_id: str, lesson_id: int, *, by: str, now: datetime) -> Lesson | None:
+        """Mark a lesson as checked by a facilitator; it leaves the review list until it ages again."""
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(T_LESSON)
+                .where(T_LESSON.c.workspace_id == workspace_id, T_LESSON.c.id == lesson_id)
+                .values(verified_at=now, verified_by=by)
+            )
+            return await self._get(conn, lesson_id) if result.rowcount else None
+
+    async def delete(self, workspace_id: str, lesson_id: int) -> bool:
+        async with self.db.begin() as conn:
+            return await self._delete(conn, workspace_id, [lesson_id]) > 0
+
+    async def delete_by_source(self, workspace_id: str, source_message_id: str) -> bool:
+        """The source message was deleted: its lesson goes too (the thread's text is no longer ours to keep)."""
+        async with self.db.begin() as conn:
+            lesson = await self._by_source(conn, workspace_id, source_message_id)
+            if lesson is None or lesson.id is None:
+                return False
+            return await self._delete(conn, workspace_id, [lesson.id]) > 0
+
+    async def merge(self, workspace_id: str, lesson_id: int, into_id: int, *, now: datetime) -> Lesson | None:
+        """Fold one lesson into another: steps, tags, links and contributors are united; the first is deleted."""
+        async with self.db.begin() as conn:
+            source, target = await self._get(conn, lesson_id), await self._get(conn, into_id)
+            if source is None or target is None or lesson_id == into_id:
+                return None
+            if not source.workspace_id == target.workspace_id == workspace_id:
+                return None
+            summary = target.summary if source.summary in target.summary else f"{target.summary}\n\n{source.summary}"
+            await conn.execute(
+                update(T_LESSON)
+                .where(T_LESSON.c.id == into_id)
+                .values(
+                    summary=summary.strip(),
+                    steps=_union(target.steps, source.steps),
+                    tags=_union(target.tags, source.tags),
+                    contributors=_union(target.contributors, source.contributors),
+                    updated_at=now,
+                )
+            )
+            await self._delete(conn, workspace_id, [lesson_id])
+            merged = await self._get(conn, into_id)
+            assert merged is not None
+            await self._index(conn, [merged])
+            return merged
+
+    async def forget_member(self, workspace_id: str, member_id: str) -> int:
+        """A member's forget-me request: they are no longer credited on any lesson."""
+        changed = 0
+        async with self.db.begin() as conn:
+            for lesson in await self._all(conn, workspace_id):
+                if member_id in lesson.contributors:
+                    kept = [c for c in lesson.contributors if c != member_id]
+                    await conn.execute(update(T_LESSON).where(T_LESSON.c.id == lesson.id).values(contributors=kept))
+                    changed += 1
+        return changed
+
+    # --- reading ---------------------------------------------------------------------------------------------
+    async def get(self, workspace_id: str, lesson_id: int) -> Lesson | None:
+        async with self.db.connect() as conn:
+            lesson = await self._get(conn, lesson_id)
+        return lesson if lesson is not None and lesson.workspace_id == workspace_id else None
+
+    async def by_source(self, workspace_id: str, source_message_id: str) -> Lesson | None:
+        async with self.db.connect() as conn:
+            return await self._by_source(conn, workspace_id, source_message_id)
+
+    async def all(self, workspace_id: str | None = None) -> list[Lesson]:
+        async with self.db.connect() as conn:
+            return await self._all(conn, workspace_id)
+
+    async def list_for_review(self, workspace_id: str, older_than: datetime) -> list[Lesson]:
+        """Lessons nobody has confirmed since `older_than`: the tools they describe may have moved on."""
+        checked = func.coalesce(T_LESSON.c.verified_at, T_LESSON.c.updated_at)
+        async with self.db.connect() as conn:
+            rows = await conn.execute(
+                select(T_LESSON)
+                .where(T_LESSON.c.workspace_id == workspace_id, checked < older_than)
+                .order_by(checked, T_LESSON.c.id)
+            )
+            return [_lesson(r) for r in rows]
+
+    async def search(
+        self, workspace_id: str, query: str, limit: int = 5, *, channel_id: str | None = None
+    ) -> list[SearchHit]:
+        """The best matches, best first; private lessons only show up in their own channel.
+
+        Lessons holding every query word come first; only when they are too few do lessons holding some of
+        them fill the list. Besides ranking better, this keeps the matched set (and the latency) small.
+        """
+        groups = query_groups(query)
+        if not groups or limit <= 0:
+            return []
+        visible: ColumnElement[bool] = T_LESSON.c.private.is_(False)
+        if channel_id is not None:
+            visible = or_(visible, T_LESSON.c.channel_id == channel_id)
+        hits = await self._search(workspace_id, groups, "all", limit, visible)
+        if len(hits) < limit and len(groups) > 1:
+            seen = {hit.lesson.id for hit in hits}
+            more = await self._search(workspace_id, groups, "any", limit + len(hits), visible)
+            hits += [hit for hit in more if hit.lesson.id not in seen][: limit - len(hits)]
+        return hits
+
+    async def _search(
+        self, workspace_id: str, groups: list[list[str]], mode: str, limit: int, visible: ColumnElement[bool]
+    ) -> list[SearchHit]:
+        async with self.db.connect() as conn:
+            if self.postgres:
+                joiner = " & " if mode == "all" else " | "
+                tsquery = joiner.join("(" + " | ".join(f"'{t}'" for t in group) + ")" for group in groups)
+                rows = await conn.execute(
+                    select(T_LESSON, text("ts_rank_cd(lesson.search, to_tsquery('simple', :q)) AS score"))
+                    .where(T_LESSON.c.workspace_id == workspace_id, visible,
+                           text("lesson.search @@ to_tsquery('simple', :q)"))
+                    .order_by(text("score DESC"), T_LESSON.c.id)
+                    .limit(limit),
+                    {"q": tsquery},
+                )
+                return [SearchHit(_lesson(r), float(r._mapping["score"])) for r in rows]
+            joiner = " AND " if mode == "all" else " OR "
+            match = joiner.join("(" + " OR ".join(f'"{t}"' for t in group) + ")" for group in groups)
+            # Rank inside FTS5 first (its ORDER BY rank LIMIT needs no join), over-fetching for the filters;
+            # only when the filters leave too few does the exact (slower) joined query run.
+            for fetch in (limit * OVERFETCH, None):
+                ranked = text(
+                    f"SELECT rowid AS rid, bm25(lesson_fts, {TITLE_WEIGHT}, 1.0) AS score FROM lesson_fts"
+                    " WHERE lesson_fts MATCH :q ORDER BY score" + (f" LIMIT {fetch}" if fetch else "")
+                ).columns(column("rid"), column("score")).subquery("f")
+                found = (await conn.execute(
+                    select(T_LESSON, ranked.c.score)
+                    .join(ranked, ranked.c.rid == T_LESSON.c.id)
+                    .where(T_LESSON.c.workspace_id == workspace_id, visible)
+                    .order_by(ranked.c.score, T_LESSON.c.id)
+                    .limit(limit),
+                    {"q": match},
+                )).all()
+                if fetch is None or len(found) == limit or not await self._more_matches(conn, match, fetch):
+                    break
+            return [SearchHit(_lesson(r), -float(r._mapping["score"])) for r in found]
+
+    async def _more_matches(self, conn: AsyncConnection, match: str, than: int) -> bool:
+        """Whether the FTS query matches more rows than were fetched (so filtering may have dropped good ones)."""
+        probe = text(f"SELECT count(*) FROM (SELECT 1 FROM lesson_fts WHERE lesson_fts MATCH :q LIMIT {than + 1})")
+        return int((await conn.execute(probe, {"q": match})).scalar_one()) > than
+
+    async def related(self, workspace: str, text: str, *, limit: int = 3) -> Sequence[LessonHit]:
+        """Lessons about the same thing as `text`; the score is the share of its terms a lesson contains."""
+        wanted = set(index_terms(text))
+        if not wanted:
+            return []
+        hits = await self.search(workspace, text, limit)
+        found = []
+        for hit in hits:
+            lesson = hit.lesson
+            have = set(index_terms(f"{lesson.title} {_body(lesson)}"))
+            found.append(LessonHit(id=str(lesson.id), title=lesson.title, link=lesson.permalink,
+                                   score=round(len(wanted & have) / len(wanted), 3)))
+        return sorted((h for h in found if h.score >= RELATED_MIN_SCORE), key=lambda h: -h.score)
+
+    # --- internals -------------------------------------------------------------------------------------------
+    async def _get(self, conn: AsyncConnection, lesson_id: int | None) -> Lesson | None:
+        row = (await conn.execute(select(T_LESSON).where(T_LESSON.c.id == lesson_id))).first()
+        return _lesson(row) if row is not None else None
+
+    async def _by_source(self, conn: AsyncConnection, workspace_id: str, source: str) -> Lesson | None:
+        row = (
+            await conn.execute(
+                select(T_LESSON).where(T_LESSON.c.workspace_id == workspace_id,
+                                       T_LESSON.c.source_message_id == source)
+            )
+        ).first()
+        return _lesson(row) if row is not None else None
+
+    async def _all(self, conn: AsyncConnection, workspace_id: str | None) -> list[Lesson]:
+        stmt = select(T_LESSON).order_by(T_LESSON.c.id)
+        if workspace_id is not None:
+            stmt = stmt.where(T_LESSON.c.workspace_id == workspace_id)
+        return [_lesson(r) for r in await conn.execute(stmt)]
+
+    async def _delete(self, conn: AsyncConnection, workspace_id: str, ids: Iterable[int]) -> int:
+        ids = list(ids)
+        if not self.postgres and ids:
+            await conn.execute(text("DELETE FROM lesson_fts WHERE rowid = :id"), [{"id": i} for i in ids])
+        result = await conn.execute(
+            delete(T_LESSON).where(and_(T_LESSON.c.workspace_id == workspace_id, T_LESSON.c.id.in_(ids)))
+        )
+        return int(result.rowcount or 0)
+
+    async def _index(self, conn: AsyncConnection, lessons: Sequence[Lesson], *, fresh: bool = False) -> None:
+        """Write the search terms of the lessons (replacing earlier ones unless they are new)."""
+        rows = [
+            {"id": x.id, "title": " ".join(index_terms(x.title)), "body": " ".join(index_terms(_body(x)))}
+            for x in lessons
+        ]
+        if not rows:
+            return
+        if self.postgres:
+            await conn.execute(
+                text(
+                    "UPDATE lesson SET search = setweight(to_tsvector('simple', :title), 'A')"
+                    " || setweight(to_tsvector('simple', :body), 'B') WHERE id = :id"
+                ),
+                rows,
+            )
+            return
+        if not fresh:
+            await conn.execute(text("DELETE FROM lesson_fts WHERE rowid = :id"), [{"id": r["id"]} for r in rows])
+        await conn.execute(text("INSERT INTO lesson_fts(rowid, title, body) VALUES (:id, :title, :body)"), rows)
+
+
+def _union(first: Sequence[str], second: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys([*first, *second]))
+
+
+class MessageThreadReader:
+    """Reads a thread from the message table, for distillation (texts purged by retention come back as None).
+
+    `before` runs first: the engine writes messages in batches, and a thread must include what was just said.
+    """
+
+    def __init__(self, db: AsyncEngine, *, before: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.db = db
+        self.before = before
+
+    async def thread(self, workspace_id: str, root_id: str) -> list[ThreadMessage]:
+        if self.before is not None:
+            await self.before()
+        m: Table = Message.__table__  # type: ignore[attr-defined]
+        r: Table = Reaction.__table__  # type: ignore[attr-defined]
+        reactions = (
+            select(r.c.message_id, func.count(r.c.user_id.distinct()).label("n"))
+            .where(r.c.workspace_id == workspace_id)
+            .group_by(r.c.message_id)
+            .subquery()
+        )
+        stmt = (
+            select(m.c.id, m.c.user_id, m.c.text, m.c.posted_at, m.c.is_bot, m.c.deleted_at, reactions.c.n)
+            .outerjoin(reactions, reactions.c.message_id == m.c.id)
+            .where(m.c.workspace_id == workspace_id, or_(m.c.id == root_id, m.c.thread_id == root_id))
+            .order_by(m.c.posted_at, m.c.id)
+        )
+        async with self.db.connect() as conn:
+            rows = list((await conn.execute(stmt)).all())
+        rows.sort(key=lambda row: row.id != root_id)  # the root first even if a clock skew says otherwise
+        return [
+            ThreadMessage(id=row.id, author=row.user_id, text=None if row.deleted_at else row.text,
+                          position=i, reactions=int(row.n or 0), at=row.posted_at, bot=row.is_bot)
+            for i, row in enumerate(rows)
+        ]
+
+    async def reactors(self, workspace_id: str, message_id: str, emoji: str) -> set[str]:
+        """Who reacted to a message with an emoji (removed reactions are gone from the table)."""
+        if self.before is not None:
+            await self.before()
+        r: Table = Reaction.__table__  # type: ignore[attr-defined]
+        async with self.db.connect() as conn:
+            rows = await conn.execute(
+                select(r.c.user_id).where(r.c.workspace_id == workspace_id, r.c.message_id == message_id,
+                                          r.c.emoji == emoji)
+            )
+            return {row.user_id for row in rows}
+
+
+def attach(engine: Engine) -> LessonStore:
+    """Give the engine its knowledge store and the lesson rule its ports; the replay report lists captures."""
+    from bot.llm import make_distiller
+    from facilitation_rules.lessons import LessonCapture
+
+    store = LessonStore(engine.db)
+    engine.knowledge = store
+    reader = MessageThreadReader(engine.db, before=engine.flush)
+    for rule in engine.rules:
+        if isinstance(rule, LessonCapture):
+            rule.attach(book=store, reader=reader, distiller=make_distiller(engine.settings))
+            engine.extras["report_lessons"] = rule.captured_report
+    return store
+
+
+__all__ = ["Lesson", "LessonStore", "MessageThreadReader", "SearchHit", "attach", "index_terms"]

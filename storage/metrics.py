@@ -1,0 +1,346 @@
+"""Community health figures (CHAOSS-style) from aggregate SQL over the stored lifecycle timestamps.
+
+Every figure is a query over the question, message, member and nudge tables; nothing re-reads chat in Python
+except the texts of recent questions, which feed the trending keywords. Private channels never count.
+Periods are half-open, [start, end): a digest computed late gives the same figures as one computed on time,
+because lifecycle steps after the period's end are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from facilitation_rules.digest import Figures, Helper, OpenQuestion, Period
+from facilitation_rules.text.tokens import terms_with_words
+from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_NUDGE, T_QUESTION
+
+logger = logging.getLogger(__name__)
+
+NOT_QUESTIONS = ("not_a_question", "withdrawn")
+OPEN_STATUSES = ("asked", "answered", "flagged", "escalated")
+INACTIVE_LOOKBACK = timedelta(days=28)
+TRENDING_SAMPLE = 2000  # most recent question texts read for keywords
+TRENDING_MIN_QUESTIONS = 2
+EXCERPT = 120
+
+Q, M, MEM = T_QUESTION, T_MESSAGE, T_MEMBER
+
+
+async def public_channels(conn: AsyncConnection, workspace: str, channel: str | None) -> list[str]:
+    """The channels in scope: the one asked for, or every channel of the workspace, never a private one."""
+    stmt = select(T_CHANNEL.c.id).where(T_CHANNEL.c.workspace_id == workspace, T_CHANNEL.c.private.is_(False))
+    if channel is not None:
+        stmt = stmt.where(T_CHANNEL.c.id == channel)
+    return sorted((await conn.execute(stmt)).scalars())
+
+
+async def figures(
+    db: AsyncEngine, workspace: str, period: Period, channel: str | None = None, *, detail: bool = True
+) -> Figures:
+    """All figures for one period; `detail=False` skips the lists (enough for "compared with last week")."""
+    async with db.connect() as conn:
+        channels = await public_channels(conn, workspace, channel)
+        if not channels:
+            return Figures(period=period)
+        scope = _Scope(workspace, channels)
+        counts = await _message_counts(conn, scope, period)
+        asked, answered = await _question_counts(conn, scope, period)
+        median, p90 = await _first_response_percentiles(conn, scope, period)
+        result = Figures(
+            period=period,
+            messages=counts[0],
+            active_members=counts[1],
+            new_members=await _new_members(conn, scope, period, whole_workspace=channel is None),
+            questions_asked=asked,
+            questions_answered=answered,
+            questions_resolved=await _resolved(conn, scope, period),
+            median_first_response_s=median,
+            p90_first_response_s=p90,
+            first_message_at=await _first_message_at(conn, scope),
+        )
+        if not detail:
+            return result
+        responses, concentration = await _answerer_concentration(conn, scope, period)
+        return replace(
+            result,
+            oldest_unanswered=await oldest_unanswered(conn, scope, period.end),
+            helpers=await _helpers(conn, scope, period),
+            first_responses=responses,
+            answerer_concentration=concentration,
+            new_contributors=await _new_contributors(conn, scope, period),
+            inactive_contributors=await _inactive_contributors(conn, scope, period),
+            trending=await _trending(conn, scope, period),
+            nudges_answered=await _nudges_answered(conn, scope, period),
+        )
+
+
+class _Scope:
+    """Which rows count: one workspace, its public channels (or one of them)."""
+
+    def __init__(self, workspace: str, channels: Sequence[str]) -> None:
+        self.workspace = workspace
+        self.channels = list(channels)
+
+    def messages(self) -> ColumnElement[bool]:
+        return and_(
+            M.c.workspace_id == self.workspace,
+            M.c.channel_id.in_(self.channels),
+            M.c.is_bot.is_(False),
+            M.c.deleted_at.is_(None),
+        )
+
+    def questions(self) -> ColumnElement[bool]:
+        return and_(
+            Q.c.workspace_id == self.workspace,
+            Q.c.channel_id.in_(self.channels),
+            Q.c.status.not_in(NOT_QUESTIONS),
+        )
+
+
+def _within(column: Any, period: Period) -> ColumnElement[bool]:
+    return and_(column >= period.start, column < period.end)
+
+
+def _seconds_between(conn: AsyncConnection, later: Any, earlier: Any) -> Any:
+    """Seconds from `earlier` to `later`, in the dialect's own arithmetic."""
+    if conn.dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+async def _scalar(conn: AsyncConnection, stmt: Any) -> Any:
+    return (await conn.execute(stmt)).scalar()
+
+
+async def _message_counts(conn: AsyncConnection, scope: _Scope, period: Period) -> tuple[int, int]:
+    """Messages and distinct authors (active members) in the period."""
+    row = (
+        await conn.execute(
+            select(func.count(), func.count(M.c.user_id.distinct())).where(
+                scope.messages(), _within(M.c.posted_at, period)
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def _first_message_at(conn: AsyncConnection, scope: _Scope) -> datetime | None:
+    moment: datetime | None = await _scalar(conn, select(func.min(M.c.posted_at)).where(scope.messages()))
+    return moment
+
+
+async def _new_members(conn: AsyncConnection, scope: _Scope, period: Period, *, whole_workspace: bool) -> int:
+    """Members first seen in the period; for one channel, only those who also posted there in the period."""
+    stmt = select(func.count()).where(
+        MEM.c.workspace_id == scope.workspace, MEM.c.is_bot.is_(False), _within(MEM.c.first_seen_at, period)
+    )
+    if not whole_workspace:
+        posters = select(M.c.user_id).where(scope.messages(), _within(M.c.posted_at, period))
+        stmt = stmt.where(MEM.c.id.in_(posters))
+    return int(await _scalar(conn, stmt) or 0)
+
+
+async def _question_counts(conn: AsyncConnection, scope: _Scope, period: Period) -> tuple[int, int]:
+    """Questions asked in the period, and how many of them had a first response before the period ended."""
+    answered = func.sum(func.coalesce((Q.c.first_response_at < period.end).cast(Integer), 0))
+    row = (
+        await conn.execute(
+            select(func.count(), answered).where(scope.questions(), _within(Q.c.asked_at, period))
+        )
+    ).one()
+    return int(row[0]), int(row[1] or 0)
+
+
+async def _resolved(conn: AsyncConnection, scope: _Scope, period: Period) -> int:
+    """Questions resolved during the period, whenever they were asked."""
+    return int(
+        await _scalar(conn, select(func.count()).where(scope.questions(), _within(Q.c.resolved_at, period)))
+    )
+
+
+async def _first_response_percentiles(
+    conn: AsyncConnection, scope: _Scope, period: Period
+) -> tuple[float | None, float | None]:
+    """Median and 90th percentile of time to first response (questions asked and answered in the period)."""
+    seconds = _seconds_between(conn, Q.c.first_response_at, Q.c.asked_at)
+    where = and_(scope.questions(), _within(Q.c.asked_at, period), Q.c.first_response_at < period.end)
+    if conn.dialect.name == "postgresql":
+        row = (
+            await conn.execute(
+                select(
+                    func.percentile_cont(0.5).within_group(seconds),
+                    func.percentile_cont(0.9).within_group(seconds),
+                ).where(where)
+            )
+        ).one()
+        return _float(row[0]), _float(row[1])
+    durations = [
+        float(v) for v in (await conn.execute(select(seconds).where(where).order_by(seconds))).scalars()
+    ]
+    return percentile(durations, 0.5), percentile(durations, 0.9)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def percentile(ordered: Sequence[float], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks, as PostgreSQL's percentile_cont does."""
+    if not ordered:
+        return None
+    position = fraction * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+async def oldest_unanswered(
+    conn: AsyncConnection, scope: _Scope, before: datetime, *, limit: int = 3
+) -> tuple[OpenQuestion, ...]:
+    """Open questions nobody has responded to yet, oldest first, with the start of their text."""
+    stmt = (
+        select(Q.c.id, Q.c.channel_id, Q.c.asker_id, Q.c.asked_at, M.c.text)
+        .select_from(Q.outerjoin(M, and_(M.c.workspace_id == Q.c.workspace_id, M.c.id == Q.c.id)))
+        .where(
+            scope.questions(),
+            Q.c.status.in_(OPEN_STATUSES),
+            Q.c.first_response_id.is_(None),
+            Q.c.asked_at < before,
+        )
+        .order_by(Q.c.asked_at, Q.c.id)
+        .limit(limit)
+    )
+    return tuple(
+        OpenQuestion(
+            id=r.id, channel=r.channel_id, asker=r.asker_id, asked_at=r.asked_at, excerpt=_excerpt(r.text)
+        )
+        for r in await conn.execute(stmt)
+    )
+
+
+def _excerpt(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
+
+
+async def _helpers(conn: AsyncConnection, scope: _Scope, period: Period) -> tuple[Helper, ...]:
+    """Members whose first response was to a question resolved (accepted or thanked) in the period."""
+    stmt = (
+        select(Q.c.first_responder_id, func.count().label("answers"))
+        .select_from(
+            Q.outerjoin(MEM, and_(MEM.c.workspace_id == Q.c.workspace_id, MEM.c.id == Q.c.first_responder_id))
+        )
+        .where(
+            scope.questions(),
+            _within(Q.c.resolved_at, period),
+            Q.c.first_responder_id.is_not(None),
+            Q.c.first_responder_id != Q.c.asker_id,
+            func.coalesce(MEM.c.is_bot, False).is_(False),
+        )
+        .group_by(Q.c.first_responder_id)
+        .order_by(Q.c.first_responder_id)
+    )
+    return tuple(Helper(member=r[0], answers=int(r[1])) for r in await conn.execute(stmt))
+
+
+async def _answerer_concentration(
+    conn: AsyncConnection, scope: _Scope, period: Period
+) -> tuple[int, int | None]:
+    """First responses in the period, and the fewest people who gave half of them (CHAOSS "bus factor")."""
+    per_person = (
+        select(Q.c.first_responder_id.label("who"), func.count().label("n"))
+        .where(scope.questions(), Q.c.first_responder_id.is_not(None), _within(Q.c.first_response_at, period))
+        .group_by(Q.c.first_responder_id)
+        .subquery()
+    )
+    ranked = select(
+        per_person.c.n,
+        func.sum(per_person.c.n)
+        .over(order_by=(per_person.c.n.desc(), per_person.c.who), rows=(None, 0))
+        .label("cum"),
+        func.sum(per_person.c.n).over().label("total"),
+    ).subquery()
+    row = (
+        await conn.execute(
+            select(
+                func.max(ranked.c.total),
+                func.sum(func.coalesce((ranked.c.cum - ranked.c.n < ranked.c.total / 2.0).cast(Integer), 0)),
+            )
+        )
+    ).one()
+    total = int(row[0] or 0)
+    return total, (int(row[1]) if total else None)
+
+
+async def _new_contributors(conn: AsyncConnection, scope: _Scope, period: Period) -> tuple[str, ...]:
+    """Members whose first message in scope falls in the period."""
+    stmt = (
+        select(M.c.user_id)
+        .where(scope.messages(), M.c.posted_at < period.end)
+        .group_by(M.c.user_id)
+        .having(func.min(M.c.posted_at) >= period.start)
+        .order_by(M.c.user_id)
+    )
+    return tuple((await conn.execute(stmt)).scalars())
+
+
+async def _inactive_contributors(conn: AsyncConnection, scope: _Scope, period: Period) -> tuple[str, ...]:
+    """Members who posted in the four weeks before the period but not during it."""
+    before = Period(period.start - INACTIVE_LOOKBACK, period.start)
+    during = select(M.c.user_id).where(scope.messages(), _within(M.c.posted_at, period))
+    stmt = (
+        select(M.c.user_id).distinct()
+        .where(scope.messages(), _within(M.c.posted_at, before), M.c.user_id.not_in(during))
+        .order_by(M.c.user_id)
+    )
+    return tuple((await conn.execute(stmt)).scalars())
+
+
+async def _nudges_answered(conn: AsyncConnection, scope: _Scope, period: Period) -> int:
+    """Nudges sent in the period that led to an answer."""
+    stmt = (
+        select(func.count())
+        .select_from(
+            T_NUDGE.join(Q, and_(Q.c.workspace_id == T_NUDGE.c.workspace_id, Q.c.id == T_NUDGE.c.question_id))
+        )
+        .where(scope.questions(), T_NUDGE.c.led_to_answer.is_(True), _within(T_NUDGE.c.sent_at, period))
+    )
+    return int(await _scalar(conn, stmt) or 0)
+
+
+async def _trending(
+    conn: AsyncConnection, scope: _Scope, period: Period, *, limit: int = 5
+) -> tuple[str, ...]:
+    """Keywords shared by several questions of the period, most common first (read as words, not stems)."""
+    stmt = (
+        select(M.c.text)
+        .select_from(Q.join(M, and_(M.c.workspace_id == Q.c.workspace_id, M.c.id == Q.c.id)))
+        .where(scope.questions(), _within(Q.c.asked_at, period), M.c.text.is_not(None))
+        .order_by(Q.c.asked_at.desc())
+        .limit(TRENDING_SAMPLE)
+    )
+    return trending_keywords((await conn.execute(stmt)).scalars(), limit=limit)
+
+
+def trending_keywords(texts: Any, *, limit: int = 5) -> tuple[str, ...]:
+    """Stems counted once per question; each shown as its most frequent word."""
+    questions_per_stem: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
+    for text in texts:
+        pairs = terms_with_words(text or "")
+        questions_per_stem.update({stem for stem, _ in pairs})
+        for stem, word in pairs:
+            spellings.setdefault(stem, Counter())[word] += 1
+    ranked = sorted(
+        (stem for stem, n in questions_per_stem.items() if n >= TRENDING_MIN_QUESTIONS),
+        key=lambda s: (-questions_per_stem[s], s),
+    )
+    return tuple(spellings[stem].most_common(1)[0][0] for stem in ranked[:limit])

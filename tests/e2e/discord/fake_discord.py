@@ -1,0 +1,355 @@
+"""A local fake of Discord for end-to-end tests: the REST routes Steward uses and a gateway websocket.
+
+The REST side records every call (method, path, JSON body) and answers with payloads shaped like Discord's.
+The gateway speaks the real protocol with plain-text JSON frames: HELLO, IDENTIFY -> READY + GUILD_CREATE,
+heartbeats, RESUME (replaying from one event before the client's sequence, as a flaky link would), and
+dispatches pushed by the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TOKEN = "fake-token"
+APP_ID = "700000000000000001"
+BOT_ID = "700000000000000002"
+GUILD_ID = "800000000000000001"
+TIMESTAMP = "2024-03-04T09:00:00.000000+00:00"
+_ids = itertools.count(900000000000000001)
+
+
+def snowflake() -> str:
+    return str(next(_ids))
+
+
+def user(uid: str, name: str, *, bot: bool = False) -> dict[str, Any]:
+    return {"id": uid, "username": name, "global_name": name, "discriminator": "0", "avatar": None, "bot": bot,
+            "public_flags": 0}
+
+
+def member(uid: str, name: str, roles: tuple[str, ...] = (), permissions: str = "0") -> dict[str, Any]:
+    return {"user": user(uid, name), "roles": list(roles), "joined_at": TIMESTAMP, "deaf": False, "mute": False,
+            "flags": 0, "nick": None, "avatar": None, "pending": False, "permissions": permissions}
+
+
+def text_channel(cid: str, name: str) -> dict[str, Any]:
+    return {"id": cid, "type": 0, "guild_id": GUILD_ID, "name": name, "position": 0, "permission_overwrites": [],
+            "parent_id": None, "nsfw": False, "topic": None, "rate_limit_per_user": 0, "last_message_id": None}
+
+
+def forum_channel(cid: str, name: str, tags: dict[str, str]) -> dict[str, Any]:
+    return {**text_channel(cid, name), "type": 15, "flags": 0, "default_sort_order": None,
+            "default_forum_layout": 0, "default_reaction_emoji": None,
+            "available_tags": [{"id": tid, "name": tname, "moderated": False, "emoji_id": None, "emoji_name": None}
+                               for tid, tname in tags.items()]}
+
+
+def thread(tid: str, parent: str, owner: str, name: str, applied_tags: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"id": tid, "type": 11, "guild_id": GUILD_ID, "parent_id": parent, "owner_id": owner, "name": name,
+            "message_count": 1, "member_count": 1, "rate_limit_per_user": 0, "last_message_id": tid, "flags": 0,
+            "applied_tags": list(applied_tags),
+            "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": TIMESTAMP,
+                                "locked": False}}
+
+
+def message(mid: str, channel: str, author: dict[str, Any], content: str, *, timestamp: str = TIMESTAMP,
+            reply_to: str | None = None, components: list[Any] | None = None, guild: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": mid, "channel_id": channel, "author": author, "content": content, "timestamp": timestamp,
+        "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [],
+        "attachments": [], "embeds": [], "pinned": False, "type": 19 if reply_to else 0, "flags": 0,
+        "components": components or [],
+    }
+    if guild:
+        data["guild_id"] = GUILD_ID
+        data["member"] = {"roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False, "flags": 0}
+    if reply_to:
+        data["message_reference"] = {"message_id": reply_to, "channel_id": channel, "guild_id": GUILD_ID}
+    return data
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    body: Any
+
+    def __repr__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass
+class FakeDiscord:
+    """Start with `await fake.start()`; `rest_url`/`gateway_url` go into the settings."""
+
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    roles: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    closed_dms: set[str] = field(default_factory=set)
+    rate_limit_next: int = 0  # how many message posts answer 429 before one succeeds
+    refuse_privileged: bool = False
+    identifies: int = 0
+    resumes: int = 0
+
+    def __post_init__(self) -> None:
+        self.app = web.Application()
+        self.app.router.add_get("/gateway", self._gateway)
+        self.app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self.runner: web.AppRunner | None = None
+        self.port = 0
+        self.ws: web.WebSocketResponse | None = None
+        self.sequence = 0
+        self.sent: list[dict[str, Any]] = []  # every dispatch, for RESUME replays
+        self.dm_channels: dict[str, str] = {}
+        self.messages: dict[str, dict[str, Any]] = {}
+        if not self.roles:
+            # @everyone may read and write; everything else is granted per member.
+            self.roles.append({"id": GUILD_ID, "name": "@everyone", "permissions": str((1 << 10) | (1 << 11)),
+                               "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False,
+                               "flags": 0})
+
+    # --- life cycle ----------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.runner = web.AppRunner(self.app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def calls_to(self, method: str, pattern: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and re.fullmatch(pattern, c.path)]
+
+    # --- gateway -------------------------------------------------------------------------------------------
+    async def dispatch(self, kind: str, data: dict[str, Any]) -> None:
+        self.sequence += 1
+        frame = {"op": 0, "t": kind, "s": self.sequence, "d": data}
+        self.sent.append(frame)
+        assert self.ws is not None, "no client connected"
+        await self.ws.send_str(json.dumps(frame))
+
+    async def reconnect(self) -> None:
+        """Ask the client to reconnect (op 7); it comes back with RESUME."""
+        assert self.ws is not None
+        await self.ws.send_str(json.dumps({"op": 7, "d": None}))
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.ws = ws
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                break
+            payload = json.loads(msg.data)
+            op = payload["op"]
+            if op == 1:
+                await ws.send_str(json.dumps({"op": 11}))
+            elif op == 2:
+                await self._identify(ws, payload["d"])
+            elif op == 6:
+                await self._resume(ws, payload["d"])
+        return ws
+
+    async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
+        self.identifies += 1
+        if data["token"] != TOKEN:
+            await ws.close(code=4004)
+            return
+        if self.refuse_privileged and data["intents"] & ((1 << 1) | (1 << 15)):
+            await ws.close(code=4014)
+            return
+        self.intents = data["intents"]
+        await self.dispatch("READY", {
+            "v": 10, "user": user(BOT_ID, "Steward", bot=True), "guilds": [{"id": GUILD_ID, "unavailable": True}],
+            "session_id": "session-1", "resume_gateway_url": self.gateway_url,
+            "application": {"id": APP_ID, "flags": 0},
+        })
+        channels = [c for c in self.channels.values() if c["type"] != 11]
+        threads = [c for c in self.channels.values() if c["type"] == 11]
+        await self.dispatch("GUILD_CREATE", {
+            "id": GUILD_ID, "name": "Change Community", "owner_id": "1", "roles": self.roles, "emojis": [],
+            "stickers": [], "features": [], "members": list(self.members.values()), "channels": channels,
+            "threads": threads, "member_count": len(self.members), "large": False, "unavailable": False,
+            "joined_at": TIMESTAMP, "presences": [], "voice_states": [], "stage_instances": [],
+            "guild_scheduled_events": [], "soundboard_sounds": [], "preferred_locale": "en-US",
+            "premium_tier": 0, "verification_level": 0, "default_message_notifications": 0,
+            "explicit_content_filter": 0, "mfa_level": 0, "nsfw_level": 0, "system_channel_id": None,
+            "afk_channel_id": None, "afk_timeout": 300, "icon": None, "splash": None, "banner": None,
+            "description": None, "vanity_url_code": None, "premium_subscription_count": 0,
+        })
+
+    async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
+        """Replay from one event before the client's sequence: the last event arrives twice."""
+        self.resumes += 1
+        for frame in self.sent:
+            if frame["s"] >= data["seq"] and frame["t"] not in {"READY", "GUILD_CREATE"}:
+                await ws.send_str(json.dumps(frame))
+        self.sequence += 1
+        await ws.send_str(json.dumps({"op": 0, "t": "RESUMED", "s": self.sequence, "d": {}}))
+
+    # --- REST ----------------------------------------------------------------------------------------------
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        body = await request.json() if request.can_read_body and request.content_type == "application/json" else None
+        self.calls.append(Call(request.method, path, body))
+        interaction_route = path.startswith(("/interactions/", "/webhooks/"))  # authorised by their token
+        if not interaction_route and request.headers.get("Authorization") != f"Bot {TOKEN}":
+            return _json({"message": "401: Unauthorized", "code": 0}, 401)
+        for method, pattern, handler in self._routes():
+            match = re.fullmatch(pattern, path)
+            if method == request.method and match:
+                result: web.Response = await handler(request, body, *match.groups())
+                return result
+        return _json({"message": f"fake has no route {request.method} {path}", "code": 0}, 404)
+
+    def _routes(self) -> list[tuple[str, str, Any]]:
+        return [
+            ("GET", r"/users/@me", self._me),
+            ("GET", r"/oauth2/applications/@me", self._application),
+            ("PUT", r"/applications/(\d+)/guilds/(\d+)/commands", self._sync_commands),
+            ("PUT", r"/applications/(\d+)/commands", self._sync_commands_global),
+            ("POST", r"/channels/(\d+)/messages", self._post_message),
+            ("POST", r"/channels/(\d+)/threads", self._forum_post),
+            ("PATCH", r"/channels/(\d+)/messages/(\d+)", self._edit_message),
+            ("PUT", r"/channels/(\d+)/messages/(\d+)/reactions/([^/]+)/@me", self._no_content),
+            ("PUT", r"/channels/(\d+)/messages/pins/(\d+)", self._no_content),
+            ("GET", r"/channels/(\d+)", self._get_channel),
+            ("PATCH", r"/channels/(\d+)", self._edit_channel),
+            ("POST", r"/users/@me/channels", self._open_dm),
+            ("POST", r"/interactions/(\d+)/([^/]+)/callback", self._interaction_callback),
+            ("POST", r"/webhooks/(\d+)/([^/]+)", self._followup),
+        ]
+
+    async def _me(self, request: web.Request, body: Any) -> web.Response:
+        return _json(user(BOT_ID, "Steward", bot=True))
+
+    async def _application(self, request: web.Request, body: Any) -> web.Response:
+        return _json({"id": APP_ID, "name": "Steward", "description": "", "icon": None, "bot_public": False,
+                      "bot_require_code_grant": False, "owner": user("1", "owner"), "verify_key": "0" * 64,
+                      "flags": 0})
+
+    async def _sync_commands(self, request: web.Request, body: Any, app: str, guild: str) -> web.Response:
+        return _json([{"description": "", **c, "id": snowflake(), "application_id": app, "guild_id": guild,
+                       "version": "1", "default_member_permissions": None, "dm_permission": True, "nsfw": False}
+                      for c in body or []])
+
+    async def _sync_commands_global(self, request: web.Request, body: Any, app: str) -> web.Response:
+        return _json([{"description": "", **c, "id": snowflake(), "application_id": app, "version": "1"}
+                      for c in body or []])
+
+    async def _post_message(self, request: web.Request, body: Any, channel: str) -> web.Response:
+        if self.rate_limit_next > 0:
+            self.rate_limit_next -= 1
+            return _json({"message": "You are being rate limited.", "retry_after": 0.3, "global": False}, 429,
+                         headers={"Retry-After": "0.3", "Via": "1.1 google", "X-RateLimit-Scope": "user"})
+        recipient = next((u for u, c in self.dm_channels.items() if c == channel), None)
+        if recipient in self.closed_dms:
+            return _json({"message": "Cannot send messages to this user", "code": 50007}, 403)
+        if channel not in self.channels and recipient is None:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        mid = snowflake()
+        data = message(mid, channel, user(BOT_ID, "Steward", bot=True), body.get("content") or "",
+                       components=body.get("components"), guild=recipient is None)
+        data["embeds"] = body.get("embeds") or []
+        self.messages[mid] = data
+        return _json(data)
+
+    async def _forum_post(self, request: web.Request, body: Any, forum: str) -> web.Response:
+        """A new forum post: the thread, with its starter message (same id) inside."""
+        tid = snowflake()
+        self.channels[tid] = thread(tid, forum, BOT_ID, body["name"])
+        starter = message(tid, tid, user(BOT_ID, "Steward", bot=True), body["message"].get("content") or "")
+        starter["embeds"] = body["message"].get("embeds") or []
+        self.messages[tid] = starter
+        return _json({**self.channels[tid], "message": starter})
+
+    async def _edit_message(self, request: web.Request, body: Any, channel: str, mid: str) -> web.Response:
+        data = {**self.messages.get(mid, message(mid, channel, user(BOT_ID, "Steward", bot=True), "")), **body}
+        self.messages[mid] = data
+        return _json(data)
+
+    async def _no_content(self, request: web.Request, body: Any, *ids: str) -> web.Response:
+        return web.Response(status=204)
+
+    async def _get_channel(self, request: web.Request, body: Any, cid: str) -> web.Response:
+        if cid in self.channels:
+            return _json(self.channels[cid])
+        return _json({"message": "Unknown Channel", "code": 10003}, 404)
+
+    async def _edit_channel(self, request: web.Request, body: Any, cid: str) -> web.Response:
+        self.channels[cid] = {**self.channels[cid], **body}
+        return _json(self.channels[cid])
+
+    async def _open_dm(self, request: web.Request, body: Any) -> web.Response:
+        recipient = str(body["recipient_id"])
+        channel = self.dm_channels.setdefault(recipient, snowflake())
+        return _json({"id": channel, "type": 1, "last_message_id": None,
+                      "recipients": [self.members.get(recipient, {}).get("user") or user(recipient, recipient)]})
+
+    async def _interaction_callback(self, request: web.Request, body: Any, iid: str, token: str) -> web.Response:
+        resource: dict[str, Any] = {"type": body["type"]}
+        if body["type"] == 4:
+            resource["message"] = message(snowflake(), "0", user(BOT_ID, "Steward", bot=True),
+                                          body["data"].get("content") or "")
+        return _json({"interaction": {"id": iid, "type": 2, "response_message_loading": body["type"] == 5},
+                      "resource": resource})
+
+    async def _followup(self, request: web.Request, body: Any, app: str, token: str) -> web.Response:
+        data = message(snowflake(), "0", user(BOT_ID, "Steward", bot=True), body.get("content") or "")
+        data["embeds"] = body.get("embeds") or []
+        data["flags"] = body.get("flags", 0)
+        return _json(data)
+
+    # --- interactions a member triggers -----------------------------------------------------------------------
+    def interaction(self, kind: int, data: dict[str, Any], *, channel: str, member_id: str,
+                    message_data: dict[str, Any] | None = None) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "id": snowflake(), "application_id": APP_ID, "type": kind, "data": data, "guild_id": GUILD_ID,
+            "channel_id": channel, "channel": self.channels.get(channel, text_channel(channel, "x")),
+            "member": self.members[member_id], "token": f"token-{snowflake()}", "version": 1, "locale": "en-US",
+            "guild_locale": "en-US", "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {},
+            "context": 0, "attachment_size_limit": 8388608,
+        }
+        if message_data is not None:
+            payload["message"] = message_data
+        return payload
+
+    def followups(self) -> list[Call]:
+        return self.calls_to("POST", r"/webhooks/\d+/[^/]+")
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """Exactly `application/json`: discord.py parses JSON only with that content type."""
+    return web.Response(body=json.dumps(data).encode(), status=status, content_type="application/json",
+                        headers=headers)
+
+
+async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
+    """Poll until `predicate()` is true (instead of sleeping a fixed time)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
