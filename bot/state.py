@@ -170,6 +170,7 @@ class CommunityState:
         self.trackers: dict[str, ConversationTracker] = {}
         self.expertise: dict[str, ExpertiseIndex] = {}
         self.timers = Timers()
+        self.layout_version = 0  # bumped when a channel or workspace appears or changes (schedules depend on them)
         self.new_nudges: list[dict[str, Any]] = []
         self.answered_nudges: list[dict[str, Any]] = []  # nudges that led to an answer
         self.topic_changes: list[tuple[str, str, str, set[str]]] = []  # (op, workspace, member, topics)
@@ -191,6 +192,7 @@ class CommunityState:
         if ch is None:
             ch = self.channels[key] = ChannelState(workspace_id=workspace_id, id=channel_id, name=channel_id)
             self.dirty.channels[key] = ch
+            self.layout_version += 1
         return ch
 
     def member(self, workspace_id: str, member_id: str) -> MemberState:
@@ -265,9 +267,11 @@ class CommunityState:
 
     def touch_channel(self, channel: ChannelState) -> None:
         self.dirty.channels[(channel.workspace_id, channel.id)] = channel
+        self.layout_version += 1
 
     def touch_workspace(self, workspace: WorkspaceState) -> None:
         self.dirty.workspaces[workspace.id] = workspace
+        self.layout_version += 1
 
     def take_dirty(self) -> Dirty:
         dirty, self.dirty = self.dirty, Dirty()

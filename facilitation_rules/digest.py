@@ -193,6 +193,8 @@ class WeeklyDigest(RuleBase):
     def __init__(self, source: DigestSource | None = None) -> None:
         self.source = source  # None until the app wires storage in: then the rule stays silent
         self._due: dict[tuple[str, str], datetime] = {}  # the occurrence each channel waits for
+        self._schedules: dict[tuple[str, str], tuple[ChannelState, Schedule]] = {}
+        self._layout_version = -1
 
     def commands(self) -> Mapping[str, Command]:
         return {
@@ -208,16 +210,28 @@ class WeeklyDigest(RuleBase):
     def _channels_due(self, ctx: RuleContext) -> list[tuple[ChannelState, datetime]]:
         """Each digest channel with the occurrence it waits for (a newly seen channel: its latest one)."""
         result = []
-        for key, channel in ctx.state.channels.items():
-            schedule = schedule_of(ctx, channel) if in_digest(ctx, channel) else None
-            if schedule is None:
-                self._due.pop(key, None)
-                continue
+        for key, (channel, schedule) in self._scheduled(ctx).items():
             due = self._due.get(key)
             if due is None:
                 due = self._due[key] = schedule.latest(ctx.now)
             result.append((channel, due))
         return result
+
+    def _scheduled(self, ctx: RuleContext) -> dict[tuple[str, str], tuple[ChannelState, Schedule]]:
+        """The digest channels and their schedules, recomputed only when channels or workspaces changed.
+
+        Replay asks for `next_due` before every event, so this must not re-read every channel's settings each time.
+        """
+        if ctx.state.layout_version != self._layout_version:
+            self._layout_version = ctx.state.layout_version
+            self._schedules = {}
+            for key, channel in ctx.state.channels.items():
+                schedule = schedule_of(ctx, channel) if in_digest(ctx, channel) else None
+                if schedule is not None:
+                    self._schedules[key] = (channel, schedule)
+            for key in self._due.keys() - self._schedules.keys():
+                del self._due[key]
+        return self._schedules
 
     async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
         if not isinstance(event, TimePassed) or self.source is None:
@@ -226,8 +240,7 @@ class WeeklyDigest(RuleBase):
         for channel, due in self._channels_due(ctx):
             if due > ctx.now:
                 continue
-            schedule = schedule_of(ctx, channel)
-            assert schedule is not None  # _channels_due lists scheduled channels only
+            _, schedule = self._schedules[(channel.workspace_id, channel.id)]
             self._due[(channel.workspace_id, channel.id)] = schedule.following(ctx.now)
             actions.extend(await self.scheduled(ctx, channel, schedule, due))
         return actions

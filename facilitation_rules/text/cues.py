@@ -7,6 +7,7 @@ unsure, because community members mix English and German freely ("danke, works n
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from facilitation_rules.text.language import detect_language
 from facilitation_rules.text.questions import HANDLE, normalize
@@ -60,6 +61,7 @@ _GREETING = {
 _MAX_WORDS_AFTER_GREETING = 2  # "hi all", "moin zusammen"; anything longer carries a message
 
 
+@lru_cache(maxsize=512)
 def _prepare(text: str, language_hint: str | None) -> tuple[str, tuple[str, ...]]:
     """Normalised lower-case text plus the languages whose patterns should be tried."""
     clean = normalize(text).lower()

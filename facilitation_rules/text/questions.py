@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from facilitation_rules.text.language import detect_language
 
@@ -77,8 +78,12 @@ _MARKUP_SUBS: tuple[tuple[tuple[str, ...] | None, re.Pattern[str], str], ...] = 
 _SPACES = re.compile(r"[ \t]+")
 
 
+@lru_cache(maxsize=512)
 def normalize(text: str) -> str:
-    """Remove chat markup (code, links, mentions, emoji) that would confuse the rules."""
+    """Remove chat markup (code, links, mentions, emoji) that would confuse the rules.
+
+    Cached: the question detector and the cues look at the same message one after another.
+    """
     for triggers, pattern, repl in _MARKUP_SUBS:
         if triggers is None or any(t in text for t in triggers):
             text = pattern.sub(repl, text)
