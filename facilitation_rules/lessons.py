@@ -219,6 +219,9 @@ class LessonCapture(RuleBase):
                 return [ctx.reply(event, "command.not_allowed", name=f"lesson {args[0].lower()}")]
             return await self.curate(event, args[0].lower(), args[1:], ctx)
         root = event.thread or _latest_question(ctx, event.workspace, event.channel)
+        known = ctx.state.message(event.workspace, root) if root else None
+        if known is not None and known.thread:
+            root = known.thread  # run on a reply: the lesson is the whole thread
         if root is None:
             return [ctx.reply(event, "lesson.need_thread")]
         actions, outcome = await self.capture(event.workspace, event.channel, root, " ".join(args) or None, ctx)

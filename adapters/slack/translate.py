@@ -202,17 +202,16 @@ def translate_block_actions(
     ]
 
 
-def translate_message_shortcut(body: Payload, *, at: datetime, is_admin: bool = False) -> InteractionClicked:
-    """The "Save as lesson" shortcut on a message: the message's ts is both subject and target."""
+def translate_message_shortcut(body: Payload, *, at: datetime, is_admin: bool = False) -> CommandInvoked:
+    """The "Save as lesson" shortcut on a message is `/steward lesson` run in that message's thread."""
     message = body.get("message") or {}
     ts = str(message.get("thread_ts") or message.get("ts") or body.get("message_ts", ""))
-    return InteractionClicked(
+    return CommandInvoked(
         workspace=workspace_id(team_of(body)),
         at=at,
         channel=str((body.get("channel") or {}).get("id", "")),
         user=str((body.get("user") or {}).get("id", "")),
-        action=str(body.get("callback_id") or SAVE_LESSON),
-        value=ts,
-        message_id=str(message.get("ts", "")) or None,
+        args="lesson",
+        thread=ts or None,
         is_admin=is_admin,
     )

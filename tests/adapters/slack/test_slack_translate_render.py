@@ -183,11 +183,7 @@ def test_slash_command_button_click_and_shortcut() -> None:
         },
         at=NOW,
     )
-    assert (shortcut.action, shortcut.value, shortcut.message_id) == (
-        "save_lesson",
-        "1772442000.000100",
-        "1772442100.000200",
-    )
+    assert (shortcut.args, shortcut.thread, shortcut.channel) == ("lesson", "1772442000.000100", "C1")
 
 
 def test_flag_renders_blocks_buttons_and_a_plain_fallback() -> None:

@@ -19,7 +19,7 @@ from bot.app import build_engine
 from bot.clock import SimulatedClock
 from bot.delivery import DeliveryWorker
 from bot.engine import Engine
-from bot.events import Event, InteractionClicked, MessagePosted, TimePassed
+from bot.events import Event, MessagePosted, TimePassed
 from bot.runner import AdapterStartError
 from tests.conftest import make_settings
 from tests.e2e.slack.fake_slack import TEAM, FakeSlack, wait_for
@@ -253,7 +253,10 @@ async def test_a_429_delays_a_message_without_losing_it(slack: Harness) -> None:
     assert len(posts) == 3 and all(p.get("thread_ts") == question for p in posts)
 
 
-async def test_save_as_lesson_shortcut_and_app_home(slack: Harness) -> None:
+async def test_save_as_lesson_shortcut_captures_and_pins_the_thread_and_app_home(slack: Harness) -> None:
+    question = await slack.message("UALICE", "How do I reset the training environment for my team?")
+    await slack.message("UBOB", "Open the admin console, choose Training, then Reset.", thread=question)
+    await slack.message("UBOB", "It takes ten minutes; everyone has to log in again afterwards.", thread=question)
     shortcut = {
         "type": "message_action",
         "callback_id": "save_lesson",
@@ -262,14 +265,20 @@ async def test_save_as_lesson_shortcut_and_app_home(slack: Harness) -> None:
         "channel": {"id": "C1"},
         "token": "t",
         "trigger_id": "tr3",
-        "message_ts": "1772442000.000100",
-        "message": {"ts": "1772442000.000100", "text": "A good answer"},
+        "message_ts": question,
+        "message": {"ts": question, "text": "How do I reset the training environment for my team?"},
         "response_url": slack.fake.response_url("shortcut"),
     }
     envelope = await slack.fake.push("interactive", shortcut)
     await wait_for(lambda: slack.fake.acked(envelope))
-    click = await wait_for(lambda: next((e for e in slack.handled if isinstance(e, InteractionClicked)), None))
-    assert (click.action, click.value, click.channel) == ("save_lesson", "1772442000.000100", "C1")
+    await wait_for(lambda: slack.fake.responses)
+    assert slack.fake.responses[0]["key"] == "shortcut"
+    while await slack.worker.run_once():
+        pass
+    pins = slack.fake.calls_to("pins.add")
+    assert [(p["channel"], p["timestamp"]) for p in pins] == [("C1", question)]
+    card = [p for p in slack.fake.calls_to("chat.postMessage") if p.get("thread_ts") == question]
+    assert card and "UBOB" in json.dumps(card[0])
 
     await slack.push_event(
         {"type": "app_home_opened", "user": "UALICE", "tab": "home", "event_ts": slack.ts()}, "EvHome"
