@@ -161,7 +161,7 @@ class Engine:
         state, batch, ws = self.state, self._batch, event.workspace
         state.workspace(ws)
         if isinstance(event, MessagePosted):
-            state.channel(ws, event.channel)
+            state.channel(ws, event.channel).last_activity_at = event.at
             self._seen(ws, event.user, event.at, event.user_name, bot=event.bot)
             batch.messages.append(
                 {

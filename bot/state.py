@@ -40,6 +40,8 @@ class ChannelState:
     private: bool = False
     kind: str = "text"
     settings: dict[str, Any] = field(default_factory=dict)
+    # Not stored as a column: the latest message seen since start (None: unknown, e.g. right after a restart).
+    last_activity_at: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -118,7 +118,7 @@ def read_events(path: Path, workspace: str, problems: Problems) -> Iterator[tupl
                 continue
             if kind == "meta":
                 continue
-            missing = [name for name in ("ts", *REQUIRED[kind]) if data.get(name) in (None, "")]
+            missing = [name for name in ("ts", *REQUIRED[kind]) if _absent(data, name)]
             if missing:
                 problems.skip(path, number, f"{kind} line lacks {', '.join(missing)}")
                 continue
@@ -156,6 +156,12 @@ def _event(kind: str, d: dict[str, Any], workspace: str) -> Event:
             workspace=workspace, at=at, message_id=str(d["message"]), user=str(d["user"]), emoji=str(d["emoji"])
         )
     return MemberJoined(workspace=workspace, at=at, channel=str(d["channel"]), user=str(d["user"]))
+
+
+def _absent(data: dict[str, Any], name: str) -> bool:
+    """Required fields must be there; an empty text is a message all the same (a file share, an embed)."""
+    value = data.get(name)
+    return value is None or (value == "" and name != "text")
 
 
 def _opt(value: Any) -> str | None:

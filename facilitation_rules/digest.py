@@ -251,10 +251,13 @@ class WeeklyDigest(RuleBase):
         """Claim the period, then post its digest (late if Steward was not running at the occurrence).
 
         A channel that began in the second half of the period gets its first digest a week later: a few days
-        of history make a misleading week (and "compared with last week" would compare with nothing).
+        of history make a misleading week (and "compared with last week" would compare with nothing). A channel
+        silent for this week and the one before gets none.
         """
         assert self.source is not None
         ws, period = channel.workspace_id, schedule.period_ending(occurrence)
+        if channel.last_activity_at is not None and channel.last_activity_at < period.start - WEEK:
+            return []  # dormant for two weeks: a quiet week gets a short digest, a dead channel none at all
         key = schedule.period_key(period)
         if not await self.source.claim(ws, channel.id, key, ctx.now):
             logger.info("digest %s %s %s is someone else's", ws, channel.id, key)

@@ -65,6 +65,8 @@ class ExpertRouting(RuleBase):
             found = index.suggest(new_question.text, at=event.at, exclude={new_question.asker_id}, limit=SUGGESTIONS)
             new_question.suggested_experts = [s.user for s in found]
             ctx.state.touch_question(new_question)
+        if not event.bot:
+            index.record_activity(event.user, event.at, event.text)
         response = ctx.extras.get("response")
         if response is not None:
             question, _how, responder = response
@@ -81,9 +83,12 @@ class ExpertRouting(RuleBase):
         """Experts who may be nudged about this question now, best first, rotated by recent load."""
         ws = question.workspace_id
         excluded = {question.asker_id, *question.responders, *question.nudged_experts}
-        found = ctx.state.expertise_index(ws).suggest(question.text, at=ctx.now, exclude=excluded, limit=CANDIDATE_POOL)
+        index = ctx.state.expertise_index(ws)
+        found = index.suggest(question.text, at=ctx.now, exclude=excluded, limit=CANDIDATE_POOL)
         allowed = []
         for suggestion in found:
+            if not index.answered(suggestion.user) and not ctx.state.expert_topics.get((ws, suggestion.user)):
+                continue  # a nudge must be able to say truthfully why this person was asked
             member = ctx.state.members.get((ws, suggestion.user))
             if member is None or nudge_refusal(member, ctx) is not None or not _working_now(member, ctx):
                 continue

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, UniqueConstraint, and_, exists, insert, select, update
+from sqlalchemy import Column, UniqueConstraint, and_, exists, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel
@@ -119,34 +119,29 @@ async def settle(db: AsyncEngine, *, workspace: str, channel: str, period_key: s
 
 
 async def record_posted(db: AsyncEngine) -> int:
-    """Copy the platform id of delivered digests from the outbox onto their runs; returns how many."""
-    count = 0
+    """Copy the platform id of delivered digests from the outbox onto their runs; returns how many.
+
+    One UPDATE over the runs still marked claimed, matched to their outbox rows by the digest's idempotency key
+    (`digest_key`), so the cost does not grow with the number of digests ever posted.
+    """
+    outbox_key = literal("digest:") + T_DIGEST_RUN.c.channel_id + literal(":") + T_DIGEST_RUN.c.period_key
+    sent = (
+        select(T_OUTBOX.c.platform_ref)
+        .where(
+            T_OUTBOX.c.workspace_id == T_DIGEST_RUN.c.workspace_id,
+            T_OUTBOX.c.key == outbox_key,
+            T_OUTBOX.c.status == "sent",
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
     async with db.begin() as conn:
-        runs = (
-            await conn.execute(
-                select(
-                    T_DIGEST_RUN.c.workspace_id, T_DIGEST_RUN.c.channel_id, T_DIGEST_RUN.c.period_key
-                ).where(T_DIGEST_RUN.c.status == "claimed")
-            )
-        ).all()
-        for ws, channel, period_key in runs:
-            ref = (
-                await conn.execute(
-                    select(T_OUTBOX.c.platform_ref).where(
-                        T_OUTBOX.c.workspace_id == ws,
-                        T_OUTBOX.c.key == digest_key(channel, period_key),
-                        T_OUTBOX.c.status == "sent",
-                    )
-                )
-            ).first()
-            if ref is not None:
-                await conn.execute(
-                    update(T_DIGEST_RUN)
-                    .where(_key_match(ws, channel, period_key))  # type: ignore[arg-type]
-                    .values(status="posted", message_ref=ref[0])
-                )
-                count += 1
-    return count
+        result = await conn.execute(
+            update(T_DIGEST_RUN)
+            .where(T_DIGEST_RUN.c.status == "claimed", sent.is_not(None))
+            .values(status="posted", message_ref=sent)
+        )
+    return int(result.rowcount or 0)
 
 
 class StoredDigests:

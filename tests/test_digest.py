@@ -291,3 +291,20 @@ def test_response_rate_of_an_empty_week() -> None:
     assert figures.response_rate is None and figures.quiet
 
 
+
+
+async def test_a_channel_silent_for_two_weeks_gets_no_digest(settings) -> None:  # type: ignore[no-untyped-def]
+    from bot.actions import PostMessage
+    from bot.replay import run_due_work
+    from tests.support import at, community, message
+
+    engine = await community(settings, at("2026-03-02 08:00"))
+    posts: list[PostMessage] = []
+    engine.observers.append(lambda e, actions, ctx: posts.extend(a for a in actions if isinstance(a, PostMessage)))
+    for day in ("2026-03-02", "2026-03-03", "2026-03-04"):
+        await engine.handle(message("anna", "Workshop notes are in the wiki.", at(f"{day} 09:00"), channel="news"))
+    await run_due_work(engine, until=at("2026-04-01 12:00"))
+    digests = [p for p in posts if p.key.startswith("digest:news:")]
+    # Monday 9 March reports the active week, 16 March the quiet one; after that the channel is dormant.
+    assert [p.key for p in digests] == ["digest:news:2026-W10", "digest:news:2026-W11"]
+    await engine.db.dispose()

@@ -176,7 +176,7 @@ class ConsoleSession:
             return
         until = self.clock.now() + span
         for _ in range(10_000):  # each round consumes the due work, so this ends long before the guard
-            due = self.engine.next_due(until)
+            due = self.engine.next_due(self.clock.now())
             if due is None or due > until:
                 break
             self.clock.set(due)

@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 _MAX_GROWTH_EXPONENT = 900.0  # rebase scaled values well before floats overflow (2 ** 1024)
 _REMEMBERED_QUESTIONS = 4096  # questions whose text was already credited to an answerer
 _EXPLAINED_TERMS = 5
-_MAX_TERMS_PER_PERSON = 4096  # a person's vocabulary beyond this adds no new terms (bounds memory)
+_MAX_TERMS_PER_PERSON = 1024  # beyond this a person's weakest terms are forgotten (bounds memory)
+_KEPT_ON_PRUNE = 768
 _RANKED_PRESENCE = 256  # people ranked by latest activity; everyone further back shares the last rank
 
 
@@ -73,6 +74,7 @@ class RankingWeights:
     first_bonus: float = 1.0
     accepted_bonus: float = 1.0
     max_query_terms: int = 12
+    said_query_terms: int = 6
     prior_candidates: int = 20
 
 
@@ -109,8 +111,6 @@ class _TermStore:
         for term, count in counts.items():
             stat = stats.get(term)
             if stat is None:
-                if len(stats) >= _MAX_TERMS_PER_PERSON:
-                    continue
                 stat = stats[term] = _TermStat()
                 self.postings.setdefault(term, {})[user] = stat
             stat.weight += count * strength
@@ -118,6 +118,18 @@ class _TermStore:
             added += count * strength
         self.lengths[user] = self.lengths.get(user, 0.0) + added
         self.total_length += added
+        if len(stats) > _MAX_TERMS_PER_PERSON:
+            self._prune(user, stats)
+
+    def _prune(self, user: str, stats: dict[str, _TermStat]) -> None:
+        """Forget a person's weakest terms; pruning a quarter at once keeps the cost amortised per term."""
+        weakest = heapq.nsmallest(len(stats) - _KEPT_ON_PRUNE, stats.items(), key=lambda item: item[1].weight)
+        for term, _ in weakest:
+            del stats[term]
+            holders = self.postings[term]
+            del holders[user]
+            if not holders:
+                del self.postings[term]
 
     def query(
         self, terms: Iterable[str], limit: int, registry: dict[str, set[str]], registered: int
@@ -137,7 +149,6 @@ class _TermStore:
         self,
         query: list[tuple[str, float]],
         decay: float,
-        excluded: set[str],
         weights: RankingWeights,
         gain: float,
         scores: dict[str, float],
@@ -152,9 +163,8 @@ class _TermStore:
         for term, idf in query:
             term_gain = gain * (idf / total_idf) * (k1 + 1.0)
             for user, stat in self.postings.get(term, {}).items():
-                if user not in excluded:
-                    tf = stat.weight * decay
-                    scores[user] = scores.get(user, 0.0) + term_gain * tf / (tf + base + slope * lengths[user])
+                tf = stat.weight * decay
+                scores[user] = scores.get(user, 0.0) + term_gain * tf / (tf + base + slope * lengths[user])
 
     def rescale(self, factor: float) -> None:
         """Multiply every stored mass (used when the time origin moves)."""
@@ -169,9 +179,7 @@ class _TermStore:
 class ExpertiseIndex:
     """Incremental expertise ranking over recorded answers, posted messages and registered topics."""
 
-    def __init__(
-        self, *, half_life: timedelta = timedelta(days=90), weights: RankingWeights | None = None
-    ) -> None:
+    def __init__(self, *, half_life: timedelta = timedelta(days=90), weights: RankingWeights | None = None) -> None:
         if half_life <= timedelta(0):
             raise ValueError("half_life must be positive")
         self._half_life_s = half_life.total_seconds()
@@ -202,9 +210,7 @@ class ExpertiseIndex:
         """Learn from one answer (called as the community talks, and when history is imported)."""
         w = self._weights
         growth = self._growth(at)
-        strength = (
-            1.0 + (w.first_bonus if first else 0.0) + (w.accepted_bonus if accepted else 0.0)
-        ) * growth
+        strength = (1.0 + (w.first_bonus if first else 0.0) + (w.accepted_bonus if accepted else 0.0)) * growth
         person = self._present(answerer, at)
         person.volume += strength
         person.answers += 1
@@ -226,6 +232,11 @@ class ExpertiseIndex:
         self._count(text, 1.0, counts)
         if counts:
             self._said.add(user, counts, growth)
+
+    def answered(self, user: str) -> int:
+        """How many answers this person has given (0: only asked or chatted so far)."""
+        person = self._people.get(user)
+        return person.answers if person is not None else 0
 
     def set_registered_topics(self, user: str, topics: Collection[str]) -> None:
         """Replace the topics a person registered as their expertise (an empty collection removes them)."""
@@ -259,9 +270,11 @@ class ExpertiseIndex:
         w = self._weights
         query = self._answered.query(terms, w.max_query_terms, self._registry_postings, len(self._registered))
         scores: dict[str, float] = {}
-        self._answered.score(query, decay, excluded, w, w.topic, scores)
-        self._said.score(self._said.query(terms, w.max_query_terms, {}, 0), decay, excluded, w, w.said, scores)
-        self._add_registry(query, excluded, scores)
+        self._answered.score(query, decay, w, w.topic, scores)
+        self._said.score(self._said.query(terms, w.said_query_terms, {}, 0), decay, w, w.said, scores)
+        self._add_registry(query, scores)
+        for user in excluded:
+            scores.pop(user, None)
         ranks = self._presence_ranks(excluded)
         for user in list(ranks)[: w.prior_candidates]:
             scores.setdefault(user, 0.0)
@@ -269,13 +282,12 @@ class ExpertiseIndex:
         best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], item[0]))
         return [self._explain(user, score, query, decay) for user, score in best]
 
-    def _add_registry(self, query: list[tuple[str, float]], excluded: set[str], scores: dict[str, float]) -> None:
+    def _add_registry(self, query: list[tuple[str, float]], scores: dict[str, float]) -> None:
         """Registered topics the question mentions, as a share of the question's information."""
         total_idf = sum(idf for _, idf in query)
         for term, idf in query:
             for user in self._registry_postings.get(term, ()):
-                if user not in excluded:
-                    scores[user] = scores.get(user, 0.0) + self._weights.registry * idf / total_idf
+                scores[user] = scores.get(user, 0.0) + self._weights.registry * idf / total_idf
 
     def _presence_ranks(self, excluded: set[str]) -> dict[str, int]:
         """The most recently active people (not excluded), most recent first, with their rank."""
@@ -304,9 +316,7 @@ class ExpertiseIndex:
             willingness = w.volume * math.log1p(person.volume * decay) - (w.unproven if not person.answers else 0.0)
             scores[user] += willingness - w.recency * staleness
 
-    def _explain(
-        self, user: str, score: float, query: list[tuple[str, float]], decay: float
-    ) -> ExpertSuggestion:
+    def _explain(self, user: str, score: float, query: list[tuple[str, float]], decay: float) -> ExpertSuggestion:
         """Name the answered terms that made this person a match, strongest first, and count those answers."""
         stats = self._answered.stats.get(user, {})
         registered = self._registered.get(user, frozenset())

@@ -64,9 +64,7 @@ def community() -> ExpertiseIndex:
 
 
 def test_sap_question_goes_to_the_sap_helper(community: ExpertiseIndex) -> None:
-    ranked = community.suggest(
-        "I still have no SAP access, what role do I need?", at=START + timedelta(days=3)
-    )
+    ranked = community.suggest("I still have no SAP access, what role do I need?", at=START + timedelta(days=3))
     assert ranked[0].user == "dana"
     assert {"sap", "access"} <= set(ranked[0].matched_terms)
     assert ranked[0].answers >= 2
@@ -167,6 +165,37 @@ def test_unmatched_question_falls_back_to_recent_helpers(community: ExpertiseInd
     ranked = community.suggest("Is the canteen closed during the holidays?", at=START + timedelta(days=3))
     assert users(ranked) == ["frida", "emil", "dana"]
     assert all(s.matched_terms == () and s.answers == 0 for s in ranked)
+
+
+def test_recent_activity_of_any_kind_counts_as_presence(community: ExpertiseIndex) -> None:
+    community.record_activity("dana", START + timedelta(days=2), "Morning all, back from vacation")
+    ranked = community.suggest("Is the canteen closed during the holidays?", at=START + timedelta(days=3))
+    assert users(ranked) == ["dana", "frida", "emil"]
+
+
+def test_asking_about_a_topic_is_topical_evidence(community: ExpertiseIndex) -> None:
+    community.record_activity("emil", START + timedelta(days=2), "How do we share Power BI dashboards with suppliers?")
+    ranked = community.suggest("Power BI dashboard refresh fails", at=START + timedelta(days=3))
+    assert ranked[0].user == "emil"
+    assert ranked[0].matched_terms == (), "only answered topics are named as the reason"
+
+
+def test_members_who_never_answered_rank_below_helpers(community: ExpertiseIndex) -> None:
+    community.record_activity("otto", START + timedelta(days=2), "Hello everyone, new here")
+    ranked = community.suggest("Is the canteen closed during the holidays?", at=START + timedelta(days=3), limit=4)
+    assert users(ranked)[-1] == "otto"
+
+
+def test_a_long_vocabulary_keeps_its_strongest_terms() -> None:
+    index = ExpertiseIndex()
+    answer(index, "paul", "Where is the expense form?", "On the intranet.", START)
+    for day in range(5):
+        index.record_activity("rosa", START + timedelta(days=day), "Power BI licence, Power BI gateway")
+    filler = " ".join(f"word{n}x" for n in range(3000))
+    index.record_activity("rosa", START + timedelta(days=5), filler)
+    asked_at = START + timedelta(days=7)
+    assert users(index.suggest("Who knows the Power BI gateway?", at=asked_at, limit=2)) == ["rosa", "paul"]
+    assert users(index.suggest("Where is the canteen?", at=asked_at, limit=2)) == ["paul", "rosa"]
 
 
 def test_empty_index_and_limits() -> None:
