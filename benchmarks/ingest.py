@@ -105,14 +105,11 @@ def main() -> None:
             log_level="WARNING",
         )
         started = time.perf_counter()
-        result = asyncio.run(replay(transcript, settings, batch_size=1000))
+        result = asyncio.run(replay(transcript, settings, batch_size=1000, build_report_at_end=False))
         elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rate = args.messages / elapsed
-    print(
-        f"ingest: {rate:,.0f} messages/s, peak memory {peak_mb:.0f} MB "
-        f"({result.events:,} events, {len(result.report['questions']):,} questions, {elapsed:.1f} s)"
-    )
+    print(f"ingest: {rate:,.0f} messages/s, peak memory {peak_mb:.0f} MB ({result.events:,} events, {elapsed:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -46,6 +46,10 @@ from storage import repository as repo
 
 logger = logging.getLogger(__name__)
 
+CLOSED_QUESTIONS_KEPT = timedelta(days=7)
+ANSWERED_QUESTIONS_KEPT = timedelta(days=30)
+OUTBOX_KEYS_KEPT = 100_000
+
 Observer = Callable[[Event, Sequence[Action], RuleContext], None]
 
 
@@ -78,6 +82,7 @@ class Engine:
         self._pending_events = 0
         self._outbox_keys: set[tuple[str, str]] = set()
         self._store_text = settings.message_retention_days > 0
+        self._last_forget: datetime | None = None
 
     # --- life cycle ----------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -139,6 +144,19 @@ class Engine:
         if batch.outbox:
             for notify in self.on_outbox:
                 notify()
+        self._forget_old_state()
+
+    def _forget_old_state(self) -> None:
+        """Once a simulated or real day, old closed and answered questions leave the working set."""
+        now = self.clock.now()
+        if self._last_forget is not None and now - self._last_forget < timedelta(days=1):
+            return
+        self._last_forget = now
+        forgotten = self.state.forget_old_questions(now - CLOSED_QUESTIONS_KEPT, now - ANSWERED_QUESTIONS_KEPT)
+        if len(self._outbox_keys) > OUTBOX_KEYS_KEPT:
+            self._outbox_keys.clear()  # the outbox's unique key still refuses a repeated decision
+        if forgotten:
+            logger.debug("forgot %d closed questions from memory", forgotten)
 
     def _take_rule_writes(self, batch: repo.WriteBatch) -> None:
         """Rows rules asked for through the state: nudges and the expert registry."""

@@ -10,18 +10,22 @@ from __future__ import annotations
 import json
 import logging
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.actions import Action, action_text
+from sqlalchemy import select
+
+from bot.actions import Action, action_from_dict, action_text
 from bot.app import build_engine
 from bot.clock import SimulatedClock
 from bot.engine import Engine, Observer
 from bot.events import TimePassed
 from bot.settings import Settings
 from bot.transcript import Problems, TranscriptError, read_events, read_meta
+from storage.repository import T_OUTBOX, T_QUESTION
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +35,8 @@ MAX_TICKS_BETWEEN_EVENTS = 10_000  # a guard against a rule whose next_due never
 @dataclass
 class ReplayResult:
     events: int = 0
+    actions: int = 0
     problems: Problems = field(default_factory=Problems)
-    actions: list[dict[str, Any]] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
 
 
@@ -43,6 +47,7 @@ async def replay(
     report_path: Path | None = None,
     on_actions: Observer | None = None,
     batch_size: int = 500,
+    build_report_at_end: bool = True,
 ) -> ReplayResult:
     """Replay `path` into the database in `settings.database_url`; raise TranscriptError if nothing is usable."""
     meta = read_meta(path)
@@ -52,9 +57,7 @@ async def replay(
     result = ReplayResult()
     if on_actions is not None:
         engine.observers.append(on_actions)
-    engine.observers.append(
-        lambda event, actions, _ctx: result.actions.extend(_report_action(a, event.at) for a in actions)
-    )
+    engine.observers.append(lambda _event, actions, _ctx: _count(result, actions))
     try:
         ws = engine.state.workspace(workspace)
         ws.name = meta.workspace
@@ -72,7 +75,8 @@ async def replay(
         if result.events == 0:
             raise TranscriptError(f"transcript has no usable lines: {path}")
         await engine.flush()
-        result.report = build_report(engine, result.actions)
+        if build_report_at_end or report_path is not None:
+            result.report = await build_report(engine, workspace)
         if report_path is not None:
             write_report(report_path, result.report)
     finally:
@@ -95,6 +99,10 @@ async def run_due_work(engine: Engine, *, until: datetime) -> None:
     logger.warning("time-based work kept falling due before %s; moving on", until.isoformat())
 
 
+def _count(result: ReplayResult, actions: Sequence[Action]) -> None:
+    result.actions += len(actions)
+
+
 def _report_action(action: Action, at: datetime) -> dict[str, Any]:
     entry: dict[str, Any] = {"at": at.isoformat(), "type": action.type}
     for name in ("channel", "thread", "user", "message_id", "emoji"):
@@ -107,36 +115,52 @@ def _report_action(action: Action, at: datetime) -> dict[str, Any]:
     return entry
 
 
-def build_report(engine: Engine, actions: list[dict[str, Any]]) -> dict[str, Any]:
-    questions = sorted(engine.state.questions.values(), key=lambda q: (q.asked_at, q.id))
-    listed = [q for q in questions if q.status != "not_a_question"]
-    waits = [(q.first_response_at - q.asked_at).total_seconds() for q in listed if q.first_response_at is not None]
+async def build_report(engine: Engine, workspace: str) -> dict[str, Any]:
+    """The report, read back from the database: memory stays flat however long the transcript was."""
+    async with engine.db.connect() as conn:
+        questions = [
+            dict(r._mapping)
+            for r in await conn.execute(
+                select(T_QUESTION)
+                .where(T_QUESTION.c.workspace_id == workspace, T_QUESTION.c.status != "not_a_question")
+                .order_by(T_QUESTION.c.asked_at, T_QUESTION.c.id)
+            )
+        ]
+        actions = [
+            _report_action(action_from_dict(r.action), r.created_at)
+            for r in await conn.execute(
+                select(T_OUTBOX.c.action, T_OUTBOX.c.created_at)
+                .where(T_OUTBOX.c.workspace_id == workspace)
+                .order_by(T_OUTBOX.c.id)
+            )
+        ]
+    waits = [(q["first_response_at"] - q["asked_at"]).total_seconds() for q in questions if q["first_response_at"]]
     lessons = engine.extras.get("report_lessons", lambda: [])()
     return {
         "questions": [
             {
-                "id": q.id,
-                "channel": q.channel_id,
-                "asker": q.asker_id,
-                "asked_at": q.asked_at.isoformat(),
-                "answered": q.answered,
-                "first_response_id": q.first_response_id,
-                "first_response_at": _iso(q.first_response_at),
-                "resolved": q.resolved,
-                "flagged_at": _iso(q.flagged_at),
-                "suggested_experts": list(q.suggested_experts),
-                "nudged_experts": list(q.nudged_experts),
+                "id": q["id"],
+                "channel": q["channel_id"],
+                "asker": q["asker_id"],
+                "asked_at": q["asked_at"].isoformat(),
+                "answered": q["first_response_id"] is not None,
+                "first_response_id": q["first_response_id"],
+                "first_response_at": _iso(q["first_response_at"]),
+                "resolved": q["resolved_at"] is not None,
+                "flagged_at": _iso(q["flagged_at"]),
+                "suggested_experts": list(q["suggested_experts"]),
+                "nudged_experts": list(q["nudged_experts"]),
             }
-            for q in listed
+            for q in questions
         ],
         "actions": actions,
         "lessons": lessons,
         "metrics": {
-            "questions": len(listed),
-            "answered": sum(q.answered for q in listed),
-            "resolved": sum(q.resolved for q in listed),
-            "flagged": sum(q.flagged_at is not None for q in listed),
-            "escalated": sum(q.escalated_at is not None for q in listed),
+            "questions": len(questions),
+            "answered": sum(q["first_response_id"] is not None for q in questions),
+            "resolved": sum(q["resolved_at"] is not None for q in questions),
+            "flagged": sum(q["flagged_at"] is not None for q in questions),
+            "escalated": sum(q["escalated_at"] is not None for q in questions),
             "median_time_to_first_response_s": round(statistics.median(waits)) if waits else None,
         },
     }

@@ -275,6 +275,27 @@ class CommunityState:
         self.dirty.workspaces[workspace.id] = workspace
         self.layout_version += 1
 
+    def forget_old_questions(self, closed_before: datetime, answered_before: datetime) -> int:
+        """Drop from memory questions closed before `closed_before`, and answered ones asked before
+        `answered_before` that nobody marked resolved (most are never marked). They stay in the database; the
+        working set, and so memory, stays flat however long Steward runs.
+        """
+        old = []
+        for key, q in self.questions.items():
+            if key in self.dirty.questions:
+                continue
+            if key in self.unresolved:
+                if q.answered and q.asked_at < answered_before:
+                    old.append(key)
+            elif (q.resolved_at or q.stale_at or q.asked_at) < closed_before:
+                old.append(key)
+        for key in old:
+            q = self.questions.pop(key)
+            self.unresolved.pop(key, None)
+            self.awaiting.pop(key, None)
+            self._unresolved_askers.get((q.workspace_id, q.asker_id), set()).discard(q.id)
+        return len(old)
+
     def take_dirty(self) -> Dirty:
         dirty, self.dirty = self.dirty, Dirty()
         return dirty

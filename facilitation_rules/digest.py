@@ -195,6 +195,7 @@ class WeeklyDigest(RuleBase):
         self._due: dict[tuple[str, str], datetime] = {}  # the occurrence each channel waits for
         self._schedules: dict[tuple[str, str], tuple[ChannelState, Schedule]] = {}
         self._layout_version = -1
+        self._next: tuple[datetime | None] | None = None  # cached earliest due moment; None: recompute
 
     def commands(self) -> Mapping[str, Command]:
         return {
@@ -205,7 +206,9 @@ class WeeklyDigest(RuleBase):
     def next_due(self, ctx: RuleContext) -> datetime | None:
         if self.source is None:
             return None
-        return min((due for _, due in self._channels_due(ctx)), default=None)
+        if self._next is None or ctx.state.layout_version != self._layout_version:
+            self._next = (min((due for _, due in self._channels_due(ctx)), default=None),)
+        return self._next[0]
 
     def _channels_due(self, ctx: RuleContext) -> list[tuple[ChannelState, datetime]]:
         """Each digest channel with the occurrence it waits for (a newly seen channel: its latest one)."""
@@ -242,6 +245,7 @@ class WeeklyDigest(RuleBase):
                 continue
             _, schedule = self._schedules[(channel.workspace_id, channel.id)]
             self._due[(channel.workspace_id, channel.id)] = schedule.following(ctx.now)
+            self._next = None
             actions.extend(await self.scheduled(ctx, channel, schedule, due))
         return actions
 

@@ -61,12 +61,13 @@ class ExpertRouting(RuleBase):
     def learn(self, event: MessagePosted, ctx: RuleContext) -> None:
         index = ctx.state.expertise_index(event.workspace)
         new_question: QuestionState | None = ctx.extras.get("new_question")
-        if new_question is not None:
+        if new_question is not None and not new_question.followup:  # follow-ups are never routed to experts
             found = index.suggest(new_question.text, at=event.at, exclude={new_question.asker_id}, limit=SUGGESTIONS)
             new_question.suggested_experts = [s.user for s in found]
             ctx.state.touch_question(new_question)
         if not event.bot:
-            index.record_activity(event.user, event.at, event.text)
+            # Presence for every message; words only for questions (what people ask about is topical evidence).
+            index.record_activity(event.user, event.at, new_question.text if new_question is not None else "")
         response = ctx.extras.get("response")
         if response is not None:
             question, _how, responder = response

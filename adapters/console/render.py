@@ -108,7 +108,7 @@ def _short(text: str, limit: int = 90) -> str:
 def print_summary(result: ReplayResult, out: Printer = print) -> None:
     metrics = result.report.get("metrics", {})
     out("")
-    out(f"{result.events} events replayed; {len(result.actions)} actions decided.")
+    out(f"{result.events} events replayed; {result.actions} actions decided.")
     out(
         "questions: {questions}, answered: {answered}, resolved: {resolved}, flagged: {flagged}, "
         "escalated: {escalated}, median time to first response: {ttfr}".format(

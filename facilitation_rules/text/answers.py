@@ -114,6 +114,7 @@ _FOLLOW_GAP = timedelta(minutes=4)  # a speaker's next line within this gap usua
 _PAIR_GAP = timedelta(minutes=20)  # how long an exchange between two people stays the context of their lines
 _REPEAT_GAP = timedelta(minutes=15)  # an asker's new question this soon after an unanswered one repeats it
 _REPLYING_CHANNEL = 0.5  # share of explicit replies from which a channel is taken to always use them
+_THREADED_CHANNEL = 0.3  # share of lines posted in threads from which a flat question starts a new topic
 _BAR = 0.5  # the least score for an unaddressed line to count as a response
 _LATE_LINES = 8  # a line revealed later as a response came at most this many lines after the question
 _LATE_GAP = timedelta(minutes=10)  # ... and at most this long after it
@@ -223,6 +224,7 @@ class ConversationTracker:
         self._max_questions = max_open_questions_per_channel
         self._max_users = max_known_users
         self._spaces: dict[str, _Space] = {}
+        self._threaded: dict[str, tuple[float, int]] = {}  # per channel: share of lines in threads, lines seen
         self._lines: dict[str, tuple[str, _Line]] = {}  # line id -> (space key, line)
         self._question_space: dict[str, str] = {}  # question id -> space key
         self._nicks: dict[str, str] = {}  # lower-case nick or display name -> user
@@ -310,6 +312,10 @@ class ConversationTracker:
         if line.user_name:
             self.register_name(line.user, line.user_name)
         self._remember_nick(me, me)
+        if not line.bot:
+            share, seen = self._threaded.get(line.channel, (0.0, 0))
+            weight = max(0.03, 1.0 / (seen + 1))  # a plain average at first, then a running one
+            self._threaded[line.channel] = ((1 - weight) * share + (weight if line.thread else 0.0), seen + 1)
         key = f"{line.channel}\x00{line.thread}" if line.thread else line.channel
         space = self._spaces.get(key)
         if space is None:
@@ -403,6 +409,8 @@ class ConversationTracker:
             return None
         if space.replying >= _REPLYING_CHANNEL:
             return None  # where people answer with explicit replies, a line without one starts something new
+        if is_question and self._threaded.get(line.channel, (0.0, 0))[0] >= _THREADED_CHANNEL:
+            return None  # where people answer in threads, a new question in the channel is a new topic
         if strong or weak:
             found = self._infer_addressed(line, me, space, strong or weak, bool(strong))
             if found is not None or strong:

@@ -95,3 +95,19 @@ async def test_a_restart_rebuilds_open_questions_from_the_database(settings: Set
     assert question is not None and question.awaiting_answer
     assert "SAP access" in question.text
     await engine.db.dispose()
+
+
+async def test_old_closed_and_answered_questions_leave_memory_but_not_the_database(settings: Settings) -> None:
+    from storage.repository import T_QUESTION
+
+    engine = await community(settings, at("2026-03-02 09:00"))
+    await engine.handle(message("anna", "How do I get access to the SAP sandbox?", at("2026-03-02 09:00"),
+                                message_id="q1"))
+    await engine.handle(message("marc", "Use the access portal.", at("2026-03-02 09:05"), thread="q1"))
+    engine.clock.set(at("2026-04-15 09:00"))  # type: ignore[attr-defined]
+    await engine.handle(message("tom", "Where are the Teams guidelines?", at("2026-04-15 09:00"), message_id="q2"))
+    assert engine.state.question("console:test", "q1") is None
+    assert not engine.state.has_unresolved_question("console:test", "anna")
+    assert engine.state.question("console:test", "q2") is not None
+    assert await count(engine, T_QUESTION) == 2
+    await engine.db.dispose()

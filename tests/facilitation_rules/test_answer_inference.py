@@ -278,3 +278,13 @@ def test_plain_responses_carry_no_late_link() -> None:
     response = chat.responses[answer]
     assert response == Response(question, "inferred", 0.9)
     assert response is not None and response.line_id is None and response.user is None
+
+
+def test_in_a_channel_that_answers_in_threads_a_new_question_is_a_new_topic() -> None:
+    chat = Chat(channel="forum")
+    q1 = chat.say("alice", "How do I rename a SharePoint site?")
+    chat.say("bob", "Site settings, then title and description.", thread=q1)
+    q2 = chat.say("carol", "Which SharePoint template should we use for a project site?", after=600)
+    chat.say("dave", "The project template, it has the task list built in.", thread=q2)
+    q3 = chat.say("erik", "Can a SharePoint site have two owners?", after=600)
+    assert chat.answered(q2) is None and chat.answered(q3) is None
