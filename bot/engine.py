@@ -68,6 +68,9 @@ class Engine:
         self.db = db
         self.settings = settings
         self.rules = list(rules)
+        # Only rules that react to events or keep time are asked (command-only rules have neither).
+        self._handlers = [r for r in self.rules if _overrides(r, "handle")]
+        self._timekeepers = [r for r in self.rules if _overrides(r, "next_due")]
         self.clock = clock
         self.knowledge: KnowledgeBase = knowledge or NoKnowledge()
         self.backfill = backfill
@@ -109,7 +112,7 @@ class Engine:
         self._record(event)
         ctx = self.context(event.at)
         actions: list[Action] = []
-        for rule in self.rules:
+        for rule in self._handlers:
             try:
                 actions.extend(await rule.handle(event, ctx))
             except Exception:
@@ -275,7 +278,7 @@ class Engine:
     def next_due(self, now: datetime) -> datetime | None:
         """The earliest moment any rule has time-based work."""
         ctx = self.context(now)
-        moments = [due for rule in self.rules if (due := _next_due(rule, ctx)) is not None]
+        moments = [due for rule in self._timekeepers if (due := _next_due(rule, ctx)) is not None]
         return min(moments, default=None)
 
     # --- helpers for callers -------------------------------------------------------------------------------
@@ -288,6 +291,14 @@ _WS_COLS = repo.column_names(repo.T_WORKSPACE)
 _CH_COLS = repo.column_names(repo.T_CHANNEL)
 _MEMBER_COLS = repo.column_names(repo.T_MEMBER)
 _QUESTION_COLS = repo.column_names(repo.T_QUESTION)
+
+
+def _overrides(rule: Rule, method: str) -> bool:
+    """Whether the rule brings its own `method`, rather than RuleBase's do-nothing default (or none at all)."""
+    from bot.rules import RuleBase
+
+    own = getattr(type(rule), method, None)
+    return own is not None and own is not getattr(RuleBase, method)
 
 
 def _next_due(rule: Rule, ctx: RuleContext) -> datetime | None:

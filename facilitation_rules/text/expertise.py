@@ -45,6 +45,7 @@ _RANKED_PRESENCE = 256  # people ranked by latest activity; everyone further bac
 
 
 MIN_IDF = 0.15
+_TOPICAL_CANDIDATES = 64  # topical matches kept for the final ranking (besides the most present people)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +276,8 @@ class ExpertiseIndex:
         self._add_registry(query, scores)
         for user in excluded:
             scores.pop(user, None)
+        if len(scores) > _TOPICAL_CANDIDATES:  # the priors only reorder strong topical matches and present people
+            scores = dict(heapq.nlargest(_TOPICAL_CANDIDATES, scores.items(), key=lambda item: item[1]))
         ranks = self._presence_ranks(excluded)
         for user in list(ranks)[: w.prior_candidates]:
             scores.setdefault(user, 0.0)
