@@ -25,8 +25,9 @@ def _wordset(text: str) -> frozenset[str]:
 
 
 def _phrases(text: str) -> frozenset[str]:
-    """"|"-separated phrase list (phrases may contain spaces)."""
+    """ "|"-separated phrase list (phrases may contain spaces)."""
     return frozenset(phrase.strip() for phrase in text.split("|"))
+
 
 THRESHOLD = 0.5
 # Mentions and nick-like tokens become this placeholder: a person the clause may address or be about.
@@ -200,9 +201,7 @@ _EN_SMALLTALK = re.compile(
 )
 # Requests for action, offers and suggestions are phrased as questions but ask for a deed, not for
 # information ("could you pass me ...", "may I see ...", "how about a coffee?", "shall we ...").
-_EN_INFO_VERBS = (
-    r"(?:tell|explain|help|recommend|suggest|advise|clarify|confirm|let me know|point|share|describe)"
-)
+_EN_INFO_VERBS = r"(?:tell|explain|help|recommend|suggest|advise|clarify|confirm|let me know|point|share|describe)"
 _EN_DIRECTIVE = re.compile(
     r"^(?:(?:would|could|will|can|won't) (?:you|u|ya) (?:please |kindly |just |maybe )?(?!"
     + _EN_INFO_VERBS
@@ -267,13 +266,54 @@ _EN_REQUEST = re.compile(
     r"|\bhow (?:do|can|should|could|would|to) (?:i|we|you|one)\b"
     r")"
 )
-_EN_REQUEST_TRIGGERS = ("wonder", "help", "please", "pls", "plz", "kindly", "need", "looking", "searching",
-                        "seeking", "appreciate", "question", "let me know", "sure", "confused", "clear",
-                        "is there", "how ")
-_EN_PROBLEM_TRIGGERS = ("known", "error", "exception", "issue", "problem", "trouble", "bug", "fail", "crash",
-                        "n't",
-                        "not ", "cannot", "unable", "stopped", "no longer", "struggl", "stuck", "confused",
-                        "clueless", "hard time", "traceback", "stack", "caused by", "trying", "into", "able")
+_EN_REQUEST_TRIGGERS = (
+    "wonder",
+    "help",
+    "please",
+    "pls",
+    "plz",
+    "kindly",
+    "need",
+    "looking",
+    "searching",
+    "seeking",
+    "appreciate",
+    "question",
+    "let me know",
+    "sure",
+    "confused",
+    "clear",
+    "is there",
+    "how ",
+)
+_EN_PROBLEM_TRIGGERS = (
+    "known",
+    "error",
+    "exception",
+    "issue",
+    "problem",
+    "trouble",
+    "bug",
+    "fail",
+    "crash",
+    "n't",
+    "not ",
+    "cannot",
+    "unable",
+    "stopped",
+    "no longer",
+    "struggl",
+    "stuck",
+    "confused",
+    "clueless",
+    "hard time",
+    "traceback",
+    "stack",
+    "caused by",
+    "trying",
+    "into",
+    "able",
+)
 _EN_PROBLEM = re.compile(
     r"(?:\b(?:getting|facing|having|seeing|running into|hitting|encountering|experiencing|get|got|throws?|"
     r"throwing|gives?|giving) (?:an? |the |this |that |some |same |these |following |a weird |a strange "
@@ -352,8 +392,22 @@ def _en_wh(first: str, second: str, third: str, words: list[str]) -> tuple[float
         return 0.3, "wh-relative"
     if second in _EN_AUX or second in _EN_AUX_NEG or second in _EN_WH_COMPLEMENTS:
         return 0.8, "wh-start"
-    if first == "how" and second in ("come", "so", "to", "much", "many", "long", "often", "far", "old", "big",
-                                     "soon", "exactly", "does", "do"):
+    if first == "how" and second in (
+        "come",
+        "so",
+        "to",
+        "much",
+        "many",
+        "long",
+        "often",
+        "far",
+        "old",
+        "big",
+        "soon",
+        "exactly",
+        "does",
+        "do",
+    ):
         return 0.8, "wh-start"
     if first == "why" and second == "not":
         return 0.55, "wh-start"
@@ -374,8 +428,14 @@ def _en_fragment(core: list[str]) -> bool:
     if len(core) > _FRAGMENT_WORDS or HANDLE in core or not any(w.isalpha() for w in core):
         return False
     first = core[0]
-    return not (first in _EN_WH or first in _EN_AUX or first in _EN_AUX_NEG or first in _EN_PRONOUN_SUBJ
-                or first in _EN_ANY or any(w in _EN_WH for w in core))
+    return not (
+        first in _EN_WH
+        or first in _EN_AUX
+        or first in _EN_AUX_NEG
+        or first in _EN_PRONOUN_SUBJ
+        or first in _EN_ANY
+        or any(w in _EN_WH for w in core)
+    )
 
 
 def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
@@ -402,8 +462,12 @@ def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
         return 0.9, "qmark"
     if _EN_SMALLTALK.match(core_text):
         return 0.55, "small-talk"
-    if (len(core) < len(words) and words[len(words) - len(core) - 1] == HANDLE and core[0] in _EN_AUX
-            and (len(core) < 2 or core[1] not in _EN_PRONOUN_SUBJ)):
+    if (
+        len(core) < len(words)
+        and words[len(words) - len(core) - 1] == HANDLE
+        and core[0] in _EN_AUX
+        and (len(core) < 2 or core[1] not in _EN_PRONOUN_SUBJ)
+    ):
         return 0.1, "statement-opening"  # "@ann has a point": the handle is the subject
     score, reason = _en_syntax(core)
     if _EN_NON_QUESTION_OPENING.match(sentence.lower()) or (words[0] in _EN_SO_INVERSION and len(core) < 4):
@@ -412,9 +476,7 @@ def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
         score, reason = 0.4, "exclamation"
     if score >= THRESHOLD:
         return score, reason
-    if _EN_REQUEST_START.match(core_text) or (
-        _has_any(low, _EN_REQUEST_TRIGGERS) and _EN_REQUEST.search(low)
-    ):
+    if _EN_REQUEST_START.match(core_text) or (_has_any(low, _EN_REQUEST_TRIGGERS) and _EN_REQUEST.search(low)):
         return 0.75, "request-for-info"
     if _EN_RETURN.match(low):
         return 0.6, "return-question"
@@ -442,9 +504,7 @@ _DE_WH = _wordset(
     wieviele inwieweit was's wie's wo's
     """
 )
-_DE_SUBJ = _wordset(
-    "ich du er sie es wir ihr man jemand wer einer xuserx irgendwer irgendjemand jmd das dies der die"
-)
+_DE_SUBJ = _wordset("ich du er sie es wir ihr man jemand wer einer xuserx irgendwer irgendjemand jmd das dies der die")
 _DE_PERSONAL = _wordset("ich du er sie es wir ihr man")
 _DE_DATIVE = _wordset("mir dir ihnen euch uns ihm")
 _DE_MODAL = _wordset(
@@ -520,9 +580,27 @@ _DE_REQUEST = re.compile(
     r"|\bwie (?:kann|muss|soll|könnte|sollte) (?:ich|man|wir)\b"
     r")"
 )
-_DE_REQUEST_TRIGGERS = ("jemand", "wer", "einer", "jmd", "ihr", "mir", "uns", "frag", "sicher", "klar", "weiß",
-                        "such",
-                        "brauch", "benötig", "bräucht", "hilfe", "gibt", "bitte um", "wie ")
+_DE_REQUEST_TRIGGERS = (
+    "jemand",
+    "wer",
+    "einer",
+    "jmd",
+    "ihr",
+    "mir",
+    "uns",
+    "frag",
+    "sicher",
+    "klar",
+    "weiß",
+    "such",
+    "brauch",
+    "benötig",
+    "bräucht",
+    "hilfe",
+    "gibt",
+    "bitte um",
+    "wie ",
+)
 _DE_PROBLEM_TRIGGERS = ("nicht", "nich", "net", "fest", "fehler", "error", "zugriff", "zugang", "bekannt")
 _DE_PROBLEM = re.compile(
     r"(?:\b(?:funktioniert|funktionieren|klappt|klappen|läuft|laufen|lädt|startet|öffnet|"
@@ -565,6 +643,54 @@ def _de_v1(first: str, second: str) -> tuple[float, str]:
     if second in _DE_SUBJ or (known and second in _DE_DATIVE):
         return (0.8 if known else 0.65), "verb-first"
     return 0.0, "none"
+
+
+_DE_FINITE_AUX = frozenset(
+    [
+        "hat",
+        "habe",
+        "haben",
+        "hast",
+        "hatte",
+        "hatten",
+        "ist",
+        "sind",
+        "bin",
+        "bist",
+        "war",
+        "waren",
+        "wird",
+        "werden",
+        "kann",
+        "können",
+        "will",
+        "wollen",
+        "muss",
+        "müssen",
+        "soll",
+        "sollen",
+        "möchte",
+        "möchten",
+        "darf",
+        "dürfen",
+        "weiß",
+        "wissen",
+        "gibt",
+    ]
+)
+
+
+def _de_headless_relative(sentence: str) -> bool:
+    """ "Wer schon gebucht hat, bitte …": a w-clause whose finite verb comes last, before a comma, names people."""
+    head, comma, _ = sentence.partition(",")
+    clause = _words(head.lower())
+    return (
+        bool(comma)
+        and len(clause) >= 3
+        and clause[0] in ("wer", "was", "wen", "wem")
+        and clause[-1] in _DE_FINITE_AUX
+        and clause[1] not in _DE_FINITE_AUX
+    )
 
 
 def _de_wh(words: list[str], core_text: str) -> tuple[float, str]:
@@ -622,6 +748,8 @@ def _classify_de(sentence: str, words: list[str]) -> tuple[float, str]:
         return 0.55, "small-talk"
     if words[0] in _DE_SURPRISE and 1 < len(core) <= _FRAGMENT_WORDS:
         return 0.2, "backchannel"  # "ach, haben Sie nicht": surprised echo, not a request
+    if _de_headless_relative(sentence):
+        return 0.3, "wh-relative"
     score, reason = _de_syntax(core, core_text)
     if score >= THRESHOLD:
         return score, reason
@@ -683,7 +811,7 @@ def classify_question(text: str, language_hint: str | None = None) -> QuestionVe
         if reason == PROBLEM and language == "en" and not _EN_TECHNICAL.search(clean):
             score, reason = _ECHO_SCORE, "complaint"
         if reason == FRAGMENT:
-            goes_on = index < last and _has_more_words(sentences[index + 1:])
+            goes_on = index < last and _has_more_words(sentences[index + 1 :])
             score, reason = (_ECHO_SCORE, "echo") if goes_on else (score, "qmark")
         if score > best_score:
             best_score, best_reason = score, reason

@@ -37,7 +37,8 @@ _ENGLISH_STOP_WORDS_TEXT = """
     would yes yet you your yours yourself yourselves hi hello hey ok okay question questions anybody
     somebody someone idea ideas know think use used using make makes making along across without
     within none mine since though although maybe perhaps quite rather lot lots see look
-    looking tried try trying
+    looking tried try trying first last next new old good great best better many quick sure today
+    tomorrow yesterday week day time morning anyone's everyone everything message
 """
 
 _GERMAN_STOP_WORDS_TEXT = """
@@ -51,7 +52,8 @@ _GERMAN_STOP_WORDS_TEXT = """
     nun nur ob oder ohne schon sehr sein seine sich sie sind so soll sollte sondern sowie über um und
     uns unser unsere unter viel vom von vor wann war waren warum was weil weiß welche welcher welches
     wenn wer werden wie wieder will wir wird wo wohl wollen würde zu zum zur zwar zwischen hallo danke
-    frage fragen jemand weiß wisst
+    frage fragen jemand weiß wisst erst erste ersten neu neue neuen gut gute heute morgen gestern woche
+    tag zeit kurz kurze kurzer schnell jemanden
 """
 
 ENGLISH_STOP_WORDS = frozenset(_ENGLISH_STOP_WORDS_TEXT.split())

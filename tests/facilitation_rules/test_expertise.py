@@ -235,11 +235,6 @@ def test_tokens_strip_markup_and_stop_words() -> None:
 
 
 def test_language_is_chosen_per_text() -> None:
-    assert terms("Wie bekomme ich die Schulungen für das neue System?") == [
-        "bekomm",
-        "schulung",
-        "neu",
-        "system",
-    ]
-    assert terms("How do I get the trainings for the new system?") == ["train", "new", "system"]
+    assert terms("Wie bekomme ich die Schulungen für das neue System?") == ["bekomm", "schulung", "system"]
+    assert terms("How do I get the trainings for the new system?") == ["train", "system"]
     assert terms("Schulungen", language="de") == ["schulung"]

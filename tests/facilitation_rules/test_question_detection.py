@@ -145,3 +145,9 @@ def test_speed_is_a_few_microseconds_per_message() -> None:
 )
 def test_dialogue_patterns(text: str, hint: str, expected: bool) -> None:
     assert is_question(text, hint) is expected
+
+
+def test_a_german_headless_relative_clause_introduces_people_rather_than_asking() -> None:
+    assert not is_question("Erinnerung: bitte bis Freitag anmelden. Wer schon angemeldet ist, gern mit 👍 reagieren.")
+    assert is_question("Wer ist schon angemeldet?")
+    assert is_question("Wer weiß, wie man sich anmeldet")
