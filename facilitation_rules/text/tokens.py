@@ -86,14 +86,20 @@ def stem(word: str, language: Language) -> str:
 
 def terms_with_words(text: str, language: Language | None = None) -> list[tuple[str, str]]:
     """(stem, word) pairs of the text's content words, in order; the word explains a match to people."""
+    return list(_terms_with_words(text, language))
+
+
+@lru_cache(maxsize=1024)
+def _terms_with_words(text: str, language: Language | None) -> tuple[tuple[str, str], ...]:
+    """Cached: a question's text is analysed again for each of its answers."""
     word_list = words(text)
     lang: Language = language or ("de" if detect_language(text) == "de" else "en")
     stop = _STOP_WORDS[lang]
-    return [
+    return tuple(
         (stem(word, lang), word)
         for word in word_list
         if len(word) > 1 and not word.isdigit() and word not in stop and word not in ENGLISH_STOP_WORDS
-    ]
+    )
 
 
 def terms(text: str, language: Language | None = None) -> list[str]:
