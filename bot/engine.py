@@ -281,12 +281,6 @@ class Engine:
         moments = [due for rule in self._timekeepers if (due := _next_due(rule, ctx)) is not None]
         return min(moments, default=None)
 
-    # --- helpers for callers -------------------------------------------------------------------------------
-    def stage(self, kind: str, rows: list[dict[str, Any]]) -> None:
-        """Add rows a rule-side module wants written with the current batch (e.g. nudges, expert topics)."""
-        getattr(self._batch, kind).extend(rows)
-
-
 _WS_COLS = repo.column_names(repo.T_WORKSPACE)
 _CH_COLS = repo.column_names(repo.T_CHANNEL)
 _MEMBER_COLS = repo.column_names(repo.T_MEMBER)

@@ -40,16 +40,21 @@ def make_distiller(settings: Settings) -> Distiller:
     return LLMDistiller(settings)
 
 
+def make_client(settings: Settings) -> AsyncOpenAI:
+    """The one client configuration for every LLM use: endpoint, timeout and bounded retries from settings."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    return AsyncOpenAI(
+        api_key=key,
+        base_url=settings.openai_base_url or None,
+        timeout=settings.openai_timeout_seconds,
+        max_retries=MAX_RETRIES,
+    )
+
+
 class LLMDistiller:
     def __init__(self, settings: Settings, client: AsyncOpenAI | None = None) -> None:
         self.settings = settings
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-        self.client = client or AsyncOpenAI(
-            api_key=key,
-            base_url=settings.openai_base_url or None,
-            timeout=settings.openai_timeout_seconds,
-            max_retries=MAX_RETRIES,
-        )
+        self.client = client or make_client(settings)
 
     async def distill(self, thread: Sequence[ThreadMessage], *, title: str | None = None) -> LessonDraft:
         """The model's lesson, or the offline one when the model cannot deliver."""

@@ -223,9 +223,6 @@ class CommunityState:
             index = self.expertise[workspace_id] = ExpertiseIndex()
         return index
 
-    def members_of(self, workspace_id: str) -> list[MemberState]:
-        return [m for (ws, _), m in self.members.items() if ws == workspace_id]
-
     def has_unresolved_question(self, workspace_id: str, member_id: str) -> bool:
         return bool(self._unresolved_askers.get((workspace_id, member_id)))
 
@@ -236,9 +233,6 @@ class CommunityState:
 
     def awaiting_answer(self) -> list[QuestionState]:
         return list(self.awaiting.values())
-
-    def unresolved_questions(self) -> list[QuestionState]:
-        return list(self.unresolved.values())
 
     # --- mutators ------------------------------------------------------------------------------------------
     def remember_message(self, workspace_id: str, message_id: str, info: MessageInfo) -> None:

@@ -35,11 +35,6 @@ def async_url(url: str) -> URL:
     return parsed.set(drivername=_ASYNC_DRIVERS[backend])
 
 
-def sync_url(url: str) -> URL:
-    """The same database with a synchronous driver (psycopg is not required: sqlite3 or asyncpg via greenlet)."""
-    return async_url(url)
-
-
 def redact(url: str | URL) -> str:
     """A URL safe for logs: the password never appears."""
     return make_url(str(url)).render_as_string(hide_password=True) if url else ""
@@ -65,7 +60,3 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def is_postgres(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "postgresql"

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel
 
+from bot.narrator import make_narrator
 from facilitation_rules.digest import Figures, Period, WeeklyDigest, digest_key
 from storage import metrics
 from storage.repository import T_OUTBOX
@@ -176,7 +177,9 @@ class StoredDigests:
 
 
 def wire_digests(engine: Engine) -> None:
-    """Give the engine's digest rules their storage port."""
+    """Give the engine's digest rules their storage port, and their narrator when an LLM is configured."""
+    narrator = make_narrator(engine.settings)
     for rule in engine.rules:
         if isinstance(rule, WeeklyDigest):
             rule.source = StoredDigests(engine.db, flush=engine.flush)
+            rule.narrator = narrator

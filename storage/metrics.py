@@ -1,6 +1,6 @@
 """Community health figures (CHAOSS-style) from aggregate SQL over the stored lifecycle timestamps.
 
-Every figure is a query over the question, message, member and nudge tables; nothing re-reads chat in Python
+Every figure is a query over the question, message, member, nudge and lesson tables; nothing re-reads chat in Python
 except the texts of recent questions, which feed the trending keywords. Private channels never count.
 Periods are half-open, [start, end): a digest computed late gives the same figures as one computed on time,
 because lifecycle steps after the period's end are ignored.
@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from facilitation_rules.digest import Figures, Helper, OpenQuestion, Period
+from facilitation_rules.digest import LESSONS_LISTED, Figures, Helper, NewLesson, OpenQuestion, Period
 from facilitation_rules.text.tokens import terms_with_words
+from storage.lessons import T_LESSON
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_NUDGE, T_QUESTION
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ async def figures(
             median_first_response_s=median,
             p90_first_response_s=p90,
             first_message_at=await _first_message_at(conn, scope),
+            new_lessons=await _new_lesson_count(conn, scope, period),
         )
         if not detail:
             return result
@@ -80,6 +82,7 @@ async def figures(
             inactive_contributors=await _inactive_contributors(conn, scope, period),
             trending=await _trending(conn, scope, period),
             nudges_answered=await _nudges_answered(conn, scope, period),
+            lessons=await _new_lessons(conn, scope, period) if result.new_lessons else (),
         )
 
 
@@ -96,6 +99,14 @@ class _Scope:
             M.c.channel_id.in_(self.channels),
             M.c.is_bot.is_(False),
             M.c.deleted_at.is_(None),
+        )
+
+    def lessons(self) -> ColumnElement[bool]:
+        """Public lessons captured in the channels in scope (a private lesson never reaches a digest)."""
+        return and_(
+            T_LESSON.c.workspace_id == self.workspace,
+            T_LESSON.c.channel_id.in_(self.channels),
+            T_LESSON.c.private.is_(False),
         )
 
     def questions(self) -> ColumnElement[bool]:
@@ -314,6 +325,23 @@ async def _nudges_answered(conn: AsyncConnection, scope: _Scope, period: Period)
         .where(scope.questions(), T_NUDGE.c.led_to_answer.is_(True), _within(T_NUDGE.c.sent_at, period))
     )
     return int(await _scalar(conn, stmt) or 0)
+
+
+async def _new_lesson_count(conn: AsyncConnection, scope: _Scope, period: Period) -> int:
+    """Lessons first captured in the period (capturing a thread again updates its lesson, not a new one)."""
+    stmt = select(func.count()).where(scope.lessons(), _within(T_LESSON.c.created_at, period))
+    return int(await _scalar(conn, stmt) or 0)
+
+
+async def _new_lessons(conn: AsyncConnection, scope: _Scope, period: Period) -> tuple[NewLesson, ...]:
+    """The newest lessons of the period, with the links that open them."""
+    stmt = (
+        select(T_LESSON.c.title, T_LESSON.c.permalink)
+        .where(scope.lessons(), _within(T_LESSON.c.created_at, period))
+        .order_by(T_LESSON.c.created_at.desc(), T_LESSON.c.id.desc())
+        .limit(LESSONS_LISTED)
+    )
+    return tuple(NewLesson(title=r.title, link=r.permalink or "") for r in await conn.execute(stmt))
 
 
 async def _trending(
