@@ -76,7 +76,7 @@ class LLMDistiller:
             temperature=0.2,
         )
         content = response.choices[0].message.content or ""
-        data = json.loads(_strip_fence(content))
+        data = json.loads(strip_fence(content))
         if not isinstance(data, dict):
             raise ValueError("the model did not answer with a JSON object")
         return data
@@ -126,7 +126,7 @@ def _strings(value: Any, limit: int) -> tuple[str, ...]:
     return tuple(v.strip() for v in value if isinstance(v, str) and v.strip())[:limit]
 
 
-def _strip_fence(content: str) -> str:
+def strip_fence(content: str) -> str:
     """Some compatible servers wrap JSON in a Markdown code fence despite the response format."""
     text = content.strip()
     if text.startswith("```"):

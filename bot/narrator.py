@@ -13,7 +13,7 @@ import re
 
 from openai import AsyncOpenAI
 
-from bot.llm import _strip_fence, make_client
+from bot.llm import make_client, strip_fence
 from bot.settings import Settings
 from facilitation_rules.text.distill import mask_private
 
@@ -69,7 +69,7 @@ class LLMNarrator:
             max_tokens=MAX_OPENING_TOKENS,
             temperature=0.4,
         )
-        data = json.loads(_strip_fence(response.choices[0].message.content or ""))
+        data = json.loads(strip_fence(response.choices[0].message.content or ""))
         opening = data.get("opening") if isinstance(data, dict) else None
         if not isinstance(opening, str):
             raise ValueError("the model's answer has no opening")

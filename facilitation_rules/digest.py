@@ -4,7 +4,9 @@ Each watched public channel has a schedule (default Monday 09:00 in the workspac
 `/steward digest schedule DAY HH:MM`). When an occurrence falls due, the rule claims the period through its
 `DigestSource` port (a unique row in the database), so a restart, a late start or a second replica never posts
 a digest twice or skips one; a digest that is due while nobody ran is posted late, once. Figures come from the
-port too (aggregate SQL), which keeps the rule free of I/O of its own.
+port too (aggregate SQL), which keeps the rule free of I/O of its own. An optional `Narrator` port may write
+the opening sentences from the aggregate figures (an LLM when one is configured); without it, or when it
+delivers nothing, the template opening stands.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ WEEK = timedelta(days=7)
 QUIET_MESSAGES = 5  # fewer messages and no question: a quiet week gets the short digest
 GERMAN_WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
 STATS_DAYS = 30
+LESSONS_LISTED = 5  # new lessons named in a digest; the count covers all of them
 
 
 # --- what the port delivers----------------------------------------------------------------------------------
@@ -59,6 +62,12 @@ class Helper:
 
 
 @dataclass(frozen=True, slots=True)
+class NewLesson:
+    title: str
+    link: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Figures:
     """Community health for one scope and period (see storage.metrics for the definitions)."""
 
@@ -80,6 +89,8 @@ class Figures:
     inactive_contributors: tuple[str, ...] = ()
     trending: tuple[str, ...] = ()
     nudges_answered: int = 0
+    new_lessons: int = 0
+    lessons: tuple[NewLesson, ...] = ()  # the newest public ones, at most LESSONS_LISTED
 
     @property
     def response_rate(self) -> float | None:
@@ -102,6 +113,12 @@ class DigestSource(Protocol):
         ...
 
     async def figures(self, workspace: str, channel: str | None, period: Period, *, detail: bool = True) -> Figures: ...
+
+
+class Narrator(Protocol):
+    """Writes a digest's opening from aggregate figures only; None when it cannot (the template is used)."""
+
+    async def opening(self, figures_summary: str, language: str) -> str | None: ...
 
 
 def digest_key(channel: str, period_key: str) -> str:
@@ -190,8 +207,9 @@ class WeeklyDigest(RuleBase):
 
     name = "digest"
 
-    def __init__(self, source: DigestSource | None = None) -> None:
+    def __init__(self, source: DigestSource | None = None, narrator: Narrator | None = None) -> None:
         self.source = source  # None until the app wires storage in: then the rule stays silent
+        self.narrator = narrator  # None: the template opening
         self._due: dict[tuple[str, str], datetime] = {}  # the occurrence each channel waits for
         self._schedules: dict[tuple[str, str], tuple[ChannelState, Schedule]] = {}
         self._layout_version = -1
@@ -274,7 +292,8 @@ class WeeklyDigest(RuleBase):
             await self.source.skip(ws, channel.id, key)
             return []
         previous = await self.source.figures(ws, channel.id, period.previous(), detail=False)
-        card = render_digest(ctx, channel, figures, previous)
+        opening = await self.opening(ctx, channel, figures, previous)
+        card = render_digest(ctx, channel, figures, previous, opening=opening)
         logger.info("digest %s %s %s decided", ws, channel.id, key)
         return [PostMessage(key=digest_key(channel.id, key), workspace=ws, channel=channel.id, text="", card=card)]
 
@@ -298,7 +317,21 @@ class WeeklyDigest(RuleBase):
         period = Period(ctx.now - WEEK, ctx.now)
         figures = await self.source.figures(channel.workspace_id, channel.id, period)
         previous = await self.source.figures(channel.workspace_id, channel.id, period.previous(), detail=False)
-        return render_digest(ctx, channel, figures, previous)
+        opening = await self.opening(ctx, channel, figures, previous)
+        return render_digest(ctx, channel, figures, previous, opening=opening)
+
+    async def opening(self, ctx: RuleContext, channel: ChannelState, now: Figures, before: Figures) -> str | None:
+        """The narrator's opening for a busy week; None (the template) without one, for a quiet week or an import.
+
+        A failing narrator must not cost a digest whose period is already claimed, so any error means None.
+        """
+        if self.narrator is None or now.quiet or ctx.backfill:
+            return None
+        try:
+            return await self.narrator.opening(figures_summary(now, before), ctx.language(channel.workspace_id))
+        except Exception as exc:  # the optional opening never stops the digest; the reason goes to the log
+            logger.warning("digest opening failed (%s: %s); using the template", type(exc).__name__, exc)
+            return None
 
     async def preview(self, event: CommandInvoked, ctx: RuleContext) -> list[Action]:
         channel = ctx.channel(event.workspace, event.channel)
@@ -367,8 +400,13 @@ class WeeklyDigest(RuleBase):
 
 
 # --- rendering-----------------------------------------------------------------------------------------------
-def render_digest(ctx: RuleContext, channel: ChannelState, now: Figures, before: Figures) -> Card:
-    """The digest card in the workspace's language: a clear template, short for a quiet week."""
+def render_digest(
+    ctx: RuleContext, channel: ChannelState, now: Figures, before: Figures, *, opening: str | None = None
+) -> Card:
+    """The digest card in the workspace's language: a clear template, short for a quiet week.
+
+    `opening` replaces the template's first sentence (a narrator's); the figures below it stay the template's.
+    """
     ws = channel.workspace_id
     lang = ctx.language(ws)
     zone = ZoneInfo(ctx.workspace(ws).timezone or "UTC")
@@ -380,11 +418,13 @@ def render_digest(ctx: RuleContext, channel: ChannelState, now: Figures, before:
         end=_date((now.period.end - timedelta(seconds=1)).astimezone(zone), lang),
     )
     waiting = _unanswered_section(ctx, ws, now, lang)
+    lessons = _lessons_section(now, lang)
     if now.quiet:
         quiet = translate("digest.quiet", lang, channel=f"<#{channel.id}>", messages=now.messages)
-        return Card(title=title, sections=(quiet, *waiting), footer=translate("digest.footer", lang))
+        return Card(title=title, sections=(quiet, *lessons, *waiting), footer=translate("digest.footer", lang))
     sections = [
-        translate(
+        opening
+        or translate(
             "digest.opening",
             lang,
             messages=now.messages,
@@ -399,6 +439,7 @@ def render_digest(ctx: RuleContext, channel: ChannelState, now: Figures, before:
         sections.append(translate("digest.welcome", lang, count=now.new_members))
     if now.trending:
         sections.append(translate("digest.trending", lang, topics=", ".join(now.trending)))
+    sections.extend(lessons)
     sections.extend(waiting)
     return Card(
         title=title,
@@ -418,6 +459,7 @@ def _fields(now: Figures, before: Figures, lang: str) -> tuple[tuple[str, str], 
         compared("digest.field_messages", now.messages, before.messages),
         compared("digest.field_active", now.active_members, before.active_members),
         compared("digest.field_new", now.new_members, before.new_members),
+        compared("digest.field_lessons", now.new_lessons, before.new_lessons),
         (
             translate("digest.field_questions", lang),
             translate(
@@ -450,6 +492,38 @@ def _fields(now: Figures, before: Figures, lang: str) -> tuple[tuple[str, str], 
             value += " " + translate("digest.last_week", lang, value=duration(before.median_first_response_s, lang))
         rows.append((translate("digest.field_response_time", lang), value))
     return tuple(rows)
+
+
+def _lessons_section(figures: Figures, lang: str) -> list[str]:
+    """The period's new lessons with links: what the community now knows that it did not before."""
+    if not figures.new_lessons:
+        return []
+    lines = [translate("digest.lessons_title", lang, count=figures.new_lessons)]
+    lines += [
+        translate("digest.lesson_item", lang, title=lesson.title, link=lesson.link).rstrip()
+        for lesson in figures.lessons
+    ]
+    return ["\n".join(lines)]
+
+
+def figures_summary(now: Figures, before: Figures) -> str:
+    """The period in plain aggregate numbers, for a narrator: no message text, no names, no topics."""
+    rate = "n/a" if now.response_rate is None else f"{round(100 * now.response_rate)} %"
+    median = "n/a" if now.median_first_response_s is None else f"{now.median_first_response_s / 3600:.1f} h"
+    lines = [
+        f"days: {round((now.period.end - now.period.start).total_seconds() / 86400)}",
+        f"messages: {now.messages} (previous period: {before.messages})",
+        f"active members: {now.active_members} (previous period: {before.active_members})",
+        f"new members: {now.new_members}",
+        f"questions asked: {now.questions_asked} (previous period: {before.questions_asked})",
+        f"questions answered: {now.questions_answered}",
+        f"questions resolved: {now.questions_resolved}",
+        f"response rate: {rate}",
+        f"median time to first response: {median}",
+        f"members thanked for helpful answers: {len(now.helpers)}",
+        f"new lessons captured: {now.new_lessons}",
+    ]
+    return "\n".join(lines)
 
 
 def _unanswered_section(ctx: RuleContext, ws: str, figures: Figures, lang: str) -> list[str]:
@@ -521,6 +595,7 @@ def render_stats(figures: Figures, lang: str, days: int) -> Card:
         ),
         (t("digest.field_unanswered"), str(len(figures.oldest_unanswered))),
         (t("digest.field_nudges"), str(figures.nudges_answered)),
+        (t("digest.field_lessons"), str(figures.new_lessons)),
     ]
     if figures.trending:
         rows.append((t("digest.field_trending"), ", ".join(figures.trending)))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -12,14 +13,17 @@ from sqlalchemy import func, insert, select
 from bot.actions import Action, PostEphemeral, PostMessage, action_text
 from bot.engine import Engine
 from bot.events import Event, TimePassed
+from bot.narrator import MAX_OPENING_CHARS, capped, make_narrator
 from bot.rules import RuleContext
 from bot.settings import Settings
 from facilitation_rules.digest import Figures, Period, Schedule, WeeklyDigest, parse_day, parse_time
 from storage import digests
 from storage.db import create_engine
+from storage.lessons import T_LESSON
 from storage.migrate import upgrade
 from storage.repository import T_OUTBOX
 from tests.conftest import make_settings
+from tests.e2e.openai.fake_openai import FakeOpenAI
 from tests.support import WS, at, command, community, message
 
 BERLIN = "Europe/Berlin"
@@ -97,6 +101,18 @@ async def outbox_digests(url: str) -> int:
             return int((await conn.execute(select(func.count()).where(T_OUTBOX.c.key.like("digest:%")))).scalar() or 0)
     finally:
         await db.dispose()
+
+
+async def add_lesson(engine: Engine, title: str, when: datetime, *, private: bool = False) -> None:
+    """A lesson captured in #help (stored directly: how it was distilled does not matter here)."""
+    async with engine.db.begin() as conn:
+        await conn.execute(
+            insert(T_LESSON).values(
+                workspace_id=WS, source_message_id=f"src-{title}", channel_id="help", title=title, summary="",
+                steps=[], tags=[], permalink=f"https://chat.example/{len(title)}", contributors=[],
+                created_at=when, updated_at=when, verified_at=None, verified_by=None, private=private,
+            )
+        )
 
 
 # --- posting exactly once -------------------------------------------------------------------------------------
@@ -218,6 +234,30 @@ async def test_german_digest(sqlite_url: str) -> None:
     assert "Danke, <@ben>, für eure Antworten" in text
     assert "Fragen: 2 gestellt (Vorwoche 0), 1 beantwortet, 1 gelöst" in text
     assert "Antwortquote: 50 %" in text
+    assert "Neu im Wissensspeicher" not in text and "Neue Lektionen: 0 (±0 zur Vorwoche)" in text
+    await engine.db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "field"),
+    [
+        ("en", "New in the knowledge store this week (2):", "New lessons: 2 (+2 on last week)"),
+        ("de", "Neu im Wissensspeicher diese Woche (2):", "Neue Lektionen: 2 (+2 zur Vorwoche)"),
+    ],
+)
+async def test_new_lessons_are_listed_with_links(sqlite_url: str, language: str, heading: str, field: str) -> None:
+    engine = await community(make_settings(sqlite_url, steward_timezone=BERLIN), at("2026-02-24 08:00"),
+                             language=language)
+    seen = collect(engine)
+    await busy_week(engine)
+    await add_lesson(engine, "Staging cluster access", at("2026-03-03 10:00"))
+    await add_lesson(engine, "Budget approvals", at("2026-03-05 11:00"))
+    await add_lesson(engine, "Kept in the thread", at("2026-03-05 12:00"), private=True)
+    await tick(engine, at("2026-03-09 08:00"))
+    text = action_text(digest_posts(seen)[0])
+    listed = "\n• Budget approvals https://chat.example/16\n• Staging cluster access https://chat.example/22"
+    assert heading + listed in text
+    assert field in text and "Kept in the thread" not in text
     await engine.db.dispose()
 
 
@@ -308,3 +348,69 @@ async def test_a_channel_silent_for_two_weeks_gets_no_digest(settings) -> None: 
     # Monday 9 March reports the active week, 16 March the quiet one; after that the channel is dormant.
     assert [p.key for p in digests] == ["digest:news:2026-W10", "digest:news:2026-W11"]
     await engine.db.dispose()
+
+
+# --- the narrated opening ---------------------------------------------------------------------------------------
+@pytest.fixture
+async def fake_llm() -> AsyncIterator[FakeOpenAI]:
+    server = FakeOpenAI()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def llm_settings(sqlite_url: str, fake: FakeOpenAI) -> Settings:
+    return make_settings(sqlite_url, steward_timezone=BERLIN, openai_api_key="test-key", openai_base_url=fake.base_url,
+                         openai_model="local-model", openai_timeout_seconds=0.5)
+
+
+def narrator_requests(fake: FakeOpenAI) -> list[dict[str, Any]]:
+    """The digest's requests (a configured model also distils lessons)."""
+    return [r for r in fake.requests if "weekly digest" in r["messages"][0]["content"]]
+
+
+async def test_the_model_writes_the_opening_from_aggregate_figures_only(sqlite_url: str, fake_llm: FakeOpenAI) -> None:
+    opening = "A lively week: more messages than the week before, and every question found its way forward."
+    fake_llm.answer = {"opening": opening}
+    engine = await community(llm_settings(sqlite_url, fake_llm), at("2026-02-24 08:00"), language="de")
+    seen = collect(engine)
+    await busy_week(engine)
+    await tick(engine, at("2026-03-09 08:00"))
+    card = digest_posts(seen)[0].card
+    assert card is not None and card.sections[0] == opening
+    assert "Fragen: 2 gestellt (Vorwoche 0)" in card.as_text()  # the figures stay the template's
+    [request] = narrator_requests(fake_llm)
+    assert "German" in request["messages"][0]["content"]
+    assert request["max_tokens"] and request["model"] == "local-model"
+    sent = request["messages"][1]["content"]
+    assert "messages: 8 (previous period: 1)" in sent and "questions asked: 2" in sent
+    for private in ("anna", "ben", "cara", "dave", "staging", "cluster", "access", "budgets"):
+        assert private not in sent.lower()
+    await engine.db.dispose()
+
+
+async def test_a_failing_model_leaves_the_template_opening(sqlite_url: str, fake_llm: FakeOpenAI) -> None:
+    fake_llm.mode = "error"
+    engine = await community(llm_settings(sqlite_url, fake_llm), at("2026-02-24 08:00"))
+    seen = collect(engine)
+    await busy_week(engine)
+    await tick(engine, at("2026-03-09 08:00"))
+    card = digest_posts(seen)[0].card
+    assert card is not None and card.sections[0] == "This week 8 messages from 4 members (+7 on last week)."
+    assert 1 <= len(narrator_requests(fake_llm)) <= 2  # bounded retries
+    await engine.db.dispose()
+
+
+def test_without_a_model_there_is_no_narrator(settings: Settings) -> None:
+    assert make_narrator(settings) is None
+
+
+def test_openings_are_capped_and_never_ping() -> None:
+    long = "The week was busy and friendly. " * 30
+    cut = capped(long)
+    assert cut is not None and len(cut) <= MAX_OPENING_CHARS and cut.endswith("friendly.")
+    assert capped("x" * (MAX_OPENING_CHARS + 1)) is None
+    for pinging in ("Well done, @here!", "Thanks <@U123> for all answers.", "  "):
+        assert capped(pinging) is None

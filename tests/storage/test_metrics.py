@@ -14,6 +14,7 @@ from sqlalchemy import insert
 from facilitation_rules.digest import Period
 from storage import metrics
 from storage.db import create_engine
+from storage.lessons import T_LESSON
 from storage.migrate import upgrade
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_NUDGE, T_QUESTION
 
@@ -75,6 +76,21 @@ NUDGES = [  # member, question, sent, led to an answer
     ("ben", "q3", "2026-03-04 09:00", True),
     ("anna", "q4", "2026-03-05 12:00", False),
     ("ben", "sq", "2026-03-03 09:15", True),
+]
+
+
+LESSONS = [  # title, channel, created, private lesson
+    ("Staging access", "help", "2026-03-02 11:00", False),
+    ("Pipeline retries", "help", "2026-03-03 12:00", False),
+    ("Budget owners", "help", "2026-03-04 12:00", False),
+    ("Stakeholder map template", "help", "2026-03-05 12:00", False),
+    ("Wiki structure", "help", "2026-03-06 12:00", False),
+    ("Handbook chapters", "help", "2026-03-08 22:00", False),
+    ("Kept to the channel", "help", "2026-03-04 13:00", True),
+    ("From the private channel", "secret", "2026-03-03 09:40", False),
+    ("Welcome pack", "general", "2026-03-04 13:00", False),
+    ("Glossary", "help", "2026-02-27 12:00", False),
+    ("Next week already", "help", "2026-03-09 00:00", False),
 ]
 
 
@@ -152,6 +168,25 @@ def _rows() -> dict[Any, list[dict[str, Any]]]:
             }
             for who, qid, sent, led in NUDGES
         ],
+        T_LESSON: [
+            {
+                "workspace_id": WS,
+                "source_message_id": f"src{i}",
+                "channel_id": ch,
+                "title": title,
+                "summary": "",
+                "steps": [],
+                "tags": [],
+                "permalink": f"https://chat.example/{i}",
+                "contributors": [],
+                "created_at": t(created),
+                "updated_at": t(created),
+                "verified_at": None,
+                "verified_by": None,
+                "private": private,
+            }
+            for i, (title, ch, created, private) in enumerate(LESSONS)
+        ],
     }
 
 
@@ -182,6 +217,23 @@ async def test_channel_week(db: Any) -> None:
     assert f.trending == ("deployment", "pipeline", "staging")
     assert f.nudges_answered == 1
     assert f.first_message_at == t("2026-02-20 09:00")
+
+
+async def test_new_public_lessons_of_the_channel_newest_first(db: Any) -> None:
+    f = await metrics.figures(db, WS, WEEK, "help")
+    assert f.new_lessons == 6
+    assert [lesson.title for lesson in f.lessons] == [
+        "Handbook chapters", "Wiki structure", "Stakeholder map template", "Budget owners", "Pipeline retries"
+    ]
+    assert f.lessons[0].link == "https://chat.example/5"
+
+
+async def test_new_lessons_of_the_workspace_leave_private_ones_out(db: Any) -> None:
+    f = await metrics.figures(db, WS, WEEK)
+    assert f.new_lessons == 7 and "Welcome pack" in {lesson.title for lesson in f.lessons}
+    assert (await metrics.figures(db, WS, WEEK, "secret")).new_lessons == 0
+    before = await metrics.figures(db, WS, WEEK.previous(), "help", detail=False)
+    assert (before.new_lessons, before.lessons) == (1, ())
 
 
 async def test_week_before_for_comparison(db: Any) -> None:
