@@ -137,3 +137,27 @@ async def test_bulk_add_is_searchable(store: LessonStore) -> None:
         for i in range(30)
     ])
     assert len(await store.search(WS, "printer", limit=50)) == 30
+
+
+async def test_frequent_words_rank_the_newest_matches_and_keep_rare_ones(sqlite_url: str) -> None:
+    """Past `candidates` matches SQLite ranks only the newest ones, plus every lesson with a rare query word."""
+    await upgrade(sqlite_url)
+    db = create_engine(sqlite_url)
+    try:
+        store = LessonStore(db)
+        store.candidates = 3
+        oldest = await save(store, "t0", draft("Printer queue", "The printer queue on floor two."))
+        toner = await save(store, "t1", draft("Toner order", "Order toner from the facilities desk."))
+        newer = [await save(store, f"t{i}", draft(f"Case {i}", "The printer jams.")) for i in range(2, 8)]
+        found = [h.lesson.id for h in await store.search(WS, "printer", limit=2)]
+        assert oldest not in found and set(found) <= set(newer[-3:])  # the old title match is past the window
+        assert (await store.search(WS, "printer toner", limit=2))[0].lesson.id == toner
+        store.candidates = 100
+        assert (await store.search(WS, "printer", limit=2))[0].lesson.id == oldest  # ranked exactly
+        for i in range(2):
+            await save(store, f"p{i}", draft(f"Case {i}", "The printer jams."), channel="hr", private=True)
+        store.candidates = 2  # the newest matches are private: the look-back widens until it finds visible ones
+        assert (await store.search(WS, "printer", limit=2))[0].lesson.id == oldest
+        assert len(await store.search(WS, "printer", limit=9, channel_id="hr")) == 9
+    finally:
+        await db.dispose()
