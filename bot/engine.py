@@ -7,6 +7,7 @@ and sending loses nothing, and the idempotency key of each action means a re-dec
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -86,6 +87,7 @@ class Engine:
         self._outbox_keys: set[tuple[str, str]] = set()
         self._store_text = settings.message_retention_days > 0
         self._last_forget: datetime | None = None
+        self._lock = asyncio.Lock()
 
     # --- life cycle ----------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -102,9 +104,14 @@ class Engine:
 
     # --- events --------------------------------------------------------------------------------------------
     async def handle(self, event: Event) -> list[Action]:
-        """Process one event and commit it; returns the private replies to hand straight back to the member."""
-        replies = await self.process(event)
-        await self.flush()
+        """Process one event and commit it; returns the private replies to hand straight back to the member.
+
+        Events are handled one at a time (adapters, the scheduler and the console share one engine), so rules
+        always see a consistent community and each event's writes form one transaction.
+        """
+        async with self._lock:
+            replies = await self.process(event)
+            await self.flush()
         return replies
 
     async def process(self, event: Event) -> list[Action]:

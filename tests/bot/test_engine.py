@@ -111,3 +111,25 @@ async def test_old_closed_and_answered_questions_leave_memory_but_not_the_databa
     assert engine.state.question("console:test", "q2") is not None
     assert await count(engine, T_QUESTION) == 2
     await engine.db.dispose()
+
+
+async def test_events_from_several_sources_are_handled_one_at_a_time(settings: Settings) -> None:
+    import asyncio
+
+    class Slow(RuleBase):
+        name = "slow"
+        running = 0
+        overlaps = 0
+
+        async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+            Slow.running += 1
+            Slow.overlaps += Slow.running > 1
+            await asyncio.sleep(0.01)
+            Slow.running -= 1
+            return []
+
+    engine = await community(settings, at("2026-03-02 09:00"), rules=[Slow()])
+    await asyncio.gather(*(engine.handle(message("anna", f"hello {n}", at("2026-03-02 09:00"))) for n in range(5)))
+    assert Slow.overlaps == 0
+    assert await count(engine, T_MESSAGE) == 5
+    await engine.db.dispose()
