@@ -169,12 +169,17 @@ _EN_DETERMINERS = _wordset("the a an my your ur our their his her its any some a
 # Verbs that open statements ("have a look", "was a mistake") unless a pronoun follows them.
 _EN_NEEDS_PRONOUN = _wordset("do have had may must need am was were")
 _EN_CHAT_PRONOUNS = _wordset("u ya ye r ur")
+_EN_CHAT_MODALS = _wordset("wanna gonna gotta")  # "who wanna test it": the auxiliary is fused into the verb
 _EN_ANY = _wordset("any anyone anybody anything someone somebody anywhere")
 _EN_PREPOSITIONS = _wordset("at in on for from to with since by of until about")
 _EN_ANY_NON_QUESTION = _wordset(
     "time more way longer further case how thing day can could will would should must who that"
 )
 _EN_RETURN = re.compile(r"^(?:(?:and|what about|how about) )?(?:you|u|ya|yours|urself|yourself|you guys)$")
+# A short answer handed back without "?" ("busy week and you"): the speaker asks the same of the other.
+_EN_RETURN_TAIL = re.compile(
+    r"^(?!.*\b(?:me|him|her|us|them|between|both) and)(?:\S+ ){1,3}and (?:you|u|yours|urself|yourself)(?: xuserx)?$"
+)
 # Reactions that acknowledge or express surprise; clarification requests ("what?", "pardon?", "me?")
 # and summons ("yes?", "@name?") do ask for something and are not listed.
 _EN_BACKCHANNEL = _phrases("""
@@ -195,22 +200,28 @@ _EN_RHETORICAL = re.compile(
     r"|what do you call an? |why did the \w+ cross)"
 )
 _EN_SMALLTALK = re.compile(
-    r"^(?:how (?:are|r) (?:you|u|ya|y'all|things)|how's it going|hows it going|how are things|how you doing"
-    r"|how ya doing|how do you do|what's up|whats up|sup|wassup|how have you been|how's everyone|how was "
-    r"your (?:weekend|day|holiday|vacation))\b"
+    r"^(?:how (?:are|r) (?:you|u|ya|y'all|things)|how's it going|hows it going|how are things"
+    r"|how (?:you|ya|u) doin(?:g|')?|how do you do|what's up|whats up|sup|wassup|how have you been"
+    r"|how's everyone|how was your (?:weekend|day|holiday|vacation))\b"
 )
 # Requests for action, offers and suggestions are phrased as questions but ask for a deed, not for
 # information ("could you pass me ...", "may I see ...", "how about a coffee?", "shall we ...").
-_EN_INFO_VERBS = r"(?:tell|explain|help|recommend|suggest|advise|clarify|confirm|let me know|point|share|describe)"
+_EN_INFO_VERBS = (
+    r"(?:tell|explain|help|recommend|suggest|advise|clarify|confirm|let me know|point|share|describe|provide)"
+)
+# "why don't you come along" suggests; with a verb of state ("why don't you like it") it asks for a reason.
+_EN_STATIVE = r"(?:have|believe|know|like|want|think|understand|need|love|agree|care|trust|feel|remember)\b"
 _EN_DIRECTIVE = re.compile(
-    r"^(?:(?:would|could|will|can|won't) (?:you|u|ya) (?:please |kindly |just |maybe )?(?!"
+    r"^(?:(?:would|could|will|can|won't) (?:you|u|ya) (?:please |kindly |just |maybe )?(?!(?:please |kindly )?"
     + _EN_INFO_VERBS
     + r")(?:mind|please|kindly|give|pass|bring|send|take|pick|wait|hold|open|close|turn|put|fill|sign|book|"
     r"reserve|call|come|make|change|repeat|speak|lend|hand|show|keep|move|stop|write|spell|lower|raise|"
     r"get me|do me|be so kind|sit|step|follow|leave|drive|join|lock|unlock|print|copy|check)\b"
     r"|(?:could|may|can) (?:i|we) (?:please )?(?:have|see|borrow|take|get|speak|talk|try|come|sit|leave|go|"
     r"stop|meet|suggest|put|use your|ask you|ask a|know your|interrupt)\b"
-    r"|may i (?!help)\w+|can we \w+|shall (?:we|i) \w+|why don't (?:we|you|i) \w+|why not (?!\?)\w+"
+    r"|may i (?!help)\w+|can we \w+|shall (?:we|i) \w+|why don't (?:we|you|i) (?!"
+    + _EN_STATIVE
+    + r")\w+|why not (?!\?)\w+"
     r"|how about (?!(?:you|your|yours|him|her|them|they|it|that)\b)\w+|would you like\b|would you care\b"
     r"|let's\b)"
 )
@@ -242,12 +253,15 @@ _EN_REQUEST_START = re.compile(
     r"having|getting|seeing|else|here|around)\b"
     r"|any (?:ideas?|clues?|thoughts|suggestions?|tips|hints?|pointers?|help|advice|news|updates?|luck|"
     r"way|chance|reason|recommendations?|experience|input|feedback|progress|word|eta)\b"
-    r"|(?:quick|short|small|simple|stupid|dumb|noob|newbie|silly|basic|one more|another|general) questions?\b"
-    r"|questions?\s*:|help\W*$|help me\b)"
+    r"|(?:quick|short|small|simple|stupid|dumb|noob|newbie|silly|basic|one more|another|general) "
+    r"(?:questions?|doubts?)\b|(?:questions?|doubts?)\s*:|help\W*$|help me\b)"
 )
 _EN_REQUEST = re.compile(
     r"(?:\bi (?:was |am |'m )?wonder(?:ing)? (?:if|whether|how|what|why|where|who|which|when)\b"
-    r"|\bi'?m wondering\b"
+    r"|\bi'?m wondering\b|(?<!you )\bwondering (?:if|whether)\b"
+    r"|\bcurious (?:if|whether|how|what|why)\b|\b(?:want|wanted|like|wanna) to ask (?:if|whether|about|how|what|why)\b"
+    r"|\bhope (?:some ?one|any ?one|some ?body|any ?body) (?:here |out there )?(?:\w+ )?(?:can|could|has|knows|will|"
+    r"might)\b"
     r"|\b(?:can|could|would|will) (?:some ?one|any ?one|some ?body|any ?body|you|u|ya|y'all|you guys|"
     r"people|someone here) (?:please |pls |plz |kindly |maybe )?(?:help|tell|explain|point|show|advise|"
     r"suggest|recommend|confirm|clarify|share|look|give|guide|send)\b"
@@ -255,14 +269,16 @@ _EN_REQUEST = re.compile(
     r"|(?<!you )\b(?:need|needs|needed|looking for|searching for|appreciate any|appreciate some"
     r"|seeking) (?:some |any |a "
     r"little |a bit of |your |a )?(?:help|advice|assistance|guidance|suggestions?|recommendations?|"
-    r"pointers?|tips?|hints?|input|direction|support)\b"
+    r"pointers?|tips?|hints?|input|direction|support|documentation|docs|tutorials?|examples?)\b"
     r"|\b(?:i have|i've got|i got|i've) (?:a|one|another|some|few|a few|two|a couple of)? ?(?:quick |short |"
-    r"small |simple |stupid |dumb |noob |newbie |silly |basic |general )?questions?\b"
+    r"small |simple |stupid |dumb |noob |newbie |silly |basic |general )?(?:questions?|doubts?)\b"
     r"|\blet me know (?:if|whether|how|what|when|where|which|who)\b"
     r"|\b(?:not sure|unsure|confused about|not clear) (?:if|whether|how|what|why|where|which|when|"
     r"who)\b(?! (?:i|i'm|i've|i'll|we|they|he|she|you|that's|it|they're|you're)\b)"
     r"|\b(?:please|pls|plz|can|could|would|someone|anyone|somebody|anybody) help me\b"
     r"|\bhelp (?:needed|wanted|please|pls)\b|\bis there (?:a|any) way\b"
+    r"|\b(?:looking for|searching for|trying to find) (?:a|an|some|the|any) (?:\w+ )?(?:way|solution|example|approach|"
+    r"workaround|method)\b|\bif (?:any ?one|some ?one|any ?body|some ?body) (?:here )?(?:can|could|knows|has)\b"
     r"|\bhow (?:do|can|should|could|would|to) (?:i|we|you|one)\b"
     r")"
 )
@@ -285,6 +301,18 @@ _EN_REQUEST_TRIGGERS = (
     "clear",
     "is there",
     "how ",
+    "doubt",
+    "curious",
+    "ask",
+    "hope",
+    "way",
+    "solution",
+    "example",
+    "approach",
+    "workaround",
+    "method",
+    "if any",
+    "if some",
 )
 _EN_PROBLEM_TRIGGERS = (
     "known",
@@ -324,7 +352,9 @@ _EN_PROBLEM = re.compile(
     r"get picked up|found|recognized|recognised|sync|syncing)\b"
     r"|\b(?:can't|cannot|can not|cant|couldn't|unable to|not able to) (?:seem to )?(?:get|figure|make|"
     r"access|log ?in|login|sign in|connect|run|install|open|reach|load|resolve|build|deploy|configure|"
-    r"understand|find a way|import|upload|download|enable|disable|override)\b"
+    r"understand|find a way|import|upload|download|enable|disable|override|start|use|send|create|read|write|"
+    r"find|set|add|change|update|save|test|debug|migrate|upgrade|integrate|pass|bind|map|register|execute|"
+    r"launch|inject|fetch|retrieve|display|show|see)\b"
     r"|\b(?:struggl\w+|stuck|confused|clueless|trouble|having a hard time) (?:with|on|about|to|at|by|"
     r"getting|understanding|figuring)\b"
     r"|\b(?:i'?m|i am|we'?re|we are) (?:currently |now )?trying to\b|\b(?:running|ran|run) into\b"
@@ -411,7 +441,7 @@ def _en_wh(first: str, second: str, third: str, words: list[str]) -> tuple[float
         return 0.8, "wh-start"
     if first == "why" and second == "not":
         return 0.55, "wh-start"
-    if second in _EN_CHAT_PRONOUNS or (first == "why" and second not in _EN_PRONOUN_SUBJ):
+    if second in _EN_CHAT_PRONOUNS or second in _EN_CHAT_MODALS or (first == "why" and second not in _EN_PRONOUN_SUBJ):
         return 0.65, "wh-start"
     if second in _EN_PRONOUN_SUBJ or first == "how":
         return 0.3, "wh-relative"
@@ -478,13 +508,29 @@ def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
         return score, reason
     if _EN_REQUEST_START.match(core_text) or (_has_any(low, _EN_REQUEST_TRIGGERS) and _EN_REQUEST.search(low)):
         return 0.75, "request-for-info"
-    if _EN_RETURN.match(low):
+    if _EN_RETURN.match(low) or _EN_RETURN_TAIL.match(low):
         return 0.6, "return-question"
     if len(words) > 3 and _EN_TAG.search(sentence[-24:].lower()):
         return 0.6, "tag-question"
     if _has_any(low, _EN_PROBLEM_TRIGGERS) and _EN_PROBLEM.search(low):
         return 0.6, PROBLEM
+    if "," in sentence and not sentence.endswith((".", ",", "-")) and _en_comma_wh(sentence):
+        return 0.6, "wh-inner"
     return score, reason
+
+
+def _en_comma_wh(sentence: str) -> bool:
+    """An unpunctuated chat line often answers first and asks after a comma ("all good, where are you based").
+
+    Only the last clause counts, and not "which"/"who", which after a comma start relative clauses.
+    """
+    words = _words(sentence.rpartition(",")[2])
+    return (
+        len(words) > 1
+        and words[0] in _EN_WH
+        and words[0] not in ("which", "who", "whom", "whose")
+        and (words[1] in _EN_AUX or words[1] in _EN_CHAT_PRONOUNS)
+    )
 
 
 # --------------------------------------------------------------------------------------------------

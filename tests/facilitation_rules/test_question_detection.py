@@ -151,3 +151,45 @@ def test_a_german_headless_relative_clause_introduces_people_rather_than_asking(
     assert not is_question("Erinnerung: bitte bis Freitag anmelden. Wer schon angemeldet ist, gern mit 👍 reagieren.")
     assert is_question("Wer ist schon angemeldet?")
     assert is_question("Wer weiß, wie man sich anmeldet")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("all good, where are you based", True),  # answer first, then a question after the comma
+        ("we moved to the new office, which is next to the station", False),  # relative clause
+        ("I talked to the vendor, what a mess.", False),
+        ("busy week and you", True),  # short answer handed back
+        ("it was just me and you", False),
+        ("who wanna test the pilot group", True),
+        ("hey how u doin today", True),
+    ],
+)
+def test_unpunctuated_chat_questions(text: str, expected: bool) -> None:
+    assert is_question(text, "en") is expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "just wondering if the survey is anonymous",
+        "curious if someone has migrated the team calendars already",
+        "wanted to ask whether the old forms still work",
+        "I hope someone here can explain the new approval flow",
+        "I have a doubt about the travel policy",
+        "looking for a way to export my survey results",
+        "if anyone knows who owns the intranet page, ping me",
+        "I'm looking for some documentation on the new expense tool",
+        "since the update I'm unable to upload files to the portal",
+        "Could you please tell me where the templates are?",
+        "Could you please share the onboarding checklist?",
+        "why don't you like the new dashboard?",
+    ],
+)
+def test_indirect_requests_for_information(text: str) -> None:
+    assert is_question(text, "en")
+
+
+def test_suggestions_with_why_dont_stay_requests_for_action() -> None:
+    verdict = classify_question("Why don't we meet on Thursday instead?", "en")
+    assert not verdict.is_question and verdict.reason == "request-for-action"
