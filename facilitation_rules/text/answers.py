@@ -15,6 +15,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 logger = logging.getLogger(__name__)
 
@@ -138,16 +139,52 @@ def _aside(text: str, is_question: bool, cue: bool) -> float:
     return 0.0 if cue else 0.1  # talking about oneself, with no advice in it, rarely answers
 
 
+@lru_cache(maxsize=16384)
 def _norm(name: str) -> str:
-    """Compare user names and nicks without case, punctuation and decoration ("[[bob]]", "bob_")."""
+    """Compare user names and nicks without case, punctuation and decoration ("[[bob]]", "bob_").
+
+    Cached: every line normalises its author and its first words, and names recur constantly.
+    """
     return _NON_ALNUM.sub("", name.lower())
 
 
+@lru_cache(maxsize=4096)
 def _words(text: str) -> frozenset[str]:
-    """Topic words of a line: lower-cased, stop words dropped, cut to a 5-letter stem so forms match."""
+    """Topic words of a line: lower-cased, stop words dropped, cut to a 5-letter stem so forms match.
+
+    Cached: a line is compared again when the asker picks up its words, and chat repeats short lines.
+    """
     return frozenset(
         w[:5] for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOPWORDS
     )
+
+
+@lru_cache(maxsize=4096)
+def _cues(text: str, is_question: bool) -> tuple[frozenset[str], bool, float, float]:
+    """What an unaddressed line offers every open question: topic words, answer cue, aside, greeting penalty.
+
+    Computed once per line (and cached, as chat repeats short lines), not once per open question.
+    """
+    cue = bool(_ANSWER_CUE.search(text) or _LINK_OR_CODE.search(text))
+    return _words(text), cue, _aside(text, is_question, cue), 0.3 if _GREETING.match(text) else 0.0
+
+
+def _score(
+    now: datetime, me: str, question: _Question, words: frozenset[str], cue: bool,
+    aside: float, penalty: float, scale: float, count: int,
+) -> float:
+    """How likely an unaddressed line answers this question: turn-taking, recency, overlap, cues."""
+    if question.partner == me or me in question.addressees:
+        return 0.9 if (now - question.last_at).total_seconds() <= 900 else 0.4
+    if question.addressees:
+        return 0.0  # the asker asked someone else
+    recency = 1.0 / (1.0 + (now - question.last_at).total_seconds() / scale)
+    between = count - question.last_count - 1  # lines by others since the conversation last moved
+    next_up = 0.35 if between <= 0 else 0.15 if between <= 2 else 0.0
+    overlap = len(words & question.words)
+    score = 0.45 * recency + next_up + 0.15 * min(overlap, 3) + (0.15 if cue else 0.0)
+    score += 0.2 if me in question.participants else -aside
+    return score - penalty
 
 
 @dataclass(slots=True)
@@ -445,7 +482,7 @@ class ConversationTracker:
         self, line: ChatLine, me: str, space: _Space, talk_to: frozenset[str], explicit: bool
     ) -> Response | None:
         """A line spoken to someone continues the latest exchange with them, or answers their new question."""
-        for other in talk_to:
+        for other in sorted(talk_to):  # sorted: the same transcript always gives the same links
             pair = self._pair(space, me, other, line.at)
             question = self._latest_question_of(space, other)
             if pair is not None and (question is None or pair[2] >= question.seq):
@@ -472,40 +509,21 @@ class ConversationTracker:
                 return Response(question.id, "inferred", 0.7) if question.asker != me else None
             if previous.addressees:
                 return None
-        words = _words(line.text)
-        cue = bool(_ANSWER_CUE.search(line.text) or _LINK_OR_CODE.search(line.text))
-        aside = _aside(line.text, is_question, cue)
-        penalty = 1.2 * space.habit + (0.3 if _GREETING.match(line.text) else 0.0)
+        words, cue, aside, greeting = _cues(line.text, is_question)
+        penalty = 1.2 * space.habit + greeting
         talking = space.last_addressed_by_user.get(me)
         busy_with = talking.addressees if talking and line.at - talking.at <= _FOLLOW_GAP else frozenset()
+        scale = min(max(300.0, 5.0 * space.pace), 3600.0)  # seconds after which recency has halved
         best: tuple[float, str] | None = None
         for question in space.questions.values():
             if question.asker == me or (busy_with and question.asker not in busy_with):
                 continue  # a speaker in the middle of a talk with someone else is still talking to them
-            score = self._score(line, me, question, words, cue, aside, penalty, space.pace, space.count)
+            score = _score(line.at, me, question, words, cue, aside, penalty, scale, space.count)
             if score > 0.0 and (best is None or score > best[0]):
                 best = (score, question.id)
         if best is None or best[0] < _BAR:
             return None
         return Response(best[1], "inferred", round(min(best[0], 0.95), 2))
-
-    def _score(
-        self, line: ChatLine, me: str, question: _Question, words: frozenset[str], cue: bool,
-        aside: float, penalty: float, pace: float, count: int,
-    ) -> float:
-        """How likely an unaddressed line answers this question: turn-taking, recency, overlap, cues."""
-        gap = (line.at - question.last_at).total_seconds()
-        if question.partner == me or me in question.addressees:
-            return 0.9 if gap <= 900 else 0.4
-        if question.addressees:
-            return 0.0  # the asker asked someone else
-        recency = 1.0 / (1.0 + gap / min(max(300.0, 5.0 * pace), 3600.0))
-        between = count - question.last_count - 1  # lines by others since the conversation last moved
-        next_up = 0.35 if between <= 0 else 0.15 if between <= 2 else 0.0
-        overlap = len(words & question.words)
-        score = 0.45 * recency + next_up + 0.15 * min(overlap, 3) + (0.15 if cue else 0.0)
-        score += 0.2 if me in question.participants else -aside
-        return score - penalty
 
     def _own_conversation(
         self, line: ChatLine, me: str, space: _Space, talk_to: frozenset[str]
@@ -516,7 +534,7 @@ class ConversationTracker:
             return question.id if question is not None else None
         if line.thread and self._question(line.thread) is not None:
             return line.thread
-        for other in talk_to:
+        for other in sorted(talk_to):
             pair = self._pair(space, me, other, line.at)
             if pair is not None:
                 return pair[0] if pair[0] in space.questions else None
@@ -574,7 +592,7 @@ class ConversationTracker:
         question.last_at = record.at
         if record.user == question.asker:
             if record.addressees:
-                question.partner = next(iter(record.addressees))
+                question.partner = min(record.addressees)
                 question.participants |= record.addressees
         else:
             question.participants.add(record.user)

@@ -31,6 +31,8 @@ from collections import OrderedDict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
+from operator import itemgetter
 
 from facilitation_rules.text.tokens import terms_with_words
 
@@ -159,13 +161,16 @@ class _TermStore:
         if not total_idf or not self.lengths:
             return
         average = (self.total_length * decay / len(self.lengths)) or 1.0
-        k1, lengths = weights.k1, self.lengths
+        k1, lengths, postings, current = weights.k1, self.lengths, self.postings, scores.get
         base, slope = k1 * (1.0 - weights.b), k1 * weights.b * decay / average
         for term, idf in query:
+            holders = postings.get(term)
+            if not holders:
+                continue
             term_gain = gain * (idf / total_idf) * (k1 + 1.0)
-            for user, stat in self.postings.get(term, {}).items():
+            for user, stat in holders.items():  # the hot loop: locals only, no attribute look-ups per person
                 tf = stat.weight * decay
-                scores[user] = scores.get(user, 0.0) + term_gain * tf / (tf + base + slope * lengths[user])
+                scores[user] = current(user, 0.0) + term_gain * tf / (tf + base + slope * lengths[user])
 
     def rescale(self, factor: float) -> None:
         """Multiply every stored mass (used when the time origin moves)."""
@@ -277,12 +282,12 @@ class ExpertiseIndex:
         for user in excluded:
             scores.pop(user, None)
         if len(scores) > _TOPICAL_CANDIDATES:  # the priors only reorder strong topical matches and present people
-            scores = dict(heapq.nlargest(_TOPICAL_CANDIDATES, scores.items(), key=lambda item: item[1]))
+            scores = dict(heapq.nlargest(_TOPICAL_CANDIDATES, scores.items(), key=itemgetter(1)))
         ranks = self._presence_ranks(excluded)
         for user in list(ranks)[: w.prior_candidates]:
             scores.setdefault(user, 0.0)
         self._add_priors(scores, ranks, at, decay)
-        best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], item[0]))
+        best = heapq.nlargest(limit, scores.items(), key=itemgetter(1, 0))
         return [self._explain(user, score, query, decay) for user, score in best]
 
     def _add_registry(self, query: list[tuple[str, float]], scores: dict[str, float]) -> None:
@@ -294,13 +299,13 @@ class ExpertiseIndex:
 
     def _presence_ranks(self, excluded: set[str]) -> dict[str, int]:
         """The most recently active people (not excluded), most recent first, with their rank."""
-        ranks: dict[str, int] = {}
-        for user in reversed(self._recent):
-            if len(ranks) >= _RANKED_PRESENCE:
-                break
-            if user not in excluded:
-                ranks[user] = len(ranks)
-        return ranks
+        # Excluded people can only displace that many of the most recent, so this slice always suffices.
+        kept = list(islice(reversed(self._recent), _RANKED_PRESENCE + len(excluded)))
+        for user in excluded:
+            if user in kept:
+                kept.remove(user)
+        del kept[_RANKED_PRESENCE:]
+        return dict(zip(kept, range(len(kept)), strict=True))
 
     def _add_priors(self, scores: dict[str, float], ranks: dict[str, int], at: datetime, decay: float) -> None:
         """Add log-scale evidence that each person is around and answers: presence and decayed volume.
@@ -308,16 +313,17 @@ class ExpertiseIndex:
         Rank rather than elapsed time measures presence because communities differ in pace by orders
         of magnitude. People who only registered topics get no prior: there is no evidence either way.
         """
-        w, people = self._weights, self._people
+        w, people, log1p, rank_of = self._weights, self._people, math.log1p, ranks.get
+        volume, unproven, recency = w.volume, w.unproven, w.recency
         now = at.timestamp()
         per_second = math.log(2.0) / self._half_life_s
         for user in scores:
             person = people.get(user)
             if person is None:
                 continue
-            staleness = math.log1p(ranks.get(user, _RANKED_PRESENCE)) + per_second * max(now - person.active_at, 0.0)
-            willingness = w.volume * math.log1p(person.volume * decay) - (w.unproven if not person.answers else 0.0)
-            scores[user] += willingness - w.recency * staleness
+            staleness = log1p(rank_of(user, _RANKED_PRESENCE)) + per_second * max(now - person.active_at, 0.0)
+            willingness = volume * log1p(person.volume * decay) - (unproven if not person.answers else 0.0)
+            scores[user] += willingness - recency * staleness
 
     def _explain(self, user: str, score: float, query: list[tuple[str, float]], decay: float) -> ExpertSuggestion:
         """Name the answered terms that made this person a match, strongest first, and count those answers."""

@@ -8,6 +8,7 @@ channel's language breaks ties.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 SUPPORTED = ("en", "de")
 DEFAULT_LANGUAGE = "en"
@@ -18,7 +19,7 @@ def _wordset(text: str) -> frozenset[str]:
 
 
 _WORD = re.compile(r"[a-zäöüß']+")
-_GERMAN_LETTERS = re.compile(r"[äöüß]")
+_GERMAN_LETTERS = "äöüß"
 
 _EN_WORDS = _wordset(
     """
@@ -48,19 +49,21 @@ _DE_WORDS = _wordset(
 
 # Words spelled identically in both languages carry no signal.
 _SHARED = _EN_WORDS & _DE_WORDS
+_EN_ONLY = _EN_WORDS - _SHARED
+_DE_ONLY = _DE_WORDS - _SHARED
 
 
+@lru_cache(maxsize=4096)
 def _scores(text: str) -> tuple[float, float]:
-    """Return (english, german) evidence counts for `text`."""
+    """Return (english, german) evidence counts for `text`; cached because chat repeats short lines."""
+    lower = text.lower()
     en = de = 0.0
-    for word in _WORD.findall(text.lower()):
-        if word in _SHARED:
-            continue
-        if word in _EN_WORDS:
+    for word in _WORD.findall(lower):
+        if word in _EN_ONLY:
             en += 1.0
-        elif word in _DE_WORDS:
+        elif word in _DE_ONLY:
             de += 1.0
-    de += 0.5 * len(_GERMAN_LETTERS.findall(text.lower()))
+    de += 0.5 * sum(map(lower.count, _GERMAN_LETTERS))
     return en, de
 
 
