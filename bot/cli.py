@@ -87,7 +87,8 @@ def run(
     from bot.runner import run_console, run_demo, run_platforms
 
     settings = load_settings()
-    setup_logging(settings.log_level)
+    # In the console, Steward's own lines are the conversation; routine log lines would interrupt it.
+    setup_logging("WARNING" if console and settings.log_level.upper() == "INFO" else settings.log_level)
     try:
         if console:
             asyncio.run(run_console(settings))

@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample-community.jsonl"
 DEMO_DATABASE = Path("data") / "demo.db"
+CONSOLE_DATABASE = Path("data") / "console.db"
 
 
 def run_demo(settings: Settings, out: object = print) -> None:
@@ -36,14 +37,24 @@ def run_demo(settings: Settings, out: object = print) -> None:
     printer(f"\nThe replay is stored in {DEMO_DATABASE}. Try it yourself: `steward run --console`.")
 
 
+def console_start(settings: Settings, now: datetime) -> datetime:
+    """The console's simulated clock starts in working hours (now, or the next opening), so flags can fall due."""
+    from facilitation_rules.working_time import WorkingHours
+
+    hours = WorkingHours(settings.steward_timezone, settings.work_start_hour, settings.work_end_hour,
+                         settings.working_weekdays)
+    return hours.add(now.replace(second=0, microsecond=0), 0)
+
+
 async def run_console(settings: Settings) -> None:
     from adapters.console.adapter import run_console_session
     from bot.app import build_engine
     from bot.clock import SimulatedClock
 
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    clock = SimulatedClock(now)
-    console_settings = settings.model_copy(update={"database_url": "sqlite:///data/console.db"})
+    clock = SimulatedClock(console_start(settings, datetime.now(UTC)))
+    for suffix in ("", "-wal", "-shm"):  # every console session starts with an empty community
+        Path(f"{CONSOLE_DATABASE}{suffix}").unlink(missing_ok=True)
+    console_settings = settings.model_copy(update={"database_url": f"sqlite:///{CONSOLE_DATABASE}"})
     engine = await build_engine(console_settings, clock)
     try:
         await run_console_session(engine, clock)

@@ -46,3 +46,11 @@ async def test_a_console_conversation_with_a_flag_a_reaction_and_commands(settin
     assert "unknown console command" in output
     assert not await session.handle_line("/quit")
     await engine.db.dispose()
+
+
+def test_the_console_clock_starts_in_working_hours(settings: Settings) -> None:
+    from bot.runner import console_start
+
+    # Saturday 22:24 in Berlin: the console starts on Monday at 09:00 (08:00 UTC).
+    assert console_start(settings, at("2026-11-28 21:24")) == at("2026-11-30 08:00")
+    assert console_start(settings, at("2026-12-01 10:30")) == at("2026-12-01 10:30")
