@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,6 +80,7 @@ class Engine:
         self.router = CommandRouter(self.rules)
         self.observers: list[Observer] = []
         self.on_outbox: list[Callable[[], None]] = []
+        self.on_forget: list[Callable[[str, str], Awaitable[object]]] = []  # stores outside the batch (lessons)
         self.rule_failures: dict[str, int] = {}
         self.extras: dict[str, Any] = {}  # hooks modules hang on the engine (e.g. the report's lessons)
         self._batch = repo.WriteBatch()
@@ -154,6 +155,9 @@ class Engine:
         if batch.outbox:
             for notify in self.on_outbox:
                 notify()
+        for row in batch.forgotten:
+            for forget in self.on_forget:
+                await forget(row["ws"], row["mid"])
         self._forget_old_state()
 
     def _forget_old_state(self) -> None:
@@ -180,6 +184,8 @@ class Engine:
                 {"workspace_id": ws, "member_id": member, "topic": topic} for topic in sorted(topics)
             )
         state.topic_changes = []
+        batch.forgotten = [{"ws": ws, "mid": member} for ws, member in state.forget_requests]
+        state.forget_requests = []
 
     # --- recording -----------------------------------------------------------------------------------------
     def _record(self, event: Event) -> None:

@@ -176,6 +176,7 @@ class CommunityState:
         self.new_nudges: list[dict[str, Any]] = []
         self.answered_nudges: list[dict[str, Any]] = []  # nudges that led to an answer
         self.topic_changes: list[tuple[str, str, str, set[str]]] = []  # (op, workspace, member, topics)
+        self.forget_requests: list[tuple[str, str]] = []  # (workspace, member) who asked to be forgotten
         self.dirty = Dirty()
         self._recent_limit = recent_messages
 

@@ -16,6 +16,7 @@ def default_rules(settings: Settings) -> list[Rule]:
     from facilitation_rules.etiquette import MuteCommands
     from facilitation_rules.experts import ExpertRouting
     from facilitation_rules.lessons import LessonCapture
+    from facilitation_rules.privacy import ForgetMe
     from facilitation_rules.questions import QuestionLifecycle
     from facilitation_rules.stuck import StuckMembers
     from facilitation_rules.unanswered import UnansweredQuestions
@@ -27,6 +28,7 @@ def default_rules(settings: Settings) -> list[Rule]:
         StuckMembers(),
         MuteCommands(),
         FacilitatorCommands(),
+        ForgetMe(),
         WeeklyDigest(),
         LessonCapture(),
     ]

@@ -561,6 +561,7 @@ def attach(engine: Engine) -> LessonStore:
 
     store = LessonStore(engine.db)
     engine.knowledge = store
+    engine.on_forget.append(store.forget_member)
     reader = MessageThreadReader(engine.db, before=engine.flush)
     for rule in engine.rules:
         if isinstance(rule, LessonCapture):

@@ -63,6 +63,7 @@ class WriteBatch:
     expert_topics_added: list[dict[str, Any]] = field(default_factory=list)
     expert_topics_removed: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
+    forgotten: list[dict[str, Any]] = field(default_factory=list)  # {"ws", "mid"}: members to forget
 
     def __len__(self) -> int:
         return sum(len(v) for v in vars(self).values())
@@ -146,6 +147,22 @@ async def write_batch(conn: AsyncConnection, batch: WriteBatch) -> None:
         )
     await insert_ignoring_duplicates(conn, T_EXPERT_TOPIC, batch.expert_topics_added)
     await insert_ignoring_duplicates(conn, T_OUTBOX, batch.outbox, ["workspace_id", "key"])
+    if batch.forgotten:
+        await forget_members(conn, batch.forgotten)
+
+
+async def forget_members(conn: AsyncConnection, members: Sequence[dict[str, Any]]) -> None:
+    """Delete what a member wrote and did: message texts, reactions, nudges (counts for metrics stay)."""
+    await conn.execute(
+        update(T_MESSAGE)
+        .where(T_MESSAGE.c.workspace_id == bindparam("ws"), T_MESSAGE.c.user_id == bindparam("mid"))
+        .values(text=None),
+        list(members),
+    )
+    for table, column in ((T_REACTION, T_REACTION.c.user_id), (T_NUDGE, T_NUDGE.c.member_id)):
+        await conn.execute(
+            delete(table).where(table.c.workspace_id == bindparam("ws"), column == bindparam("mid")), list(members)
+        )
 
 
 @dataclass

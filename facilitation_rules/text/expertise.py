@@ -134,6 +134,15 @@ class _TermStore:
             if not holders:
                 del self.postings[term]
 
+    def remove(self, user: str) -> None:
+        """Forget everything a person contributed."""
+        for term in self.stats.pop(user, {}):
+            holders = self.postings[term]
+            del holders[user]
+            if not holders:
+                del self.postings[term]
+        self.total_length -= self.lengths.pop(user, 0.0)
+
     def query(
         self, terms: Iterable[str], limit: int, registry: dict[str, set[str]], registered: int
     ) -> list[tuple[str, float]]:
@@ -243,6 +252,16 @@ class ExpertiseIndex:
         """How many answers this person has given (0: only asked or chatted so far)."""
         person = self._people.get(user)
         return person.answers if person is not None else 0
+
+    def forget(self, user: str) -> None:
+        """A member asked Steward to forget them: they are never suggested again and leave no trace here."""
+        self.set_registered_topics(user, ())
+        self._people.pop(user, None)
+        self._recent.pop(user, None)
+        self._answered.remove(user)
+        self._said.remove(user)
+        for credited in self._credited.values():
+            credited.discard(user)
 
     def set_registered_topics(self, user: str, topics: Collection[str]) -> None:
         """Replace the topics a person registered as their expertise (an empty collection removes them)."""
