@@ -261,6 +261,8 @@ class Engine:
             if isinstance(action, PostEphemeral):
                 replies.append(action)
                 continue
+            if self.backfill:
+                continue  # importing history: decisions shape the state, but nothing is posted for the past
             key = (action.workspace, action.key)
             if key in self._outbox_keys:
                 logger.debug("action %s already decided; not sent again", action.key)

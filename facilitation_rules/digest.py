@@ -264,7 +264,8 @@ class WeeklyDigest(RuleBase):
             _, schedule = self._schedules[(channel.workspace_id, channel.id)]
             self._due[(channel.workspace_id, channel.id)] = schedule.following(ctx.now)
             self._next = None
-            actions.extend(await self.scheduled(ctx, channel, schedule, due))
+            if not ctx.backfill:  # history gets no digests; the first live period does
+                actions.extend(await self.scheduled(ctx, channel, schedule, due))
         return actions
 
     async def scheduled(

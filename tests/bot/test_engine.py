@@ -133,3 +133,11 @@ async def test_events_from_several_sources_are_handled_one_at_a_time(settings: S
     assert Slow.overlaps == 0
     assert await count(engine, T_MESSAGE) == 5
     await engine.db.dispose()
+
+
+async def test_backfill_decides_but_posts_nothing(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 09:00"), rules=[Echo()])
+    engine.backfill = True
+    await engine.handle(message("anna", "history", at("2026-03-02 09:00"), message_id="m1"))
+    assert await count(engine, T_OUTBOX) == 0 and await count(engine, T_MESSAGE) == 1
+    await engine.db.dispose()
