@@ -231,6 +231,12 @@ _EN_INDIRECT_DIRECTIVE = re.compile(
     + r")\w+"
 )
 _EN_NON_QUESTION_OPENING = re.compile(r"^\W*(?:why|what|who|how)\s*,")
+_EN_LISTENER = _wordset("you u ur you're youre your")
+# Words after which "right" is an adjective or direction ("you're so right", "turn right"), not a tag.
+_EN_NOT_BEFORE_RIGHT = _wordset(
+    "all alright that's thats is are was exactly turn left the go just it right me you're youre ur u you so "
+    "quite very too totally dead"
+)
 _EN_TAG = re.compile(
     r",\s*(?:(?:isn't|aren't|wasn't|weren't|don't|doesn't|didn't|won't|wouldn't|can't|couldn't|haven't|"
     r"hasn't|shouldn't|is|are|was|were|do|does|did|will|would|can|could|have|has) "
@@ -489,6 +495,8 @@ def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
             return 0.7, "small-talk"
         if _en_fragment(core):
             return 0.9, FRAGMENT
+        if len(core) > 4 and core[-2:] == ["you", "know"] and _en_syntax(core[:-2])[0] < THRESHOLD:
+            return 0.3, "filler-tag"  # "they close early, you know?": seeks agreement, not information
         return 0.9, "qmark"
     if _EN_SMALLTALK.match(core_text):
         return 0.55, "small-talk"
@@ -512,11 +520,22 @@ def _classify_en(sentence: str, words: list[str]) -> tuple[float, str]:
         return 0.6, "return-question"
     if len(words) > 3 and _EN_TAG.search(sentence[-24:].lower()):
         return 0.6, "tag-question"
+    if words[-1] == "right" and not sentence.endswith(".") and _en_bare_right_tag(words):
+        return 0.6, "tag-question"
     if _has_any(low, _EN_PROBLEM_TRIGGERS) and _EN_PROBLEM.search(low):
         return 0.6, PROBLEM
     if "," in sentence and not sentence.endswith((".", ",", "-")) and _en_comma_wh(sentence):
         return 0.6, "wh-inner"
     return score, reason
+
+
+def _en_bare_right_tag(words: list[str]) -> bool:
+    """Chat drops the comma before a confirming tag ("you're on the new version right").
+
+    Only a clause about the listener counts; "that's right" and "turn right" are not tags.
+    """
+    before = words[-2] if len(words) > 2 else ""
+    return words[0] in _EN_LISTENER and before not in _EN_NOT_BEFORE_RIGHT and not before.endswith("ly")
 
 
 def _en_comma_wh(sentence: str) -> bool:

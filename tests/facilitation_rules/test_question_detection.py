@@ -193,3 +193,22 @@ def test_indirect_requests_for_information(text: str) -> None:
 def test_suggestions_with_why_dont_stay_requests_for_action() -> None:
     verdict = classify_question("Why don't we meet on Thursday instead?", "en")
     assert not verdict.is_question and verdict.reason == "request-for-action"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("you're on the new version of the portal right", True),
+        ("u joined the kickoff call right", True),
+        ("you're absolutely right", False),
+        ("you turn right after the lobby.", False),
+    ],
+)
+def test_tag_right_without_comma(text: str, expected: bool) -> None:
+    assert is_question(text, "en") is expected
+
+
+def test_you_know_filler_with_qmark_is_not_a_question() -> None:
+    verdict = classify_question("the rollout always takes longer than planned, you know?", "en")
+    assert not verdict.is_question and verdict.reason == "filler-tag"
+    assert is_question("how do you know?", "en")
