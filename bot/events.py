@@ -5,7 +5,7 @@ Adapters translate Slack, Discord, console and transcript input into these; rule
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -100,19 +100,3 @@ class ForumTagChanged(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TimePassed(Event):
     """The scheduler's tick: time-based rules decide from stored timestamps what is due at `at`."""
-
-    purpose: str = field(default="sweep")
-
-
-AnyEvent = (
-    MessagePosted
-    | MessageEdited
-    | MessageDeleted
-    | ReactionAdded
-    | ReactionRemoved
-    | MemberJoined
-    | CommandInvoked
-    | InteractionClicked
-    | ForumTagChanged
-    | TimePassed
-)

@@ -24,7 +24,7 @@ from bot.app import build_engine
 from bot.clock import SimulatedClock
 from bot.engine import Engine
 from bot.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
-from bot.replay import run_due_work
+from bot.replay import Playback
 from bot.settings import Settings
 from bot.transcript import message_line
 from storage.db import create_engine
@@ -204,18 +204,12 @@ async def import_export(
     engine = await build_engine(settings, clock, batch_size=batch_size, backfill=True, migrate=False)
     try:
         _describe_community(engine, export, workspace, settings)
-        last_at: datetime | None = None
-        swept = EPOCH
+        playback = Playback(engine, clock, sweep_every=SWEEP_EVERY)
         for chunk in _chunks(export.events(), batch_size):
             events = await _drop_known(engine, workspace, chunk, watermark) if known else chunk
             result.already_known += len(chunk) - len(events)
             for event in events:
-                if last_at is not None and event.at - swept >= SWEEP_EVERY:
-                    await run_due_work(engine, until=event.at)
-                    swept = event.at
-                clock.set(event.at)
-                await engine.process(event)
-                last_at = event.at
+                await playback.feed(event)
                 result.events += 1
                 result.messages += isinstance(event, MessagePosted)
             if progress is not None:

@@ -22,7 +22,7 @@ from bot.actions import Action, action_from_dict, action_text
 from bot.app import build_engine
 from bot.clock import SimulatedClock
 from bot.engine import Engine, Observer
-from bot.events import TimePassed
+from bot.events import Event, TimePassed
 from bot.settings import Settings
 from bot.transcript import Problems, TranscriptError, read_events, read_meta
 from storage.repository import T_OUTBOX, T_QUESTION
@@ -64,14 +64,10 @@ async def replay(
         ws.timezone = meta.timezone or settings.steward_timezone
         ws.language = meta.language or settings.steward_language
         engine.state.touch_workspace(ws)
-        last_at: datetime | None = None
+        playback = Playback(engine, clock)
         for _, event in read_events(path, workspace, result.problems):
-            if last_at is not None:
-                await run_due_work(engine, until=event.at)
-            clock.set(event.at)
-            await engine.process(event)
+            await playback.feed(event)
             result.events += 1
-            last_at = event.at
         if result.events == 0:
             raise TranscriptError(f"transcript has no usable lines: {path}")
         await engine.flush()
@@ -82,6 +78,29 @@ async def replay(
     finally:
         await engine.db.dispose()
     return result
+
+
+class Playback:
+    """Feeds history into an engine on a simulated clock: the work due before an event, then the event.
+
+    `sweep_every` looks for due work at most that often (as the live scheduler's sweep would); None: before every
+    event, so time-based work happens at its exact moment.
+    """
+
+    def __init__(self, engine: Engine, clock: SimulatedClock, *, sweep_every: timedelta | None = None) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.sweep_every = sweep_every
+        self._swept: datetime | None = None
+
+    async def feed(self, event: Event) -> None:
+        if self._swept is None:
+            self._swept = event.at  # the first event: nothing can be due before history starts
+        elif self.sweep_every is None or event.at - self._swept >= self.sweep_every:
+            await run_due_work(self.engine, until=event.at)
+            self._swept = event.at
+        self.clock.set(event.at)
+        await self.engine.process(event)
 
 
 async def run_due_work(engine: Engine, *, until: datetime) -> None:

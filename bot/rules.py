@@ -46,7 +46,7 @@ class RuleContext:
     settings: Settings
     state: CommunityState
     knowledge: KnowledgeBase = field(default_factory=NoKnowledge)
-    backfill: bool = False  # importing history: record and learn, but flag and nudge nobody for the past
+    backfill: bool = False  # importing history: the engine posts nothing; rules skip work that only serves posts
     extras: dict[str, Any] = field(default_factory=dict)
 
     def workspace(self, workspace_id: str) -> WorkspaceState:

@@ -6,7 +6,6 @@ Secrets are `SecretStr`, so printing or logging the settings never shows a token
 from __future__ import annotations
 
 from functools import cached_property
-from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -119,9 +118,6 @@ class Settings(BaseSettings):
     @property
     def has_llm(self) -> bool:
         return self.openai_api_key is not None
-
-    def data_dir(self) -> Path:
-        return Path("data")
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

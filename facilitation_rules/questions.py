@@ -229,7 +229,7 @@ class QuestionLifecycle(RuleBase):
         ctx.state.touch_question(question)
         ctx.extras["resolved"] = question
         channel = ctx.channel(question.workspace_id, question.channel_id)
-        if channel.kind == "forum" and how != "forum_tag" and not ctx.backfill:
+        if channel.kind == "forum" and how != "forum_tag":
             return [
                 SetForumSolved(
                     key=f"forum-solved:{question.id}",

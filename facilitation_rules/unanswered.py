@@ -131,8 +131,6 @@ class UnansweredQuestions(RuleBase):
         q.flagged_at = ctx.now
         q.status = "flagged"
         ctx.state.touch_question(q)
-        if ctx.backfill:
-            return []
         hours = answer_time(ctx, q)
         return [
             PostMessage(
@@ -149,8 +147,6 @@ class UnansweredQuestions(RuleBase):
         q.escalated_at = ctx.now
         q.status = "escalated"
         ctx.state.touch_question(q)
-        if ctx.backfill:
-            return []
         waited = ctx.now - q.asked_at
         return [
             PostMessage(
