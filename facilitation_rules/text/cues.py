@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from facilitation_rules.text.clauses import HANDLE, normalize
 from facilitation_rules.text.language import detect_language
-from facilitation_rules.text.questions import HANDLE, normalize
 
 _THANKS = {
     "en": re.compile(
