@@ -109,7 +109,7 @@ class DigestSource(Protocol):
         ...
 
     async def skip(self, workspace: str, channel: str, period_key: str) -> None:
-        """Record that a claimed period gets no digest (the channel had no history yet)."""
+        """Record that a claimed period gets no digest (no history yet, or one posted on request replaced it)."""
         ...
 
     async def figures(self, workspace: str, channel: str | None, period: Period, *, detail: bool = True) -> Figures: ...
@@ -352,7 +352,32 @@ class WeeklyDigest(RuleBase):
             text="",
             card=card,
         )
-        return [post, ctx.reply(event, "digest.posted")]
+        replaced = await self._stand_in_for_scheduled(ctx, channel)
+        if replaced is None:
+            return [post, ctx.reply(event, "digest.posted")]
+        local = replaced.astimezone(ZoneInfo(ctx.workspace(event.workspace).timezone or "UTC"))
+        day = translate(f"digest.day_{WEEKDAYS[local.weekday()]}", ctx.language(event.workspace, event.user))
+        return [post, ctx.reply(event, "digest.posted_instead", day=day, time=f"{local:%H:%M}")]
+
+    async def _stand_in_for_scheduled(self, ctx: RuleContext, channel: ChannelState) -> datetime | None:
+        """A digest posted by hand late in the week replaces the scheduled one, which would repeat most of it.
+
+        The scheduled period is claimed and marked skipped, so no scheduler or replica posts it; returns the
+        occurrence replaced (None when the next one is more than half a week away and is still wanted).
+        """
+        assert self.source is not None
+        schedule = schedule_of(ctx, channel)
+        if schedule is None:
+            return None
+        occurrence = schedule.following(ctx.now)
+        if occurrence - ctx.now > WEEK / 2:
+            return None
+        key = schedule.period_key(schedule.period_ending(occurrence))
+        if not await self.source.claim(channel.workspace_id, channel.id, key, ctx.now):
+            return None
+        await self.source.skip(channel.workspace_id, channel.id, key)
+        logger.info("digest %s %s %s replaced by one posted on request", channel.workspace_id, channel.id, key)
+        return occurrence
 
     def reschedule(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> list[Action]:
         """`schedule DAY HH:MM` or `schedule off`; the next digest follows the new schedule."""

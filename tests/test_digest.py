@@ -322,6 +322,23 @@ async def test_commands(settings: Settings) -> None:
     await engine.db.dispose()
 
 
+async def test_digest_now_late_in_the_week_replaces_the_scheduled_one(settings: Settings) -> None:
+    engine = await community(settings, at("2026-02-24 08:00"))
+    seen = collect(engine)
+    await busy_week(engine)
+    early = await engine.handle(command("anna", "digest now", at("2026-03-03 12:00"), is_admin=True))
+    assert "replaces" not in action_text(early[-1])  # Tuesday: next Monday's digest is still wanted
+    late = await engine.handle(command("anna", "digest now", at("2026-03-06 15:00"), is_admin=True))
+    assert "replaces the scheduled digest on Monday at 09:00" in action_text(late[-1])
+    await tick(engine, at("2026-03-09 08:00"))
+    assert digest_posts(seen) == []
+    await engine.handle(message("anna", "Another busy day", at("2026-03-10 10:00")))
+    await tick(engine, at("2026-03-16 08:00"))
+    assert [p.key for p in digest_posts(seen)] == ["digest:help:2026-W11"]
+    assert len([a for a in seen if isinstance(a, PostMessage) and a.key.startswith("digest-now:")]) == 2
+    await engine.db.dispose()
+
+
 def test_a_rule_without_storage_stays_silent() -> None:
     assert WeeklyDigest().next_due(None) is None  # type: ignore[arg-type]
 
