@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -47,7 +48,8 @@ logger = logging.getLogger(__name__)
 
 TITLE_WEIGHT = 4.0  # a query word in the title counts this many times one in the body
 OVERFETCH = 4  # FTS candidates per wanted hit, before the workspace and privacy filters
-CANDIDATES = 2000  # SQLite: at most this many of a frequent word's matches are ranked (the newest)
+CANDIDATES = 2000  # at most this many of a frequent word's matches are ranked (the newest)
+PG_CANDIDATES = 400  # ts_rank_cd reads each candidate's tsvector: several times bm25's cost per lesson
 WIDEN = 16  # each further look back ranks this many times more candidates
 RELATED_MIN_SCORE = 0.5  # below this share of shared terms a lesson is about something else
 _STOP = ENGLISH_STOP_WORDS | GERMAN_STOP_WORDS
@@ -105,6 +107,11 @@ def query_groups(query: str) -> list[list[str]]:
     return [list(group) for group in groups]
 
 
+def _ts_group(group: list[str]) -> str:
+    """One query word as a PostgreSQL tsquery: any of its stems."""
+    return "(" + " | ".join(f"'{t}'" for t in group) + ")"
+
+
 def _fts_group(group: list[str]) -> str:
     """One query word as FTS5 syntax: any of its stems."""
     return "(" + " OR ".join(f'"{t}"' for t in group) + ")"
@@ -156,7 +163,7 @@ class LessonStore:
     def __init__(self, db: AsyncEngine) -> None:
         self.db = db
         self.postgres = db.dialect.name == "postgresql"
-        self.candidates = CANDIDATES
+        self.candidates = PG_CANDIDATES if self.postgres else CANDIDATES
 
     # --- writing ---------------------------------------------------------------------------------------------
     async def upsert(
@@ -340,8 +347,8 @@ class LessonStore:
         word weights still come from all lessons, so scores stay comparable. If the filters leave fewer than
         `limit`, the look-back widens until it covers every match. Trade-off: for an unspecific query an
         older lesson that matches no rare word can lose its place to a slightly weaker newer one (on 100,000
-        lessons: about 3 in 4 queries return the same scores, the rest at most 7 % lower). PostgreSQL ranks
-        every match.
+        lessons: about 3 in 4 queries return the same scores, the rest at most 7 % lower). PostgreSQL is
+        bounded the same way (`_rank_postgres`).
         """
         groups = query_groups(query)
         if not groups or limit <= 0:
@@ -361,17 +368,7 @@ class LessonStore:
     ) -> list[SearchHit]:
         async with self.db.connect() as conn:
             if self.postgres:
-                joiner = " & " if mode == "all" else " | "
-                tsquery = joiner.join("(" + " | ".join(f"'{t}'" for t in group) + ")" for group in groups)
-                rows = await conn.execute(
-                    select(T_LESSON, text("ts_rank_cd(lesson.search, to_tsquery('simple', :q)) AS score"))
-                    .where(T_LESSON.c.workspace_id == workspace_id, visible,
-                           text("lesson.search @@ to_tsquery('simple', :q)"))
-                    .order_by(text("score DESC"), T_LESSON.c.id)
-                    .limit(limit),
-                    {"q": tsquery},
-                )
-                return [SearchHit(_lesson(r), float(r._mapping["score"])) for r in rows]
+                return await self._rank_postgres(conn, workspace_id, groups, mode, limit, visible)
             joiner = " AND " if mode == "all" else " OR "
             match = joiner.join(_fts_group(group) for group in groups)
             size = self.candidates
@@ -382,6 +379,54 @@ class LessonStore:
                 if len(found) == limit or floor is None:
                     return found
                 size *= WIDEN  # the workspace and privacy filters left too few: look further back
+
+    async def _rank_postgres(
+        self, conn: AsyncConnection, workspace_id: str, groups: list[list[str]], mode: str, limit: int,
+        visible: ColumnElement[bool],
+    ) -> list[SearchHit]:
+        """Rank the newest `candidates` visible matches, plus every match of a rare query word, by ts_rank_cd.
+
+        The same bound as on SQLite: ts_rank_cd reads each candidate's tsvector, so a word in tens of thousands
+        of lessons would otherwise make one query cost a scan of them all. The filters apply before the bound,
+        so no look-back needs widening.
+        """
+        # A word's frequency decides the plan (walk the newest ids, or look the word up in the GIN index); a
+        # generic plan, which PostgreSQL may settle on for a repeated prepared statement, cannot see it.
+        await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        joiner = " & " if mode == "all" else " | "
+        tsquery = joiner.join(_ts_group(group) for group in groups)
+        matches = select(T_LESSON.c.id).where(
+            T_LESSON.c.workspace_id == workspace_id, visible, text("lesson.search @@ to_tsquery('simple', :q)")
+        )
+        candidates = matches.order_by(T_LESSON.c.id.desc()).limit(max(self.candidates, limit))
+        params: dict[str, Any] = {"q": tsquery}
+        if mode == "any":
+            rare = [group for group in groups if await self._rare_postgres(conn, workspace_id, group)]
+            if rare:
+                params["rare"] = " | ".join(_ts_group(group) for group in rare)
+                rare_matches = select(T_LESSON.c.id).where(
+                    T_LESSON.c.workspace_id == workspace_id, visible,
+                    text("lesson.search @@ to_tsquery('simple', :rare)"),
+                )
+                candidates = union(candidates, rare_matches)  # type: ignore[assignment]
+        chosen = candidates.subquery("c")
+        rows = await conn.execute(
+            select(T_LESSON, text("ts_rank_cd(lesson.search, to_tsquery('simple', :q)) AS score"))
+            .join(chosen, chosen.c.id == T_LESSON.c.id)
+            .order_by(text("score DESC"), T_LESSON.c.id)
+            .limit(limit),
+            params,
+        )
+        return [SearchHit(_lesson(r), float(r._mapping["score"])) for r in rows]
+
+    async def _rare_postgres(self, conn: AsyncConnection, workspace_id: str, group: list[str]) -> bool:
+        """Whether at most `candidates` lessons of the workspace hold this query word (counting stops there)."""
+        probe = text(
+            "SELECT count(*) FROM (SELECT 1 FROM lesson WHERE workspace_id = :ws"
+            " AND search @@ to_tsquery('simple', :g) LIMIT :n) AS m"
+        )
+        found = await conn.execute(probe, {"ws": workspace_id, "g": _ts_group(group), "n": self.candidates + 1})
+        return int(found.scalar_one()) <= self.candidates
 
     async def _rank(
         self, conn: AsyncConnection, workspace_id: str, visible: ColumnElement[bool], limit: int,
