@@ -61,7 +61,10 @@ class ExpertRouting(RuleBase):
     def learn(self, event: MessagePosted, ctx: RuleContext) -> None:
         index = ctx.state.expertise_index(event.workspace)
         new_question: QuestionState | None = ctx.extras.get("new_question")
-        if new_question is not None and not new_question.followup:  # follow-ups are never routed to experts
+        if new_question is not None:
+            # Every question gets suggestions, follow-ups too: whether a question is a follow-up is a guess (in a
+            # flat channel a new question often reads as a reply to the running conversation), and suggestions
+            # alone never reach anyone: nudges go only to flagged questions, and follow-ups are never flagged.
             found = index.suggest(new_question.text, at=event.at, exclude={new_question.asker_id}, limit=SUGGESTIONS)
             new_question.suggested_experts = [s.user for s in found]
             ctx.state.touch_question(new_question)

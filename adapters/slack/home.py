@@ -50,6 +50,7 @@ def home_view(state: CommunityState, workspace: str, user: str, *, now: datetime
             for q in state.awaiting.values()
             if q.workspace_id == workspace
             and q.asker_id != user
+            and not q.followup  # asked inside a running conversation: it is not routed to experts
             and user in {*q.suggested_experts, *q.nudged_experts}
         ),
         key=lambda q: q.asked_at,

@@ -164,8 +164,14 @@ class _TermStore:
         weights: RankingWeights,
         gain: float,
         scores: dict[str, float],
+        present: Collection[str],
     ) -> None:
-        """Add BM25 as a share of the best possible, so long and short questions weigh the same."""
+        """Add BM25 as a share of the best possible, so long and short questions weigh the same.
+
+        Terms come rarest first. A term more people used than are kept as topical candidates cannot make
+        anyone a strong match on its own, so it only adds to people already matched or present: the cost
+        per question stays bounded as the community grows instead of scaling with everyone who used a word.
+        """
         total_idf = sum(idf for _, idf in query)
         if not total_idf or not self.lengths:
             return
@@ -177,7 +183,13 @@ class _TermStore:
             if not holders:
                 continue
             term_gain = gain * (idf / total_idf) * (k1 + 1.0)
-            for user, stat in holders.items():  # the hot loop: locals only, no attribute look-ups per person
+            if len(holders) > _TOPICAL_CANDIDATES:
+                held = holders.get
+                candidates = [*scores, *(user for user in present if user not in scores)]  # in a stable order
+                matched = [(user, stat) for user in candidates if (stat := held(user)) is not None]
+            else:
+                matched = list(holders.items())
+            for user, stat in matched:  # the hot loop: locals only, no attribute look-ups per person
                 tf = stat.weight * decay
                 scores[user] = current(user, 0.0) + term_gain * tf / (tf + base + slope * lengths[user])
 
@@ -294,16 +306,18 @@ class ExpertiseIndex:
         decay = 1.0 / self._growth(at) if self._origin is not None else 1.0
         w = self._weights
         query = self._answered.query(terms, w.max_query_terms, self._registry_postings, len(self._registered))
+        ranks = self._presence_ranks(excluded)
+        present = list(islice(ranks, w.prior_candidates))
         scores: dict[str, float] = {}
-        self._answered.score(query, decay, w, w.topic, scores)
-        self._said.score(self._said.query(terms, w.said_query_terms, {}, 0), decay, w, w.said, scores)
+        self._answered.score(query, decay, w, w.topic, scores, present)
+        said = self._said.query(terms, w.said_query_terms, {}, 0)
+        self._said.score(said, decay, w, w.said, scores, present)
         self._add_registry(query, scores)
         for user in excluded:
             scores.pop(user, None)
         if len(scores) > _TOPICAL_CANDIDATES:  # the priors only reorder strong topical matches and present people
             scores = dict(heapq.nlargest(_TOPICAL_CANDIDATES, scores.items(), key=itemgetter(1)))
-        ranks = self._presence_ranks(excluded)
-        for user in list(ranks)[: w.prior_candidates]:
+        for user in present:
             scores.setdefault(user, 0.0)
         self._add_priors(scores, ranks, at, decay)
         best = heapq.nlargest(limit, scores.items(), key=itemgetter(1, 0))

@@ -7,8 +7,15 @@ from itertools import count
 
 import pytest
 
+from bot.actions import SendDirectMessage
+from bot.engine import Engine
+from bot.events import Event
+from bot.replay import run_due_work
+from bot.settings import Settings
 from facilitation_rules.text.expertise import ExpertiseIndex, ExpertSuggestion
 from facilitation_rules.text.tokens import terms, words
+from tests.support import WS, at, message
+from tests.support import community as start_community
 
 START = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 _ids = count(1)
@@ -220,6 +227,50 @@ def test_follow_up_answers_do_not_recount_the_question() -> None:
     answer(index, "noah", question, "ok", START + timedelta(minutes=3))
     ranked = index.suggest("Teams rollout", at=START + timedelta(minutes=4))
     assert {s.user: s.answers for s in ranked} == {"mia": 1, "noah": 1}
+
+
+def test_common_terms_only_reorder_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    index = ExpertiseIndex()
+    for n in range(100):  # far more people used "access" than are kept as topical candidates, but not everyone
+        answer(index, f"user{n}", "Who grants access to the wiki?" if n % 4 else "Lunch?", "Ask the admins.", START)
+    answer(index, "vera", "VPN access keeps dropping", "Renew the VPN access certificate.", START)
+    answer(index, "walt", "VPN client crashes on login", "Reinstall the VPN client.", START)
+    index.record_activity("xena", START + timedelta(hours=1), "Where do I find access logs?")
+    question, asked_at = "My VPN access stopped working", START + timedelta(hours=2)
+    ranked = index.suggest(question, at=asked_at, limit=3)
+    monkeypatch.setattr("facilitation_rules.text.expertise._TOPICAL_CANDIDATES", 10_000)
+    assert ranked == index.suggest(question, at=asked_at, limit=3), "same as scoring everyone who said 'access'"
+    assert set(users(ranked)) == {"vera", "walt", "xena"}
+    assert {s.user: s.matched_terms for s in ranked}["vera"] == ("vpn", "access")
+
+
+async def _say(engine: Engine, event: Event) -> None:
+    await run_due_work(engine, until=event.at)
+    engine.clock.set(event.at)  # type: ignore[attr-defined]
+    await engine.handle(event)
+
+
+async def test_follow_up_questions_get_suggestions_but_no_nudges(settings: Settings) -> None:
+    engine = await start_community(settings, at("2026-03-02 07:00"))
+    nudged: list[str] = []
+    engine.observers.append(
+        lambda _e, actions, _c: nudged.extend(a.user for a in actions if isinstance(a, SendDirectMessage))
+    )
+    await _say(
+        engine, message("ida", "How do I get SAP access for the test system?", at("2026-03-02 08:00"), message_id="h")
+    )
+    await _say(engine, message("marc", "Request the SAP role in the portal.", at("2026-03-02 08:10"), thread="h"))
+    await _say(
+        engine, message("nina", "How do I get access to the test system?", at("2026-03-04 08:30"), message_id="q")
+    )
+    clarifying = "Do you mean SAP access for the test system or the Jira one?"
+    await _say(engine, message("otto", clarifying, at("2026-03-04 08:31"), message_id="f"))
+    await run_due_work(engine, until=at("2026-03-05 16:00"))
+    followup = engine.state.question(WS, "f")
+    assert followup is not None and followup.followup
+    assert "marc" in followup.suggested_experts, "who could answer is known for every question"
+    assert followup.flagged_at is None and nudged == [], "but only flagged questions reach anyone"
+    await engine.db.dispose()
 
 
 def test_half_life_must_be_positive() -> None:
