@@ -114,7 +114,7 @@ class QuestionLifecycle(RuleBase):
             user_name=event.user_name,
             mentions=event.mentions,
         )
-        response = tracker.observe(line, is_question=asks)
+        response = tracker.observe(line, is_question=asks) or self._explicit_link(event, ctx)
         actions: list[Action] = []
         if response is not None:
             question = ctx.state.question(ws, response.question_id)
@@ -141,6 +141,18 @@ class QuestionLifecycle(RuleBase):
             if question is not None:
                 actions.extend(self.resolve(question, ctx, how="thanks"))
         return actions
+
+    def _explicit_link(self, event: MessagePosted, ctx: RuleContext) -> Response | None:
+        """A reply in a question's thread, or an explicit reply to it, answers it however late it comes.
+
+        The tracker only remembers recent conversation (it forgets a quiet question after its window), but a
+        thread or a reply names its question outright, so the question's state is all that is needed.
+        """
+        target = event.reply_to or (event.thread if event.thread != event.message_id else None)
+        question = ctx.state.question(event.workspace, target) if target else None
+        if question is None or question.asker_id == event.user or question.status == "withdrawn":
+            return None
+        return Response(question.id, "reply" if event.reply_to else "thread", 1.0)
 
     def _asks_again(self, question: QuestionState, ctx: RuleContext) -> bool:
         """The asker asked much the same, still unanswered, in the past week: a sign of being stuck."""

@@ -59,6 +59,20 @@ async def test_no_flag_over_the_weekend(settings: Settings) -> None:
     await engine.db.dispose()
 
 
+async def test_a_thread_reply_answers_however_late_it_comes(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-06 14:00"))
+    seen = Recorder(engine)
+    await say(engine, message("tom", "How do I export a Jira board to Excel?", at("2026-03-06 15:00"), message_id="q"))
+    # The next morning, after the channel has moved on, someone answers in the thread.
+    await say(engine, message("anna", "Good morning, all", at("2026-03-07 09:00")))
+    await say(engine, message("ben", "Board menu, then Export to CSV", at("2026-03-07 10:00"), thread="q"))
+    await wait_until(engine, at("2026-03-09 16:00"))
+    question = engine.state.question(WS, "q")
+    assert question is not None and question.status == "answered" and question.first_responder_id == "ben"
+    assert seen.of(PostMessage) == []  # neither flagged on Monday nor escalated
+    await engine.db.dispose()
+
+
 async def test_experts_are_nudged_once_with_a_reason_but_not_when_muted(settings: Settings) -> None:
     engine = await community(settings, at("2026-03-02 07:00"))
     seen = Recorder(engine)
