@@ -1,8 +1,10 @@
 """The facilitation audit: what happened to the community's questions, and what Steward would have done.
 
 Written for a facilitator to hand to a sponsor: one self-contained HTML file (charts embedded as PNG) or
-Markdown. Counts come from SQL aggregates over the stored tables; medians and percentiles of response times
-are taken over one row per question. Private channels are left out: the report is meant to be shared.
+Markdown, in English or German (texts from the `audit.*` catalogs). Counts come from SQL aggregates over the
+stored tables; medians and percentiles of response times are taken over one row per question. Weeks start
+Monday 00:00 UTC whatever the community's time zone, and the report says so. Private channels are left out:
+the report is meant to be shared.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.i18n import supported, translate
+from facilitation_rules.digest import duration as digest_duration
 from facilitation_rules.text.tokens import terms_with_words
 from storage.db import create_engine
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_QUESTION, T_REACTION
@@ -405,19 +409,24 @@ def _monday(moment: datetime) -> date:
 
 
 # --- rendering ----------------------------------------------------------------------------------------
-def duration(seconds: float | None) -> str:
-    """A response time as people say it: 45 min, 3.5 h, 2.0 d."""
-    if seconds is None:
-        return "–"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+@dataclass
+class Section:
+    """One part of the report, shared by HTML and Markdown: a title, an optional note, a table, a chart."""
+
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+    chart: str = ""
+    note: str = ""
 
 
-def _share(value: float) -> str:
-    return f"{value * 100:.0f}%"
+def _duration(seconds: float | None, lang: str) -> str:
+    """A response time as the digest says it (45 min, 3 h 20 min, 2 d 4 h); a dash when nothing was measured."""
+    return "–" if seconds is None else digest_duration(seconds, lang)
+
+
+def _share(value: float, lang: str) -> str:
+    return translate("audit.percent", lang, value=f"{value * 100:.0f}")
 
 
 def _excerpt(text: str, limit: int = 140) -> str:
@@ -425,23 +434,37 @@ def _excerpt(text: str, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _sections(audit: Audit) -> list[tuple[str, list[str], list[list[str]], str]]:
-    """(title, table header, table rows, chart name) for each section; shared by HTML and Markdown."""
-    period = f"{audit.since.date() if audit.since else 'the beginning'} to {audit.until.date() if audit.until else '–'}"
+def _period(audit: Audit, lang: str) -> str:
+    end = str(audit.until.date()) if audit.until else "–"
+    if audit.since is None:
+        return translate("audit.period_from_start", lang, end=end)
+    return translate("audit.period", lang, start=str(audit.since.date()), end=end)
+
+
+def _sections(audit: Audit, lang: str) -> list[Section]:
+    """Every section of the report in the reader's language."""
+
+    def t(key: str, **params: Any) -> str:
+        return translate(f"audit.{key}", lang, **params)
+
+    def cols(*keys: str) -> list[str]:
+        return [t(f"col_{key}") for key in keys]
+
+    answered = _share(audit.answered / audit.questions, lang) if audit.questions else "–"
     summary = [
-        ["Period", period],
-        ["Questions asked", str(audit.questions)],
-        ["Answered", f"{audit.answered} ({_share(audit.answered / audit.questions) if audit.questions else '–'})"],
-        ["Unanswered", str(audit.unanswered_count)],
-        ["Resolved", str(audit.resolved)],
-        ["Time to first response (median / p90)", f"{duration(audit.median_s)} / {duration(audit.p90_s)}"],
-        ["Steward would have flagged", str(audit.flagged)],
+        [t("row_period"), _period(audit, lang)],
+        [t("row_questions"), str(audit.questions)],
+        [t("row_answered"), t("answered_value", count=audit.answered, share=answered)],
+        [t("row_unanswered"), str(audit.unanswered_count)],
+        [t("row_resolved"), str(audit.resolved)],
+        [t("row_response_time"), f"{_duration(audit.median_s, lang)} / {_duration(audit.p90_s, lang)}"],
+        [t("row_flagged"), str(audit.flagged)],
     ]
     return [
-        ("Summary", ["Figure", "Value"], summary, ""),
-        (
-            "Questions per week",
-            ["Week of", "Asked", "Answered", "Unanswered", "Resolved", "Median response", "p90 response"],
+        Section(t("section_summary"), cols("figure", "value"), summary),
+        Section(
+            t("section_weeks"),
+            cols("week", "asked", "answered", "unanswered", "resolved", "median_response", "p90_response"),
             [
                 [
                     str(w.week),
@@ -449,52 +472,51 @@ def _sections(audit: Audit) -> list[tuple[str, list[str], list[list[str]], str]]
                     str(w.answered),
                     str(w.unanswered),
                     str(w.resolved),
-                    duration(w.median_s),
-                    duration(w.p90_s),
+                    _duration(w.median_s, lang),
+                    _duration(w.p90_s, lang),
                 ]
                 for w in audit.weeks
             ],
-            "weeks",
+            chart="weeks",
+            note=t("weeks_note"),
         ),
-        (
-            "Time to first response per channel",
-            ["Channel", "Asked", "Answered", "Median", "p90"],
+        Section(
+            t("section_channels"),
+            cols("channel", "asked", "answered", "median", "p90"),
             [
-                [c.channel, str(c.asked), str(c.answered), duration(c.median_s), duration(c.p90_s)]
+                [c.channel, str(c.asked), str(c.answered), _duration(c.median_s, lang), _duration(c.p90_s, lang)]
                 for c in audit.channels
             ],
-            "channels",
+            chart="channels",
         ),
-        (
-            "Unanswered questions",
-            ["Asked", "Channel", "Asker", "Question"],
+        Section(
+            t("section_unanswered"),
+            cols("asked_at", "channel", "asker", "question"),
             [[f"{u.asked_at:%Y-%m-%d %H:%M}", u.channel, u.asker, _excerpt(u.text)] for u in audit.unanswered[:LISTED]],
-            "",
         ),
-        (
-            "Who answers what",
-            ["Member", "First responses", "Share", "Topics"],
-            [[a.member, str(a.answers), _share(a.share), ", ".join(a.topics)] for a in audit.answerers[:25]],
-            "answerers",
+        Section(
+            t("section_answerers"),
+            cols("member", "first_responses", "share", "topics"),
+            [[a.member, str(a.answers), _share(a.share, lang), ", ".join(a.topics)] for a in audit.answerers[:25]],
+            chart="answerers",
+            note=_concentration(audit, lang),
         ),
-        (
-            "Contributors",
-            ["", "Members"],
+        Section(
+            t("section_contributors"),
+            ["", t("col_members")],
             [
-                ["New", ", ".join(audit.new_contributors) or "–"],
-                ["Inactive for 30 days", ", ".join(audit.inactive_contributors) or "–"],
+                [t("contributors_new"), ", ".join(audit.new_contributors) or "–"],
+                [t("contributors_inactive", days=INACTIVE_AFTER.days), ", ".join(audit.inactive_contributors) or "–"],
             ],
-            "",
         ),
-        (
-            "Threads that would make good lessons",
-            ["Question", "Channel", "Replies", "Reactions"],
-            [[_excerpt(t.text), t.channel, str(t.replies), str(t.reactions)] for t in audit.lessons],
-            "",
+        Section(
+            t("section_lessons"),
+            cols("question", "channel", "replies", "reactions"),
+            [[_excerpt(x.text), x.channel, str(x.replies), str(x.reactions)] for x in audit.lessons],
         ),
-        (
-            "What Steward would have flagged",
-            ["Asked", "Channel", "Question", "Flagged", "Would have asked"],
+        Section(
+            t("section_flagged"),
+            cols("asked_at", "channel", "question", "flagged_at", "experts"),
             [
                 [
                     f"{f.asked_at:%Y-%m-%d %H:%M}",
@@ -505,69 +527,78 @@ def _sections(audit: Audit) -> list[tuple[str, list[str], list[list[str]], str]]
                 ]
                 for f in audit.would_flag[:LISTED]
             ],
-            "",
         ),
-        ("Whom Steward would have nudged", ["Member", "Nudges"], [[m, str(n)] for m, n in audit.would_nudge], ""),
+        Section(t("section_nudged"), cols("member", "nudges"), [[m, str(n)] for m, n in audit.would_nudge]),
     ]
 
 
-def _concentration(audit: Audit) -> str:
+def _concentration(audit: Audit, lang: str) -> str:
     if not audit.answerers:
-        return "Nobody has answered a question yet."
+        return translate("audit.nobody_answered", lang)
     top = audit.answerers[0]
-    top3 = sum(a.share for a in audit.answerers[:3])
-    return (
-        f"{_people(len(audit.answerers))} gave first responses; {top.member} gave {_share(top.share)}, the top three"
-        f" {_share(top3)}; half of all first responses came from {_people(audit.half_of_answers_by)}."
+    return translate(
+        "audit.concentration",
+        lang,
+        people=_people(len(audit.answerers), lang),
+        member=top.member,
+        share=_share(top.share, lang),
+        top_share=_share(sum(a.share for a in audit.answerers[:3]), lang),
+        half=_people(audit.half_of_answers_by, lang),
     )
 
 
-def _people(count: int) -> str:
-    return "1 person" if count == 1 else f"{count} people"
+def _people(count: int, lang: str) -> str:
+    return translate("audit.people_one", lang) if count == 1 else translate("audit.people_many", lang, count=count)
 
 
-def render_markdown(audit: Audit) -> str:
-    lines = ["# Community facilitation audit", ""]
-    for title, header, rows, _chart in _sections(audit):
-        lines += [f"## {title}", ""]
-        if title == "Who answers what":
-            lines += [_concentration(audit), ""]
-        if not rows:
-            lines += ["Nothing to report.", ""]
+def render_markdown(audit: Audit, lang: str) -> str:
+    """The report as Markdown, in `lang` (en or de)."""
+    lang = supported(lang)
+    lines = [f"# {translate('audit.title', lang)}", ""]
+    for section in _sections(audit, lang):
+        lines += [f"## {section.title}", ""]
+        if section.note:
+            lines += [section.note, ""]
+        if not section.rows:
+            lines += [translate("audit.nothing", lang), ""]
             continue
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "---|" * len(header))
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+        lines.append("| " + " | ".join(section.header) + " |")
+        lines.append("|" + "---|" * len(section.header))
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in section.rows]
         lines.append("")
     return "\n".join(lines)
 
 
-def render_html(audit: Audit) -> str:
-    charts = _charts(audit)
+def render_html(audit: Audit, lang: str) -> str:
+    """The report as one self-contained HTML page (charts embedded), in `lang` (en or de)."""
+    lang = supported(lang)
+    title = html.escape(translate("audit.title", lang))
+    charts = _charts(audit, lang)
     parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Community facilitation audit</title>",
+        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'><title>{title}</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}"
         "table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:4px 8px;"
         "text-align:left;vertical-align:top}th{background:#f3f3f3}img{max-width:100%}</style></head><body>",
-        "<h1>Community facilitation audit</h1>",
+        f"<h1>{title}</h1>",
     ]
-    for title, header, rows, chart in _sections(audit):
-        parts.append(f"<h2>{html.escape(title)}</h2>")
-        if title == "Who answers what":
-            parts.append(f"<p>{html.escape(_concentration(audit))}</p>")
-        if chart in charts:
-            parts.append(f"<img alt='{html.escape(title)}' src='data:image/png;base64,{charts[chart]}'>")
-        if not rows:
-            parts.append("<p>Nothing to report.</p>")
+    for section in _sections(audit, lang):
+        parts.append(f"<h2>{html.escape(section.title)}</h2>")
+        if section.note:
+            parts.append(f"<p>{html.escape(section.note)}</p>")
+        if section.chart in charts:
+            alt = html.escape(section.title, quote=True)
+            parts.append(f"<img alt='{alt}' src='data:image/png;base64,{charts[section.chart]}'>")
+        if not section.rows:
+            parts.append(f"<p>{html.escape(translate('audit.nothing', lang))}</p>")
             continue
-        parts.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>")
-        parts += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows]
+        parts.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in section.header) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in section.rows]
         parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def _charts(audit: Audit) -> dict[str, str]:
+def _charts(audit: Audit, lang: str) -> dict[str, str]:
     """Charts as base64 PNG, so the HTML file needs no server and no other files."""
     import matplotlib
 
@@ -575,19 +606,22 @@ def _charts(audit: Audit) -> dict[str, str]:
     logging.getLogger("matplotlib").setLevel(logging.WARNING)  # its font-cache notices are not ours to report
     import matplotlib.pyplot as plt
 
+    def t(key: str) -> str:
+        return translate(f"audit.chart_{key}", lang)
+
     charts: dict[str, str] = {}
     if audit.weeks:
         fig, ax = plt.subplots(figsize=(9, 3.5))
         labels = [w.week.isoformat() for w in audit.weeks]
-        ax.bar(labels, [w.answered for w in audit.weeks], label="answered", color="#4c9f70")
+        ax.bar(labels, [w.answered for w in audit.weeks], label=t("answered"), color="#4c9f70")
         ax.bar(
             labels,
             [w.unanswered for w in audit.weeks],
             bottom=[w.answered for w in audit.weeks],
-            label="unanswered",
+            label=t("unanswered"),
             color="#d1495b",
         )
-        ax.set_ylabel("questions")
+        ax.set_ylabel(t("questions"))
         ax.legend()
         ax.tick_params(axis="x", rotation=45)
         charts["weeks"] = _png(fig)
@@ -595,9 +629,9 @@ def _charts(audit: Audit) -> dict[str, str]:
     if measured:
         fig, ax = plt.subplots(figsize=(9, 3.5))
         labels = [c.channel for c in measured]
-        ax.bar(labels, [(c.p90_s or 0) / 3600 for c in measured], label="p90", color="#edae49")
-        ax.bar(labels, [(c.median_s or 0) / 3600 for c in measured], label="median", color="#00798c")
-        ax.set_ylabel("hours to first response")
+        ax.bar(labels, [(c.p90_s or 0) / 3600 for c in measured], label=t("p90"), color="#edae49")
+        ax.bar(labels, [(c.median_s or 0) / 3600 for c in measured], label=t("median"), color="#00798c")
+        ax.set_ylabel(t("hours"))
         ax.legend()
         ax.tick_params(axis="x", rotation=45)
         charts["channels"] = _png(fig)
@@ -605,7 +639,7 @@ def _charts(audit: Audit) -> dict[str, str]:
         top = audit.answerers[:10]
         fig, ax = plt.subplots(figsize=(9, 3.5))
         ax.barh([a.member for a in reversed(top)], [a.answers for a in reversed(top)], color="#30638e")
-        ax.set_xlabel("first responses")
+        ax.set_xlabel(t("first_responses"))
         charts["answerers"] = _png(fig)
     return charts
 
@@ -621,12 +655,19 @@ def _png(fig: Any) -> str:
 
 
 async def write_audit(
-    url: str, out: Path, *, since: datetime | None = None, fmt: str = "html", workspace: str | None = None
+    url: str,
+    out: Path,
+    *,
+    since: datetime | None = None,
+    fmt: str = "html",
+    workspace: str | None = None,
+    language: str,
 ) -> Audit:
     """Collect the figures and write the report; raise AuditError when there is nothing to report."""
     audit = await collect(url, since=since, workspace=workspace)
     if audit.questions == 0 and not audit.new_contributors and not audit.inactive_contributors:
         raise AuditError("the database holds no history to audit (import an export first: steward import ...)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_markdown(audit) if fmt == "markdown" else render_html(audit), encoding="utf-8")
+    report = render_markdown(audit, language) if fmt == "markdown" else render_html(audit, language)
+    out.write_text(report, encoding="utf-8")
     return audit

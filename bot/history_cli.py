@@ -84,18 +84,29 @@ def audit(
     workspace: Annotated[
         str | None, typer.Option("--workspace", help="Only this workspace (e.g. slack:T123); default: all.")
     ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option("--language", help="Language of the report, en or de; default: STEWARD_LANGUAGE."),
+    ] = None,
 ) -> None:
     """Audit the stored history (DATABASE_URL): what happened to questions, and what Steward would have done."""
     from bot.audit import AuditError, write_audit
     from bot.cli import fail, load_settings, setup_logging
+    from bot.i18n import LANGUAGES
 
     if report_format not in {"html", "markdown"}:
         fail("--format must be html or markdown")
+    chosen = language.strip().lower() if language is not None else None
+    if chosen is not None and chosen not in LANGUAGES:
+        fail(f"--language must be one of {', '.join(LANGUAGES)} (got {language!r})")
     settings = load_settings()
     setup_logging(settings.log_level)
     start = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
+    lang = chosen or settings.steward_language
     try:
-        asyncio.run(write_audit(settings.database_url, out, since=start, fmt=report_format, workspace=workspace))
+        asyncio.run(
+            write_audit(settings.database_url, out, since=start, fmt=report_format, workspace=workspace, language=lang)
+        )
     except (AuditError, DatabaseURLError) as exc:
         fail(str(exc))
     typer.echo(f"audit report written to {out}")

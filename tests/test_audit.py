@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from bot.audit import collect, render_html, render_markdown, write_audit
 from bot.cli import app
+from bot.i18n import catalog, translate
 from storage.migrate import upgrade
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_QUESTION, T_REACTION, T_WORKSPACE
 
@@ -160,12 +161,34 @@ async def test_since_limits_the_questions(community: str) -> None:
 
 async def test_reports_are_self_contained(community: str, tmp_path: Path) -> None:
     audit = await collect(community)
-    page = render_html(audit)
+    page = render_html(audit, "en")
     assert "data:image/png;base64," in page and "<script" not in page and "http" not in page
-    markdown = render_markdown(audit)
-    assert "| help | 4 | 3 | 2.0 h | 4.0 h |" in markdown
+    markdown = render_markdown(audit, "en")
+    assert "| help | 4 | 3 | 2 h 0 min | 4 h 0 min |" in markdown
+    assert "Monday at 00:00 UTC" in markdown
     out = tmp_path / "report.md"
-    await write_audit(community, out, fmt="markdown")
+    await write_audit(community, out, fmt="markdown", language="en")
+    assert out.read_text(encoding="utf-8") == markdown
+
+
+ENGLISH_TITLES = [translate(key, "en") for key in catalog("en") if key.startswith(("audit.section_", "audit.title"))]
+
+
+async def test_the_german_report_speaks_german(community: str, tmp_path: Path) -> None:
+    audit = await collect(community)
+    markdown = render_markdown(audit, "de")
+    assert "## Fragen pro Woche" in markdown and "## Unbeantwortete Fragen" in markdown
+    assert "## Zeit bis zur ersten Antwort pro Kanal" in markdown
+    assert "| help | 4 | 3 | 2 Std. 0 Min. | 4 Std. 0 Min. |" in markdown
+    assert "montags um 00:00 UTC" in markdown and "von Anfang an bis 2024-03-12" in markdown
+    assert "Erste Antworten kamen von 2 Personen; Ben gab 75 % davon" in markdown
+    page = render_html(audit, "de")
+    assert "<html lang='de'>" in page and "<h2>Wer was beantwortet</h2>" in page
+    assert "<title>Rückblick auf die Moderation der Community</title>" in page
+    for title in ENGLISH_TITLES:
+        assert title not in markdown and title not in page, title
+    out = tmp_path / "bericht.md"
+    await write_audit(community, out, fmt="markdown", language="de")
     assert out.read_text(encoding="utf-8") == markdown
 
 
@@ -174,7 +197,31 @@ def test_cli_writes_the_report(community: str, tmp_path: Path, monkeypatch: pyte
     out = tmp_path / "report.html"
     result = CliRunner().invoke(app, ["audit", "--since", "2024-03-01", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert out.read_text(encoding="utf-8").startswith("<!doctype html><html lang='en'>")
+
+
+def test_cli_language_defaults_to_the_community_language(
+    community: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", community)
+    monkeypatch.setenv("STEWARD_LANGUAGE", "de")
+    out = tmp_path / "report.md"
+    result = CliRunner().invoke(app, ["audit", "--format", "markdown", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").startswith("# Rückblick auf die Moderation der Community")
+    result = CliRunner().invoke(app, ["audit", "--format", "markdown", "--language", "EN", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").startswith("# Community facilitation audit")
+
+
+def test_cli_rejects_an_unknown_language(community: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", community)
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["audit", "--language", "fr", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "--language must be one of en, de" in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not out.exists()
 
 
 def test_cli_on_an_empty_database_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
