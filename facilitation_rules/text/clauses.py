@@ -76,8 +76,14 @@ _TRAILING_JUNK = re.compile(r"[\s)\](}\"'*_~^:;,.\-=<>dDpP0-9]*$")
 _QMARK_END = re.compile(r"\?[!?.1]*$")
 
 
+# A title before a name ("Mr. Smith", "Dr. Weber") does not end a sentence.
+_TITLE_DOT = re.compile(r"\b((?i:mr|mrs|ms|dr|prof|hr|fr))\.(?= \w)")
+
+
 def split_sentences(text: str) -> list[str]:
     """Split into sentences; chat rarely punctuates, so newlines count as boundaries too."""
+    if ". " in text:
+        text = _TITLE_DOT.sub(r"\1", text)
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip(" \n.!")]
 
 

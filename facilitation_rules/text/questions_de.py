@@ -1,6 +1,8 @@
 """German question rules: w-questions, verb-first clauses, particles ("denn"), requests and problem reports.
 
-Transcribed speech has no punctuation, so word order carries most of the signal.
+Transcribed speech has no punctuation, so word order carries most of the signal: a finite verb before its
+subject, a w-word before a finite verb, tag particles ("ne", "gell") after a full clause, and clause restarts
+("ja, haben Sie ...") where the question begins mid-utterance.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ _DE_WH = wordset(
     """
     was wer wen wem wessen wann wo wie warum wieso weshalb weswegen welche welcher welches welchen
     welchem wohin woher womit wozu wofür worüber worauf woran wodurch worum wovon inwiefern wieviel
-    wieviele inwieweit was's wie's wo's
+    wieviele inwieweit was's wie's wo's wievielte wievielten wievielter wievieltes
     """
 )
 _DE_SUBJ = wordset("ich du er sie es wir ihr man jemand wer einer xuserx irgendwer irgendjemand jmd das dies der die")
@@ -42,7 +44,7 @@ _DE_MODAL = wordset(
     kann kannst können könnt könnte könntest könnten könntet soll sollst sollen sollt sollte solltest
     sollten muss musst müssen müsst müsste müssten darf darfst dürfen dürfte dürften will willst wollen
     wollt wollte wollten möchte möchtest möchten mag magst habe hab hast haben habt hat hätte hättest
-    hätten hättet bin bist sind seid ist wäre wärst wären wärt werde wirst werden werdet wird würde
+    hätten hättet bin bist sind seid ist wäre wär wärst wären wärt werde wirst werden werdet wird würde
     würdest würden würdet gibt gab gäbe brauche brauchst brauchen braucht weiß weißt wisst wissen kennt
     kennst kennen geht gehts passt klappt funktioniert läuft hilft reicht stimmt meinst meint meinen
     """
@@ -154,7 +156,40 @@ _DE_DENN_FOLLOWER = wordset(
 )
 
 
-def _de_v1(first: str, second: str) -> tuple[float, str]:
+# Tag particles that ask the addressee to confirm the clause before them ("der Zug fährt um acht, ne").
+_DE_TAG_PARTICLES = wordset("ne gell gelle nä näh")
+# Common irregular finite forms that the suffix shapes below miss ("ging", "kam").
+_DE_STRONG_FINITE = wordset("war waren ging gingen kam kamen gab fuhr fuhren lief liefen blieb stand hieß tat")
+# Discourse markers after which speakers restart with a new clause ("das ja, haben Sie ...").
+_DE_RESTART = wordset("ja also und oder aber na gut okay ok so")
+# Addressee pronouns and the verb endings that agree with them (finite verb + "Sie/du/ihr" asks them).
+_DE_ADDRESSEE_AGREES: dict[str, tuple[str, ...]] = {"sie": ("en", "sind"), "du": ("st",), "ihr": ("t", "seid")}
+# "Haben wir sonst noch etwas ...": an open indefinite turns a "wir" verb-first clause into a question.
+_DE_OPEN_QUERY = re.compile(r"\bsonst noch\b|\birgend(?:was|etwas|welche[nmrs]?)\b")
+# Prepositions that can pied-pipe a w-phrase to the front ("um wie viel Uhr", "mit wem", "an welchem Tag").
+_DE_PREPOSITIONS = wordset(
+    """
+    um ab bis seit mit an in für von zu nach aus bei auf über unter vor hinter neben zwischen gegen ohne durch
+    am im zum zur beim vom ins
+    """
+)
+# Softeners that make a verb-first "Sie/ihr" clause an instruction ("schauen Sie mal", "kommt doch vorbei").
+_DE_IMPERATIVE_SOFTENERS = wordset("mal doch bitte einfach ruhig")
+_DE_PROPOSAL_VERBS = wordset("mach macht machen schlag schlagt schlagen")
+# Asking someone to propose something ("machen Sie mal einen Vorschlag", "schlag du was vor").
+_DE_ASK_PROPOSAL = re.compile(
+    r"^(?:mach|macht|machen)(?: (?:sie|du|ihr))?(?: (?:mal|doch|bitte|gern|gerne|einfach|uns|mir|noch))* "
+    r"(?:(?:einen|ein|'nen|nen|n|ihren|deinen|euren) )?(?:\w+ )?(?:vorschlag|vorschläge)\b"
+    r"|^(?:schlag|schlagt|schlagen)(?: (?:sie|du|ihr))? (?:\w+ ){0,6}vor$"
+)
+# Declarative request with a fronted object: "den könnte ich dann von Ihnen bekommen".
+_DE_GET_FROM = re.compile(
+    r"\b(?:kann|könnte|dürfte|können|könnten) (?:ich|wir) (?:\w+ ){0,4}(?:von|bei) (?:ihnen|dir|euch) "
+    r"(?:\w+ ){0,2}(?:bekommen|kriegen|haben|erfahren)\b"
+)
+
+
+def _de_v1(first: str, second: str, third: str = "") -> tuple[float, str]:
     """Score a German verb-first clause ("Hast du ...", "Gibt es ...", "Passt Ihnen ...")."""
     if first in _DE_IMPERSONAL_V1:
         return 0.7, "verb-first"
@@ -170,6 +205,8 @@ def _de_v1(first: str, second: str) -> tuple[float, str]:
         return (0.75, "verb-first") if first in _DE_ICH_QUESTION else (0.35, "topic-drop")
     if first == "lassen" or (first in ("machen", "macht", "mach") and second in ("sie", "es")):
         return 0.2, "imperative"
+    if not known and second in ("sie", "ihr") and third in _DE_IMPERATIVE_SOFTENERS:
+        return 0.2, "imperative"  # "schauen Sie mal", "kommt ihr doch vorbei": an instruction, not a question
     if second in _DE_SUBJ or (known and second in _DE_DATIVE):
         return (0.8 if known else 0.65), "verb-first"
     return 0.0, "none"
@@ -251,10 +288,47 @@ def _de_inner_wh(words: list[str]) -> bool:
     """A w-word directly before a finite verb starts a main-clause question even mid-utterance
     ("..., oder wann fährt der nächste"); subordinate w-clauses put the verb last."""
     for i in range(1, len(words) - 1):
+        if words[i] not in _DE_WH or words[i - 1] in _DE_COMPARATIVE:
+            continue
         verb = words[i + 1]
-        finite = verb in _DE_MODAL or (_DE_FINITE_SHAPE.match(verb) is not None and verb not in _DE_NON_VERBS)
-        if words[i] in _DE_WH and finite and words[i - 1] not in _DE_COMPARATIVE:
+        if verb in _DE_NON_VERBS:
+            continue
+        if verb in _DE_MODAL or _DE_FINITE_SHAPE.match(verb) is not None:
             return True
+        if verb.endswith("en") and i + 2 < len(words) and words[i + 2] in ("wir", "sie"):
+            return True  # "wann treffen wir uns": a plural verb before its subject
+    return False
+
+
+def _de_finite(word: str) -> bool:
+    """Cheap guess whether a word is a finite verb (lexicon of common verbs, then the -t/-st shape)."""
+    if word in _DE_MODAL or word in _DE_STRONG_FINITE:
+        return True
+    return _DE_FINITE_SHAPE.match(word) is not None and word not in _DE_NON_VERBS
+
+
+def _de_tag_particle(words: list[str]) -> bool:
+    """A clause with a finite verb closed by "ne"/"gell" seeks confirmation, unless the speaker reports on
+    themselves ("dann bedanke ich mich, ne") or the clause is only a greeting or a fragment."""
+    if len(words) < 3 or words[-1] not in _DE_TAG_PARTICLES or "ich" in words:
+        return False
+    return any(_de_finite(word) for word in words[:-1])
+
+
+def _de_restart_v1(words: list[str], sentence: str) -> bool:
+    """A verb-first clause addressed to the listener after a restart marker mid-utterance
+    ("das ja, haben Sie da schon einen Vorschlag"). Verb and pronoun must agree, and "sie" counts only
+    when the sentence spells the polite "Sie": lower-case it may be "they" ("... und haben sie verschickt")."""
+    for i in range(1, len(words) - 3):
+        if words[i] not in _DE_RESTART:
+            continue
+        verb, pronoun = words[i + 1], words[i + 2]
+        endings = _DE_ADDRESSEE_AGREES.get(pronoun)
+        if endings is None or verb not in _DE_MODAL or not verb.endswith(endings):
+            continue
+        if pronoun == "sie" and "Sie" not in sentence:
+            continue
+        return True
     return False
 
 
@@ -283,12 +357,22 @@ def classify_de(sentence: str, words: list[str]) -> tuple[float, str]:
     score, reason = _de_syntax(core, core_text)
     if score >= THRESHOLD:
         return score, reason
+    if reason == "hortative" and _DE_OPEN_QUERY.search(core_text):
+        return 0.6, "verb-first"
+    if core[0] in _DE_PROPOSAL_VERBS and _DE_ASK_PROPOSAL.match(core_text):
+        return 0.6, "request-for-suggestion"
     if has_any(low, _DE_REQUEST_TRIGGERS) and _DE_REQUEST.search(low):
         return 0.75, "request-for-info"
     if _DE_RETURN.match(low):
         return 0.6, "return-question"
     if (len(words) > 1 or low == "oder") and _DE_TAG.search(low):
         return 0.6, "tag-question"
+    if _de_tag_particle(core):
+        return 0.6, "tag-question"
+    if _de_restart_v1(words, sentence):
+        return 0.6, "verb-first"
+    if " von " in low and _DE_GET_FROM.search(low):
+        return 0.6, "request-for-info"
     if _de_denn(core):
         return 0.6, "particle-denn"
     if _de_inner_wh(core):
@@ -304,6 +388,19 @@ def _de_syntax(core: list[str], core_text: str) -> tuple[float, str]:
         return 0.0, "empty"
     if core[0] in _DE_WH:
         return _de_wh(core, core_text)
+    if len(core) > 2 and core[0] in _DE_PREPOSITIONS and core[1] in _DE_WH and _de_fronted_w_phrase(core):
+        return _de_wh(core[1:], " ".join(core[1:]))
     if len(core) > 1:
-        return _de_v1(core[0], core[1])
+        return _de_v1(core[0], core[1], core[2] if len(core) > 2 else "")
     return 0.0, "none"
+
+
+def _de_fronted_w_phrase(core: list[str]) -> bool:
+    """Preposition + w-word + a verb within the next few words: "um wie viel Uhr beginnt ...".
+
+    "wie" must be followed by its adjective ("wie lange", "wie viel"), not by another preposition as in
+    the idiom "nach wie vor" ("still").
+    """
+    if core[1] == "wie" and core[2] in _DE_PREPOSITIONS:
+        return False
+    return any(w in _DE_MODAL or (_DE_VERB_SHAPE.match(w) is not None and w not in _DE_NON_VERBS) for w in core[2:5])
