@@ -105,7 +105,7 @@ _DE_REQUEST = re.compile(
     r"wann|was|welche\w*|warum|wer|wieso)\b(?! (?:ich|wir)\b)"
     r"|\b(?:suche|such|bräuchte|brauche|benötige|benötigen|bräuchten|brauchen) (?:\w+ )?(?:hilfe|tipps?|"
     r"rat|unterstützung|infos?|informationen|ansprechpartner\w*|anleitung|doku\w*|empfehlung\w*)\b"
-    r"|\bfragen?\s*:|\b(?:kurze|eine|noch eine|kleine|schnelle|dumme|blöde) frage\b"
+    r"|\b(?:kurze|eine|noch eine|kleine|schnelle|dumme|blöde) frage\b"
     r"|\bich (?:hätte|habe|hab) (?:da )?(?:mal )?(?:eine|ne|'ne) frage\b"
     r"|\bgibt (?:es|'s) (?:eine |irgendeine |ne )?(?:möglichkeit|lösung|anleitung|doku\w*|ansprechpartner)\b"
     r"|\bhilfe\s*!*$|\bbitte um (?:hilfe|rückmeldung|info\w*|feedback|rat)\b"

@@ -177,7 +177,7 @@ _EN_REQUEST_START = re.compile(
     r"|any (?:ideas?|clues?|thoughts|suggestions?|tips|hints?|pointers?|help|advice|news|updates?|luck|"
     r"way|chance|reason|recommendations?|experience|input|feedback|progress|word|eta)\b"
     r"|(?:quick|short|small|simple|stupid|dumb|noob|newbie|silly|basic|one more|another|general) "
-    r"(?:questions?|doubts?)\b|(?:questions?|doubts?)\s*:|help\W*$|help me\b)"
+    r"(?:questions?|doubts?)\b|help\W*$|help me\b)"
 )
 _EN_REQUEST = re.compile(
     r"(?:\bi (?:was |am |'m )?wonder(?:ing)? (?:if|whether|how|what|why|where|who|which|when)\b"
