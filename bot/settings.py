@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     quiet_start_hour: int = Field(default=20, ge=0, le=23)
     quiet_end_hour: int = Field(default=8, ge=0, le=23)
     stuck_nudge_cooldown_days: int = Field(default=7, ge=1)
+    confirm_after_hours: float = Field(default=8.0, ge=0)  # 0 = never ask an asker whether an answer solved it
     experts_per_question: int = Field(default=2, ge=1)
     digest_day: str = Field(default="mon")  # weekly digest: day and local time (a channel can override)
     digest_time: str = Field(default="09:00")

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 def default_rules(settings: Settings) -> list[Rule]:
     """The rules Steward runs, in order: later rules see what earlier ones decided for the same event."""
     from facilitation_rules.admin import FacilitatorCommands
+    from facilitation_rules.confirm import AnswerConfirmation
     from facilitation_rules.digest import WeeklyDigest
     from facilitation_rules.etiquette import MuteCommands
     from facilitation_rules.experts import ExpertRouting
@@ -26,6 +27,7 @@ def default_rules(settings: Settings) -> list[Rule]:
         UnansweredQuestions(),
         ExpertRouting(),
         StuckMembers(),
+        AnswerConfirmation(),
         MuteCommands(),
         FacilitatorCommands(),
         ForgetMe(),

@@ -254,7 +254,9 @@ async def test_follow_up_questions_get_suggestions_but_no_nudges(settings: Setti
     engine = await start_community(settings, at("2026-03-02 07:00"))
     nudged: list[str] = []
     engine.observers.append(
-        lambda _e, actions, _c: nudged.extend(a.user for a in actions if isinstance(a, SendDirectMessage))
+        lambda _e, actions, _c: nudged.extend(
+            a.user for a in actions if isinstance(a, SendDirectMessage) and a.key.startswith("nudge:")
+        )
     )
     await _say(
         engine, message("ida", "How do I get SAP access for the test system?", at("2026-03-02 08:00"), message_id="h")

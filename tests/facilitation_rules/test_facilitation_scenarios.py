@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.actions import Action, PostMessage, SendDirectMessage
 from bot.engine import Engine
@@ -96,7 +97,7 @@ async def test_experts_are_nudged_once_with_a_reason_but_not_when_muted(settings
         message("nina", "Anyone know how long SAP access requests take?", at("2026-03-04 08:30"), message_id="q"),
     )
     await wait_until(engine, at("2026-03-04 16:00"))
-    dms = [d for d in seen.of(SendDirectMessage) if d.user != "nina"]  # type: ignore[attr-defined]
+    dms = [d for d in seen.of(SendDirectMessage) if d.key.startswith("nudge:")]  # type: ignore[attr-defined]
     assert [d.user for d in dms] == ["marc"]  # type: ignore[attr-defined]
     assert "because you answered" in dms[0].text and "sap" in dms[0].text.lower()  # type: ignore[attr-defined]
     question = engine.state.question(WS, "q")
@@ -274,4 +275,44 @@ async def test_only_facilitators_change_settings_and_they_take_effect(settings: 
     assert [a for a in seen.of(PostMessage) if getattr(a, "thread", None) == "q"] == []
     await wait_until(engine, at("2026-03-03 09:30"))
     assert len([a for a in seen.of(PostMessage) if getattr(a, "thread", None) == "q"]) == 1
+    await engine.db.dispose()
+
+
+async def test_an_answer_never_confirmed_gets_one_question_to_the_asker(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 07:00"))
+    seen = Recorder(engine)
+    await say(engine, message("tom", "How do I share a Planner board?", at("2026-03-02 08:00"), message_id="q"))
+    await say(engine, message("ben", "Use the Share button, top right", at("2026-03-02 08:30"), thread="q"))
+    # Eight working hours after the first answer (Berlin, 09:00-17:00): Tuesday 09:30 local, 08:30 UTC.
+    await wait_until(engine, at("2026-03-03 08:29"))
+    assert seen.of(SendDirectMessage) == []
+    await wait_until(engine, at("2026-03-03 08:31"))
+    [ask] = seen.of(SendDirectMessage)
+    assert ask.user == "tom" and "Did the answers to your question" in ask.text  # type: ignore[attr-defined]
+    assert [(b.action, b.value) for b in ask.buttons] == [("solved", "q"), ("call_facilitator", "q")]  # type: ignore[attr-defined]
+    await say(
+        engine,
+        InteractionClicked(workspace=WS, at=at("2026-03-03 09:00"), channel="", user="tom", action="solved", value="q"),
+    )
+    question = engine.state.question(WS, "q")
+    assert question is not None and question.status == "resolved" and question.resolved_how == "button"
+    await wait_until(engine, at("2026-03-06 16:00"))
+    assert len(seen.of(SendDirectMessage)) == 1, "asked once"
+    await engine.db.dispose()
+
+
+async def test_a_thanked_or_sleeping_asker_is_not_asked_now(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 07:00"))
+    seen = Recorder(engine)
+    await say(engine, message("tom", "How do I share a Planner board?", at("2026-03-02 08:00"), message_id="q1"))
+    await say(engine, message("ben", "Use the Share button, top right", at("2026-03-02 08:30"), thread="q1"))
+    await say(engine, message("tom", "Thanks, that worked!", at("2026-03-02 08:40"), thread="q1"))
+    engine.state.member(WS, "ida").timezone = "America/Los_Angeles"  # Tuesday 09:00 UTC is 01:00 for her
+    await say(engine, message("ida", "Where do I find the travel policy?", at("2026-03-02 08:45"), message_id="q2"))
+    await say(engine, message("ben", "On the HR wiki, under Policies", at("2026-03-02 09:00"), thread="q2"))
+    await wait_until(engine, at("2026-03-04 16:00"))
+    asks = seen.of(SendDirectMessage)
+    assert [a.user for a in asks] == ["ida"], "tom said thanks: his question is resolved"  # type: ignore[attr-defined]
+    sent_at = seen.when(lambda a: isinstance(a, SendDirectMessage))[0]
+    assert 8 <= sent_at.astimezone(ZoneInfo("America/Los_Angeles")).hour < 20, "asked outside her quiet hours"
     await engine.db.dispose()
