@@ -228,6 +228,11 @@ class LessonStore:
                     )
                 )
                 await self._index(conn, [_lesson(r) for r in stored], fresh=True)
+        if self.postgres:
+            # Search plans depend on how common each word is; after a bulk load the statistics are stale until
+            # autovacuum gets round to them, and a wrong guess costs a scan of the table per query.
+            async with self.db.begin() as conn:
+                await conn.execute(text("ANALYZE lesson"))
 
     async def edit(self, workspace_id: str, lesson_id: int, *, now: datetime, **changes: Any) -> Lesson | None:
         """Change title, summary, steps or tags of a lesson (facilitators curate)."""
