@@ -5,6 +5,9 @@ figure means little, lessons miss their best threads, and an asker who is still 
 falls out of sight (the stuck rule only watches questions nobody answered). A working day after the first
 response, if the question is still open, Steward sends the asker one direct message with a "Solved" button and
 the offer to bring in a facilitator. It is help, not work: mute and quiet hours hold, the nudge budget does not.
+
+Only questions answered in their thread or by an explicit reply are asked about (an answer inferred in a flat
+channel is often banter), and a member is asked at most once a week, however many questions they ask.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 KIND = "confirm"
 GIVE_UP = timedelta(days=7)  # never ask about an answer older than this
+ONCE_PER = timedelta(days=7)  # at most one such question per member in this span
+EXPLICIT = frozenset({"thread", "reply"})
 
 
 class AnswerConfirmation(RuleBase):
@@ -32,6 +37,7 @@ class AnswerConfirmation(RuleBase):
 
     def __init__(self) -> None:
         self._seeded = False
+        self._last_asked: dict[tuple[str, str], datetime] = {}  # (workspace, member) -> when they were last asked
 
     def next_due(self, ctx: RuleContext) -> datetime | None:
         self._seed(ctx)
@@ -55,6 +61,8 @@ class AnswerConfirmation(RuleBase):
         """When to ask: `confirm_after_hours` working hours after the first response (None: never)."""
         hours = ctx.settings.confirm_after_hours
         if not hours or question.first_response_at is None or question.followup:
+            return None
+        if question.answered_how not in EXPLICIT:
             return None
         return working_hours(ctx, question).add(question.first_response_at, hours)
 
@@ -95,6 +103,10 @@ class AnswerConfirmation(RuleBase):
         if refusal is not None:
             logger.debug("not asking %s to confirm %s: %s", member.id, question.id, refusal)
             return []
+        last = self._last_asked.get((ws, member.id))
+        if last is not None and ctx.now - last < ONCE_PER:
+            return []
+        self._last_asked[(ws, member.id)] = ctx.now
         record_nudge(ctx, member, kind=KIND, question_id=question.id, reason="answered, not confirmed")
         ctx.state.touch_member(member)
         lang = ctx.language(ws, member.id)

@@ -316,3 +316,25 @@ async def test_a_thanked_or_sleeping_asker_is_not_asked_now(settings: Settings) 
     sent_at = seen.when(lambda a: isinstance(a, SendDirectMessage))[0]
     assert 8 <= sent_at.astimezone(ZoneInfo("America/Los_Angeles")).hour < 20, "asked outside her quiet hours"
     await engine.db.dispose()
+
+
+async def test_an_asker_is_asked_at_most_once_a_week_and_never_about_inferred_answers(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 07:00"))
+    seen = Recorder(engine)
+    await say(engine, message("tom", "How do I share a Planner board?", at("2026-03-02 08:00"), message_id="q1"))
+    await say(engine, message("ben", "Use the Share button, top right", at("2026-03-02 08:30"), thread="q1"))
+    await say(engine, message("tom", "Where is the travel policy?", at("2026-03-02 09:00"), message_id="q2"))
+    await say(engine, message("ben", "On the HR wiki, under Policies", at("2026-03-02 09:10"), thread="q2"))
+    # In a flat channel the answer is only inferred: no question about it.
+    await say(
+        engine, message("ida", "Which room is the retro?", at("2026-03-02 10:00"), channel="general", message_id="q3")
+    )
+    await say(engine, message("ben", "ida: room 4.12, same as last time", at("2026-03-02 10:01"), channel="general"))
+    await wait_until(engine, at("2026-03-06 16:00"))
+    asks = seen.of(SendDirectMessage)
+    assert [(a.user, a.key) for a in asks] == [("tom", "confirm:q1")]  # type: ignore[attr-defined]
+    question = engine.state.question(WS, "q2")
+    assert question is not None and question.status == "answered", "q2 stays open, just not asked about"
+    inferred = engine.state.question(WS, "q3")
+    assert inferred is not None and inferred.answered_how == "inferred"
+    await engine.db.dispose()
