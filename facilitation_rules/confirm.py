@@ -69,7 +69,7 @@ class AnswerConfirmation(RuleBase):
     async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
         if isinstance(event, MessagePosted):
             response = ctx.extras.get("response")
-            if response is not None:
+            if response is not None and not ctx.backfill:  # history is never asked about
                 question, _how, responder = response
                 if question.first_response_id == responder.message_id:  # the first response, not a later one
                     self._seed(ctx)
