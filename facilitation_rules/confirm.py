@@ -7,7 +7,8 @@ response, if the question is still open, Steward sends the asker one direct mess
 the offer to bring in a facilitator. It is help, not work: mute and quiet hours hold, the nudge budget does not.
 
 Only questions answered in their thread or by an explicit reply are asked about (an answer inferred in a flat
-channel is often banter), and a member is asked at most once a week, however many questions they ask.
+channel is often banter), and a member is asked at most once a week, however many questions they ask (that
+week is remembered in memory only: after a restart a member may be asked once more).
 """
 
 from __future__ import annotations
