@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import supported, translate
+from bot.markup import excerpt
 from facilitation_rules.digest import duration as digest_duration
 from facilitation_rules.text.tokens import terms_with_words
 from storage.db import create_engine
@@ -37,6 +38,7 @@ NEW_WITHIN = timedelta(days=30)
 LESSON_MIN_REPLIES = 3
 TOP_TERMS = 5
 LISTED = 50
+EXCERPT = 140  # characters of a question quoted in the report
 NUDGES_PER_QUESTION = 2
 
 
@@ -429,11 +431,6 @@ def _share(value: float, lang: str) -> str:
     return translate("audit.percent", lang, value=f"{value * 100:.0f}")
 
 
-def _excerpt(text: str, limit: int = 140) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _period(audit: Audit, lang: str) -> str:
     end = str(audit.until.date()) if audit.until else "–"
     if audit.since is None:
@@ -492,7 +489,10 @@ def _sections(audit: Audit, lang: str) -> list[Section]:
         Section(
             t("section_unanswered"),
             cols("asked_at", "channel", "asker", "question"),
-            [[f"{u.asked_at:%Y-%m-%d %H:%M}", u.channel, u.asker, _excerpt(u.text)] for u in audit.unanswered[:LISTED]],
+            [
+                [f"{u.asked_at:%Y-%m-%d %H:%M}", u.channel, u.asker, excerpt(u.text, EXCERPT)]
+                for u in audit.unanswered[:LISTED]
+            ],
         ),
         Section(
             t("section_answerers"),
@@ -512,7 +512,7 @@ def _sections(audit: Audit, lang: str) -> list[Section]:
         Section(
             t("section_lessons"),
             cols("question", "channel", "replies", "reactions"),
-            [[_excerpt(x.text), x.channel, str(x.replies), str(x.reactions)] for x in audit.lessons],
+            [[excerpt(x.text, EXCERPT), x.channel, str(x.replies), str(x.reactions)] for x in audit.lessons],
         ),
         Section(
             t("section_flagged"),
@@ -521,7 +521,7 @@ def _sections(audit: Audit, lang: str) -> list[Section]:
                 [
                     f"{f.asked_at:%Y-%m-%d %H:%M}",
                     f.channel,
-                    _excerpt(f.text),
+                    excerpt(f.text, EXCERPT),
                     f"{f.flagged_at:%Y-%m-%d %H:%M}" if f.flagged_at else "",
                     ", ".join(f.experts) or "–",
                 ]

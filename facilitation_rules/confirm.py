@@ -20,10 +20,11 @@ from datetime import datetime, timedelta
 from bot.actions import Action, Button, SendDirectMessage
 from bot.events import Event, MessagePosted, TimePassed
 from bot.i18n import translate
+from bot.markup import excerpt
 from bot.rules import RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.etiquette import nudge_refusal, record_nudge
-from facilitation_rules.unanswered import excerpt, working_hours
+from facilitation_rules.unanswered import working_hours
 
 logger = logging.getLogger(__name__)
 

@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 from bot.actions import Action, SendDirectMessage
 from bot.events import CommandInvoked, Event, MessagePosted, ReactionAdded, TimePassed
 from bot.i18n import translate
+from bot.markup import excerpt
 from bot.rules import Command, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.etiquette import nudge_refusal, recent_nudges, record_nudge
 from facilitation_rules.text.expertise import ExpertSuggestion
-from facilitation_rules.unanswered import excerpt, flag_buttons
+from facilitation_rules.unanswered import flag_buttons
 
 logger = logging.getLogger(__name__)
 

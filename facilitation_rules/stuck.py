@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 from bot.actions import Action, Button, PostMessage, SendDirectMessage
 from bot.events import CommandInvoked, Event, InteractionClicked, MessagePosted, TimePassed
 from bot.i18n import translate
+from bot.markup import excerpt
 from bot.rules import Command, RuleBase, RuleContext
 from bot.state import MemberState, QuestionState
 from facilitation_rules.etiquette import nudge_refusal, record_nudge
 from facilitation_rules.questions import is_facilitated
 from facilitation_rules.text.cues import is_stuck
-from facilitation_rules.unanswered import excerpt, flag_due
+from facilitation_rules.unanswered import flag_due
 
 logger = logging.getLogger(__name__)
 

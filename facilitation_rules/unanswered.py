@@ -14,14 +14,12 @@ from datetime import datetime, timedelta
 from bot.actions import Action, Button, PostMessage
 from bot.events import CommandInvoked, Event, InteractionClicked, MessagePosted, TimePassed
 from bot.i18n import translate
+from bot.markup import excerpt
 from bot.rules import Command, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.working_time import WorkingHours
 
 logger = logging.getLogger(__name__)
-
-EXCERPT = 200
-
 
 def working_hours(ctx: RuleContext, question: QuestionState) -> WorkingHours:
     settings = ctx.settings
@@ -41,11 +39,6 @@ def answer_time(ctx: RuleContext, question: QuestionState) -> float:
 
 def flag_due(ctx: RuleContext, question: QuestionState, factor: float = 1.0) -> datetime:
     return working_hours(ctx, question).add(question.asked_at, answer_time(ctx, question) * factor)
-
-
-def excerpt(text: str, limit: int = EXCERPT) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def flag_buttons(ctx: RuleContext, question: QuestionState) -> tuple[Button, ...]:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.markup import excerpt
 from facilitation_rules.digest import LESSONS_LISTED, Figures, Helper, NewLesson, OpenQuestion, Period
 from facilitation_rules.text.tokens import terms_with_words
 from storage.lessons import T_LESSON
@@ -231,15 +232,10 @@ async def oldest_unanswered(
     )
     return tuple(
         OpenQuestion(
-            id=r.id, channel=r.channel_id, asker=r.asker_id, asked_at=r.asked_at, excerpt=_excerpt(r.text)
+            id=r.id, channel=r.channel_id, asker=r.asker_id, asked_at=r.asked_at, excerpt=excerpt(r.text or "", EXCERPT)
         )
         for r in await conn.execute(stmt)
     )
-
-
-def _excerpt(text: str | None) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
 
 
 async def _helpers(conn: AsyncConnection, scope: _Scope, period: Period) -> tuple[Helper, ...]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bot.actions import Action, action_text
 from bot.events import Event, MessagePosted, ReactionAdded, TimePassed
 from bot.i18n import translate
+from bot.markup import excerpt
 from bot.rules import RuleContext
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class Narrator:
             question = extras.get("new_question")
             if question is not None:
                 key = "narrate.followup" if question.followup else "narrate.question"
-                notes.append(t(key, member=who, channel=event.channel, text=_short(event.text)))
+                notes.append(t(key, member=who, channel=event.channel, text=excerpt(event.text, 90)))
             response = extras.get("response")
             if response is not None and response[0].first_response_id == response[2].message_id:
                 q, how, responder = response
@@ -100,9 +101,6 @@ class Narrator:
         return translate(key, self.language, **params)
 
 
-def _short(text: str, limit: int = 90) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def print_summary(result: ReplayResult, out: Printer = print) -> None:

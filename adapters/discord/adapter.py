@@ -33,6 +33,7 @@ from bot.delivery import PermanentFailure, RefLookup, RetryLater, Sender
 from bot.engine import Engine
 from bot.events import CommandInvoked, Event, InteractionClicked
 from bot.i18n import translate as catalog_text
+from bot.markup import clip
 from bot.runner import AdapterStartError
 from bot.settings import Settings
 
@@ -313,7 +314,7 @@ class DiscordAdapter:
             await self.on_command(interaction, f"{name} {args or ''}".strip())
 
         described = app_commands.describe(args=catalog_text("discord.option_args"))(run)
-        return app_commands.Command(name=name, description=render.clip(description, 100), callback=described)
+        return app_commands.Command(name=name, description=clip(description, 100), callback=described)
 
     async def on_command(
         self, interaction: discord.Interaction, args: str, thread: str | None = None
@@ -492,7 +493,7 @@ class DiscordSender:
     async def forum_post(self, forum: discord.ForumChannel, action: PostMessage, kwargs: dict[str, Any]) -> str:
         """A forum takes no plain messages: a post there opens a new forum post, titled by the card or text."""
         title = action.card.title if action.card is not None else action.text.split("\n", 1)[0]
-        created = await forum.create_thread(name=render.clip(title or "Steward", 100), **kwargs)
+        created = await forum.create_thread(name=clip(title or "Steward", 100), **kwargs)
         return f"{created.thread.id}/{created.message.id}"
 
     async def direct_message(self, client: StewardClient, action: SendDirectMessage) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any
 import discord
 
 from bot.actions import Action, Button, Card
+from bot.markup import clip
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +45,6 @@ def custom_id(action: str, value: str) -> str:
 def nonce(key: str) -> str:
     """A deterministic nonce from an action's key: Discord drops a second message with the same nonce."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:25]
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class StewardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):

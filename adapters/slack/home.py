@@ -10,6 +10,7 @@ from typing import Any
 
 from adapters.slack.render import escape
 from bot.i18n import supported, translate
+from bot.markup import excerpt
 from bot.state import CommunityState, QuestionState
 
 LISTED = 10
@@ -17,9 +18,7 @@ EXCERPT = 120
 
 
 def _line(question: QuestionState) -> str:
-    text = " ".join(question.text.split())
-    text = text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
-    return f"• <#{question.channel_id}> {escape(text)}"
+    return f"• <#{question.channel_id}> {escape(excerpt(question.text, EXCERPT))}"
 
 
 def _section(title: str, lines: list[str], empty: str) -> list[dict[str, Any]]:

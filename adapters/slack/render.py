@@ -23,6 +23,7 @@ from bot.actions import (
     UpdateMessage,
     action_text,
 )
+from bot.markup import clip
 
 # Block Kit limits (docs: "Block Kit reference"): longer content is cut, never rejected by Slack.
 SECTION_CHARS = 3000
@@ -62,12 +63,8 @@ def _escape_plain(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": _cut(escape(text), SECTION_CHARS)}
+    return {"type": "mrkdwn", "text": clip(escape(text), SECTION_CHARS)}
 
 
 def card_blocks(card: Card) -> list[dict[str, Any]]:
@@ -75,13 +72,13 @@ def card_blocks(card: Card) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": _cut(card.title, HEADER_CHARS), "emoji": True},
+            "text": {"type": "plain_text", "text": clip(card.title, HEADER_CHARS), "emoji": True},
         }
     ]
     blocks.extend({"type": "section", "text": _mrkdwn(section)} for section in card.sections if section)
     if card.fields:
         fields = [
-            {"type": "mrkdwn", "text": _cut(f"*{escape(name)}*\n{escape(value)}", FIELD_CHARS)}
+            {"type": "mrkdwn", "text": clip(f"*{escape(name)}*\n{escape(value)}", FIELD_CHARS)}
             for name, value in card.fields[:MAX_FIELDS]
         ]
         blocks.append({"type": "section", "fields": fields})
@@ -100,7 +97,7 @@ def button_elements(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
         element: dict[str, Any] = {
             "type": "button",
             "action_id": action_id,
-            "text": {"type": "plain_text", "text": _cut(button.label, BUTTON_LABEL_CHARS), "emoji": True},
+            "text": {"type": "plain_text", "text": clip(button.label, BUTTON_LABEL_CHARS), "emoji": True},
             "value": button.value[:BUTTON_VALUE_CHARS],
         }
         if button.style in ("primary", "danger"):
@@ -123,7 +120,7 @@ def blocks(text: str, card: Card | None = None, buttons: tuple[Button, ...] = ()
 
 def fallback(action: Action) -> str:
     """The plain text shown in notifications and by clients that cannot show blocks."""
-    return _cut(escape(action_text(action)), FALLBACK_CHARS)
+    return clip(escape(action_text(action)), FALLBACK_CHARS)
 
 
 def _message_params(
