@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,6 +32,7 @@ from bot.events import (
     ReactionRemoved,
     TimePassed,
 )
+from bot.markup import mentions
 from bot.rules import KnowledgeBase, NoKnowledge, Rule, RuleContext
 from bot.settings import Settings
 from bot.state import (
@@ -42,6 +44,7 @@ from bot.state import (
     WorkspaceState,
     columns,
 )
+from facilitation_rules.questions import is_facilitated
 from facilitation_rules.text.answers import ChatLine
 from storage import repository as repo
 
@@ -50,6 +53,10 @@ logger = logging.getLogger(__name__)
 CLOSED_QUESTIONS_KEPT = timedelta(days=7)
 ANSWERED_QUESTIONS_KEPT = timedelta(days=30)
 OUTBOX_KEYS_KEPT = 100_000
+# Keys of events processed in this span are held in memory; a redelivery older than that is looked up in the database.
+PROCESSED_WINDOW = timedelta(days=2)
+CHECKPOINT_FORMAT = 1  # bump when the text models' classes change shape: older checkpoints are then ignored
+FORGOTTEN_YEAR = 2100  # "forget me" mutes a member for a century: their expertise is not rebuilt
 
 Observer = Callable[[Event, Sequence[Action], RuleContext], None]
 
@@ -86,6 +93,9 @@ class Engine:
         self._batch = repo.WriteBatch()
         self._pending_events = 0
         self._outbox_keys: set[tuple[str, str]] = set()
+        self._processed: dict[tuple[str, str], datetime] = {}  # (workspace, event key) -> the event's time
+        self._processed_since = datetime.max.replace(tzinfo=UTC)  # every event at or after this is in _processed
+        self._checkpointed: set[str] = set()  # workspaces whose stored checkpoint is still current
         self._store_text = settings.message_retention_days > 0
         self._last_forget: datetime | None = None
         self._lock = asyncio.Lock()
@@ -93,15 +103,42 @@ class Engine:
     # --- life cycle ----------------------------------------------------------------------------------------
     async def start(self) -> None:
         """Rebuild the working set from the database."""
-        snapshot = await repo.load_snapshot(self.db, self.clock.now())
-        hydrate(self.state, snapshot)
+        now = self.clock.now()
+        snapshot = await repo.load_snapshot(self.db, now, processed_since=now - PROCESSED_WINDOW)
+        hydrate(self.state, snapshot, lambda ws, channel: is_facilitated(self.context(now), ws, channel))
         self._outbox_keys = snapshot.outbox_keys
+        self._processed = snapshot.processed
+        self._processed_since = now - PROCESSED_WINDOW
+        self._checkpointed = restore_checkpoints(self.state, snapshot.checkpoints)
         logger.info(
             "state loaded: %d workspaces, %d members, %d unresolved questions",
             len(self.state.workspaces),
             len(self.state.members),
             len(self.state.unresolved),
         )
+
+    async def close(self) -> None:
+        """A clean stop: write what is pending, checkpoint the text models, and close the database connections.
+
+        The next start takes the checkpoint and so decides exactly as this process would have; after a crash
+        (no checkpoint) the models are taught again from the stored messages.
+        """
+        async with self._lock:
+            await self.flush()
+            state = self.state
+            rows = [
+                {
+                    "workspace_id": ws,
+                    "format": CHECKPOINT_FORMAT,
+                    "taken_at": self.clock.now(),
+                    "blob": pickle.dumps((state.trackers.get(ws), state.expertise.get(ws))),
+                }
+                for ws in sorted(set(state.trackers) | set(state.expertise))
+            ]
+            if rows:
+                async with self.db.begin() as conn:
+                    await repo.save_checkpoints(conn, rows)
+        await self.db.dispose()
 
     # --- events --------------------------------------------------------------------------------------------
     async def handle(self, event: Event) -> list[Action]:
@@ -116,7 +153,16 @@ class Engine:
         return replies
 
     async def process(self, event: Event) -> list[Action]:
-        """Process one event into the pending batch (flushed every `batch_size` events)."""
+        """Process one event into the pending batch (flushed every `batch_size` events).
+
+        An event processed before (a redelivery, a retry, a duplicated line) is skipped: its effects are stored.
+        """
+        if not isinstance(event, TimePassed):
+            if await self._already_processed(event):
+                logger.debug("event %s processed before; skipped", event.key)
+                return []
+            self._processed[(event.workspace, event.key)] = event.at
+            self._batch.processed.append({"workspace_id": event.workspace, "key": event.key, "at": event.at})
         self._record(event)
         ctx = self.context(event.at)
         actions: list[Action] = []
@@ -148,6 +194,9 @@ class Engine:
         self._take_rule_writes(batch)
         if not len(batch):
             return
+        if self._checkpointed:  # the text models move on from here: the stored checkpoint no longer fits
+            batch.stale_checkpoints = [{"ws": ws} for ws in sorted(self._checkpointed)]
+            self._checkpointed = set()
         started = time.perf_counter()
         async with self.db.begin() as conn:
             await repo.write_batch(conn, batch)
@@ -160,6 +209,14 @@ class Engine:
                 await forget(row["ws"], row["mid"])
         self._forget_old_state()
 
+    async def _already_processed(self, event: Event) -> bool:
+        if (event.workspace, event.key) in self._processed:
+            return True
+        if event.at >= self._processed_since:
+            return False  # the memory holds every event key from this span
+        async with self.db.connect() as conn:
+            return await repo.event_processed(conn, event.workspace, event.key)
+
     def _forget_old_state(self) -> None:
         """Once a simulated or real day, old closed and answered questions leave the working set."""
         now = self.clock.now()
@@ -167,6 +224,10 @@ class Engine:
             return
         self._last_forget = now
         forgotten = self.state.forget_old_questions(now - CLOSED_QUESTIONS_KEPT, now - ANSWERED_QUESTIONS_KEPT)
+        since = now - PROCESSED_WINDOW
+        if since > self._processed_since:
+            self._processed = {key: at for key, at in self._processed.items() if at >= since}
+            self._processed_since = since
         if len(self._outbox_keys) > OUTBOX_KEYS_KEPT:
             self._outbox_keys.clear()  # the outbox's unique key still refuses a repeated decision
         if forgotten:
@@ -177,6 +238,7 @@ class Engine:
         state = self.state
         batch.nudges, state.new_nudges = state.new_nudges, []
         batch.nudge_answers, state.answered_nudges = state.answered_nudges, []
+        batch.responses, state.new_responses = state.new_responses, []
         for op, ws, member, topics in state.topic_changes:
             if op == "remove":
                 batch.expert_topics_removed.append({"ws": ws, "mid": member})
@@ -195,7 +257,7 @@ class Engine:
         state, batch, ws = self.state, self._batch, event.workspace
         state.workspace(ws)
         if isinstance(event, MessagePosted):
-            state.channel(ws, event.channel).last_activity_at = event.at
+            state.mark_active(state.channel(ws, event.channel), event.at)
             self._seen(ws, event.user, event.at, event.user_name, bot=event.bot)
             batch.messages.append(
                 {
@@ -327,8 +389,13 @@ def _build(cls: type, row: dict[str, Any]) -> Any:
     return cls(**{k: v for k, v in row.items() if k in names})
 
 
-def hydrate(state: CommunityState, snapshot: repo.Snapshot) -> None:
-    """Fill an empty state from stored rows (without marking anything dirty)."""
+def hydrate(state: CommunityState, snapshot: repo.Snapshot, facilitated: Callable[[str, str], bool]) -> None:
+    """Fill an empty state from stored rows (without marking anything dirty).
+
+    The conversation tracker and the expertise index are not stored: they are taught again from the stored
+    messages, in the order and with the inputs they had live, so they decide after a restart as they would have.
+    `facilitated(workspace, channel)` says which channels the tracker watches.
+    """
     for row in snapshot.workspaces:
         state.workspaces[row["id"]] = _build(WorkspaceState, row)
     for row in snapshot.channels:
@@ -339,8 +406,9 @@ def hydrate(state: CommunityState, snapshot: repo.Snapshot) -> None:
         member = state.members.get((row["workspace_id"], row["member_id"]))
         if member is not None:
             member.nudges_sent.append(row["sent_at"])
-            if row["kind"] == "stuck":
-                member.last_stuck_nudge_at = max(filter(None, (member.last_stuck_nudge_at, row["sent_at"])))
+            latest = member.last_nudged.get(row["kind"])
+            if latest is None or row["sent_at"] > latest:
+                member.last_nudged[row["kind"]] = row["sent_at"]
     for row in snapshot.expert_topics:
         state.expert_topics.setdefault((row["workspace_id"], row["member_id"]), set()).add(row["topic"])
     for (ws, member_id), topics in state.expert_topics.items():
@@ -350,30 +418,98 @@ def hydrate(state: CommunityState, snapshot: repo.Snapshot) -> None:
         question.text = snapshot.question_texts.get((question.workspace_id, question.id), "")
         state.questions[(question.workspace_id, question.id)] = question
         state.touch_question(question)
-        if question.first_responder_id:
-            state.expertise_index(question.workspace_id).record_answer(
-                question_id=question.id,
-                question_text=question.text,
-                answer_text="",
-                answerer=question.first_responder_id,
-                at=question.first_response_at or question.asked_at,
-                first=True,
-            )
+    rebuild_expertise(state, snapshot)
     for row in snapshot.recent_messages:
         ws = row["workspace_id"]
         info = MessageInfo(row["channel_id"], row["user_id"], row["thread_id"], row["posted_at"], row["is_bot"])
         state.remember_message(ws, row["id"], info)
-        state.tracker(ws).observe(
-            ChatLine(
-                id=row["id"],
-                channel=row["channel_id"],
-                user=row["user_id"],
-                text=row["text"] or "",
-                at=row["posted_at"],
-                thread=row["thread_id"],
-                reply_to=row["reply_to"],
-                bot=row["is_bot"],
-            ),
-            is_question=(ws, row["id"]) in state.questions,
-        )
+        if not row["is_bot"] and facilitated(ws, row["channel_id"]):
+            _observe_again(state, row)
     state.take_dirty()
+
+
+def restore_checkpoints(state: CommunityState, checkpoints: dict[str, tuple[int, bytes]]) -> set[str]:
+    """Take the text models a clean stop left; the workspaces restored so."""
+    restored = set()
+    for ws, (format_, blob) in checkpoints.items():
+        if format_ != CHECKPOINT_FORMAT:
+            continue
+        try:
+            tracker, index = pickle.loads(blob)  # written by this program into its own database
+        except Exception as exc:
+            logger.warning("checkpoint of %s unreadable (%s); its text models are rebuilt", ws, type(exc).__name__)
+            continue
+        if tracker is not None:
+            state.trackers[ws] = tracker
+        if index is not None:
+            state.expertise[ws] = index
+        restored.add(ws)
+    return restored
+
+
+def _observe_again(state: CommunityState, row: dict[str, Any]) -> None:
+    """Show the tracker a stored message as the question rule showed it live (see `QuestionLifecycle.on_message`)."""
+    ws, text = row["workspace_id"], row["text"] or ""
+    member = state.members.get((ws, row["user_id"]))
+    name = member.name if member is not None and member.name else None
+    tracker = state.tracker(ws)
+    if name:
+        tracker.register_name(row["user_id"], name)
+    question = state.questions.get((ws, row["id"]))
+    tracker.observe(
+        ChatLine(
+            id=row["id"],
+            channel=row["channel_id"],
+            user=row["user_id"],
+            text=text,
+            at=row["posted_at"],
+            thread=row["thread_id"],
+            reply_to=row["reply_to"],
+            bot=False,
+            user_name=name,
+            mentions=mentions(text),
+        ),
+        is_question=question is not None,
+    )
+    if question is not None and question.status in {"not_a_question", "withdrawn"}:
+        tracker.forget_question(question.id)
+
+
+def rebuild_expertise(state: CommunityState, snapshot: repo.Snapshot) -> None:
+    """Teach the expertise index again what it learned live: presence and questions from every message, answers
+    (with their texts) from the response rows, in the order Steward learned them.
+    """
+    responses = iter(snapshot.responses)
+    pending = next(responses, None)
+    for ws, user, posted_at, is_bot, question_text in snapshot.activity:
+        while pending is not None and pending["recorded_at"] < posted_at:
+            _replay_answer(state, pending)
+            pending = next(responses, None)
+        if not is_bot:
+            state.expertise_index(ws).record_activity(user, posted_at, question_text or "")
+        while pending is not None and pending["recorded_at"] == posted_at:
+            _replay_answer(state, pending)
+            pending = next(responses, None)
+    while pending is not None:
+        _replay_answer(state, pending)
+        pending = next(responses, None)
+    for member in state.members.values():
+        if member.muted_until is not None and member.muted_until.year >= FORGOTTEN_YEAR:
+            state.expertise_index(member.workspace_id).forget(member.id)
+
+
+def _replay_answer(state: CommunityState, row: dict[str, Any]) -> None:
+    question = state.questions.get((row["workspace_id"], row["question_id"]))
+    if question is not None and not row["accepted"] and row["responder_id"] not in question.responders:
+        question.responders.append(row["responder_id"])
+    # Live, only the message being processed lends its text; a response revealed later (an earlier line) does not.
+    with_text = not row["accepted"] and row["at"] == row["recorded_at"]
+    state.expertise_index(row["workspace_id"]).record_answer(
+        question_id=row["question_id"],
+        question_text=row["question_text"] or "",
+        answer_text=(row["answer_text"] or "") if with_text else "",
+        answerer=row["responder_id"],
+        at=row["at"],
+        first=row["first"],
+        accepted=row["accepted"],
+    )

@@ -14,6 +14,15 @@ class Event:
     workspace: str
     at: datetime
 
+    @property
+    def key(self) -> str:
+        """What makes this event itself: a redelivered event has the same key, a new one a different key.
+
+        The engine stores the key of every event it processed (the `processed_event` table) and skips an event
+        whose key it has seen, so a platform's redelivery, a retried request or a replayed line changes nothing.
+        """
+        return f"{type(self).__name__}:{self.at.isoformat()}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessagePosted(Event):
@@ -27,6 +36,10 @@ class MessagePosted(Event):
     user_name: str | None = None
     mentions: tuple[str, ...] = ()
 
+    @property
+    def key(self) -> str:
+        return f"posted:{self.message_id}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageEdited(Event):
@@ -34,11 +47,19 @@ class MessageEdited(Event):
     text: str
     channel: str | None = None
 
+    @property
+    def key(self) -> str:
+        return f"edited:{self.message_id}:{self.at.isoformat()}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageDeleted(Event):
     message_id: str
     channel: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"deleted:{self.message_id}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +69,10 @@ class ReactionAdded(Event):
     emoji: str
     channel: str | None = None
 
+    @property
+    def key(self) -> str:
+        return f"reacted:{self.message_id}:{self.user}:{self.emoji}:{self.at.isoformat()}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReactionRemoved(Event):
@@ -56,12 +81,20 @@ class ReactionRemoved(Event):
     emoji: str
     channel: str | None = None
 
+    @property
+    def key(self) -> str:
+        return f"unreacted:{self.message_id}:{self.user}:{self.emoji}:{self.at.isoformat()}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MemberJoined(Event):
     channel: str
     user: str
     user_name: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"joined:{self.channel}:{self.user}:{self.at.isoformat()}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +106,10 @@ class CommandInvoked(Event):
     args: str
     thread: str | None = None
     is_admin: bool = False  # the platform says this member administers the workspace
+
+    @property
+    def key(self) -> str:
+        return f"command:{self.channel}:{self.user}:{self.at.isoformat()}:{self.args}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +123,11 @@ class InteractionClicked(Event):
     message_id: str | None = None
     is_admin: bool = False
 
+    @property
+    def key(self) -> str:
+        where = self.message_id or self.channel
+        return f"clicked:{where}:{self.user}:{self.action}:{self.value}:{self.at.isoformat()}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ForumTagChanged(Event):
@@ -96,7 +138,12 @@ class ForumTagChanged(Event):
     user: str
     solved: bool
 
+    @property
+    def key(self) -> str:
+        return f"tagged:{self.thread}:{self.solved}:{self.at.isoformat()}"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TimePassed(Event):
     """The scheduler's tick: time-based rules decide from stored timestamps what is due at `at`."""
+

@@ -218,7 +218,7 @@ async def import_export(
     finally:
         if progress is not None:
             progress.close()
-        await engine.db.dispose()
+        await engine.close()
     result.seconds = time.perf_counter() - started
     if result.events == 0 and result.already_known == 0:
         raise ExportError(f"nothing could be imported from {_export_path(export)}")

@@ -76,7 +76,7 @@ async def replay(
         if report_path is not None:
             write_report(report_path, result.report)
     finally:
-        await engine.db.dispose()
+        await engine.close()
     return result
 
 
@@ -87,11 +87,19 @@ class Playback:
     event, so time-based work happens at its exact moment.
     """
 
-    def __init__(self, engine: Engine, clock: SimulatedClock, *, sweep_every: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: SimulatedClock,
+        *,
+        sweep_every: timedelta | None = None,
+        resume_at: datetime | None = None,
+    ) -> None:
+        """`resume_at`: history played up to this moment before (a restart): work due after it still runs."""
         self.engine = engine
         self.clock = clock
         self.sweep_every = sweep_every
-        self._swept: datetime | None = None
+        self._swept: datetime | None = resume_at
 
     async def feed(self, event: Event) -> None:
         if self._swept is None:

@@ -60,7 +60,7 @@ async def run_console(settings: Settings) -> None:
         await run_console_session(engine, clock)
     finally:
         await engine.flush()
-        await engine.db.dispose()
+        await engine.close()
 
 
 class PlatformAdapter(Protocol):
@@ -121,4 +121,4 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
         scheduler.shutdown()
         for adapter in reversed(started):
             await adapter.stop()
-        await engine.db.dispose()
+        await engine.close()

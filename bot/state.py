@@ -9,6 +9,7 @@ at start.
 from __future__ import annotations
 
 import heapq
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -17,8 +18,29 @@ from typing import Any
 from facilitation_rules.text.answers import ConversationTracker
 from facilitation_rules.text.expertise import ExpertiseIndex
 
+logger = logging.getLogger(__name__)
+
 OPEN_STATUSES = frozenset({"asked", "answered", "flagged", "escalated"})
 CLOSED_STATUSES = frozenset({"resolved", "stale", "not_a_question", "withdrawn"})
+
+# A question's status only moves forward: these are the steps allowed from each status (staying is always allowed).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "asked": frozenset({"flagged", "escalated", "answered", "resolved", "stale", "not_a_question", "withdrawn"}),
+    "flagged": frozenset({"escalated", "answered", "resolved", "stale", "not_a_question", "withdrawn"}),
+    "escalated": frozenset({"answered", "resolved", "stale", "not_a_question", "withdrawn"}),
+    "answered": frozenset({"resolved", "not_a_question", "withdrawn"}),
+    "stale": frozenset({"resolved", "not_a_question", "withdrawn"}),
+    "resolved": frozenset(),
+    "not_a_question": frozenset({"withdrawn"}),
+    "withdrawn": frozenset(),
+}
+# The same order as one number per status, for the database's guard against a step backwards.
+STATUS_RANK: dict[str, int] = {
+    status: rank
+    for rank, status in enumerate(
+        ("asked", "flagged", "escalated", "answered", "stale", "resolved", "not_a_question", "withdrawn")
+    )
+}
 
 
 @dataclass(slots=True)
@@ -40,8 +62,7 @@ class ChannelState:
     private: bool = False
     kind: str = "text"
     settings: dict[str, Any] = field(default_factory=dict)
-    # Not stored as a column: the latest message seen since start (None: unknown, e.g. right after a restart).
-    last_activity_at: datetime | None = None
+    last_activity_at: datetime | None = None  # the latest message (the digest's dormancy check)
 
 
 @dataclass(slots=True)
@@ -61,7 +82,7 @@ class MemberState:
     last_seen_at: datetime | None = None
     # Not stored as columns: rebuilt from the nudge table at start.
     nudges_sent: list[datetime] = field(default_factory=list)
-    last_stuck_nudge_at: datetime | None = None
+    last_nudged: dict[str, datetime] = field(default_factory=dict)  # kind -> the latest nudge of that kind
 
 
 @dataclass(slots=True)
@@ -87,10 +108,21 @@ class QuestionState:
     claimed_by: str | None = None
     suggested_experts: list[str] = field(default_factory=list)
     nudged_experts: list[str] = field(default_factory=list)
+    confirm_asked_at: datetime | None = None
     # Not stored as columns: the text lives in the message table (subject to retention).
     text: str = ""
     responders: list[str] = field(default_factory=list)
     followup: bool = False  # asked inside a running conversation or re-posted: not flagged on its own
+
+    def advance(self, status: str) -> bool:
+        """Move to `status` if that is a step forward (or no step); a step backwards is refused and logged."""
+        if status == self.status:
+            return True
+        if status not in TRANSITIONS[self.status]:
+            logger.debug("question %s stays %s (refused: %s)", self.id, self.status, status)
+            return False
+        self.status = status
+        return True
 
     @property
     def answered(self) -> bool:
@@ -140,6 +172,14 @@ class Timers:
 
     def __init__(self) -> None:
         self._heaps: dict[str, list[tuple[datetime, str, tuple[str, ...]]]] = {}
+        self.seeded: set[str] = set()  # owners whose deadlines were derived from the stored questions
+
+    def needs_seeding(self, owner: str) -> bool:
+        """True once per working set and owner: time to derive its deadlines from the stored timestamps."""
+        if owner in self.seeded:
+            return False
+        self.seeded.add(owner)
+        return True
 
     def schedule(self, owner: str, at: datetime, kind: str, *subject: str) -> None:
         heapq.heappush(self._heaps.setdefault(owner, []), (at, kind, subject))
@@ -174,6 +214,7 @@ class CommunityState:
         self.timers = Timers()
         self.layout_version = 0  # bumped when a channel or workspace appears or changes (schedules depend on them)
         self.new_nudges: list[dict[str, Any]] = []
+        self.new_responses: list[dict[str, Any]] = []  # expertise evidence, rebuilt into the index after a restart
         self.answered_nudges: list[dict[str, Any]] = []  # nudges that led to an answer
         self.topic_changes: list[tuple[str, str, str, set[str]]] = []  # (op, workspace, member, topics)
         self.forget_requests: list[tuple[str, str]] = []  # (workspace, member) who asked to be forgotten
@@ -262,6 +303,12 @@ class CommunityState:
     def touch_member(self, member: MemberState) -> None:
         self.dirty.members[(member.workspace_id, member.id)] = member
 
+    def mark_active(self, channel: ChannelState, at: datetime) -> None:
+        """A message arrived: remember when (stored, but no schedule depends on it)."""
+        if channel.last_activity_at is None or at > channel.last_activity_at:
+            channel.last_activity_at = at
+            self.dirty.channels[(channel.workspace_id, channel.id)] = channel
+
     def touch_channel(self, channel: ChannelState) -> None:
         self.dirty.channels[(channel.workspace_id, channel.id)] = channel
         self.layout_version += 1
@@ -269,6 +316,41 @@ class CommunityState:
     def touch_workspace(self, workspace: WorkspaceState) -> None:
         self.dirty.workspaces[workspace.id] = workspace
         self.layout_version += 1
+
+    def record_answer(
+        self,
+        question: QuestionState,
+        *,
+        responder: str,
+        message_id: str,
+        at: datetime,
+        recorded_at: datetime,
+        answer_text: str = "",
+        first: bool = False,
+        accepted: bool = False,
+    ) -> None:
+        """Someone answered (or the asker accepted an answer): the expertise index learns it, and so does the store."""
+        self.expertise_index(question.workspace_id).record_answer(
+            question_id=question.id,
+            question_text=question.text,
+            answer_text=answer_text,
+            answerer=responder,
+            at=at,
+            first=first,
+            accepted=accepted,
+        )
+        self.new_responses.append(
+            {
+                "workspace_id": question.workspace_id,
+                "question_id": question.id,
+                "message_id": message_id,
+                "responder_id": responder,
+                "at": at,
+                "recorded_at": recorded_at,
+                "first": first,
+                "accepted": accepted,
+            }
+        )
 
     def forget_old_questions(self, closed_before: datetime, answered_before: datetime) -> int:
         """Drop from memory questions closed before `closed_before`, and answered ones asked before

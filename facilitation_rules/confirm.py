@@ -7,8 +7,9 @@ response, if the question is still open, Steward sends the asker one direct mess
 the offer to bring in a facilitator. It is help, not work: mute and quiet hours hold, the nudge budget does not.
 
 Only questions answered in their thread or by an explicit reply are asked about (an answer inferred in a flat
-channel is often banter), and a member is asked at most once a week, however many questions they ask (that
-week is remembered in memory only: after a restart a member may be asked once more).
+channel is often banter), and a member is asked at most once a week, however many questions they ask. Both
+facts are stored (the question's `confirm_asked_at`, the member's confirmation nudges), so a restart neither
+repeats a question nor forgets one that fell due while Steward was down.
 """
 
 from __future__ import annotations
@@ -37,26 +38,18 @@ EXPLICIT = frozenset({"thread", "reply"})
 class AnswerConfirmation(RuleBase):
     name = "confirm"
 
-    def __init__(self) -> None:
-        self._seeded = False
-        self._last_asked: dict[tuple[str, str], datetime] = {}  # (workspace, member) -> when they were last asked
-
     def next_due(self, ctx: RuleContext) -> datetime | None:
         self._seed(ctx)
         return ctx.state.timers.next(self.name)
 
     def _seed(self, ctx: RuleContext) -> None:
-        """After a start, schedule the questions whose moment to ask is still ahead.
-
-        One whose moment passed before the start was asked then (or fell into the downtime); asking on every
-        start would count the same nudge again.
-        """
-        if self._seeded:
+        """After a start, schedule every open question not asked about yet (one that fell due while Steward was
+        down is asked now, unless it is older than `GIVE_UP`)."""
+        if not ctx.state.timers.needs_seeding(self.name):
             return
-        self._seeded = True
         for question in list(ctx.state.unresolved.values()):
             due = self._due(ctx, question)
-            if due is not None and due > ctx.now:
+            if due is not None and question.confirm_asked_at is None:
                 ctx.state.timers.schedule(self.name, due, KIND, question.workspace_id, question.id)
 
     def _due(self, ctx: RuleContext, question: QuestionState) -> datetime | None:
@@ -93,6 +86,8 @@ class AnswerConfirmation(RuleBase):
         """The one question to the asker, if their question is still open and they may be messaged now."""
         if ctx.backfill or question.status != "answered" or question.first_response_at is None:
             return []
+        if question.confirm_asked_at is not None:
+            return []  # asked already (before a restart, or by another replica)
         if ctx.now - question.first_response_at > GIVE_UP:
             return []  # their quiet hours kept covering the community's working hours: let it rest
         ws = question.workspace_id
@@ -105,10 +100,11 @@ class AnswerConfirmation(RuleBase):
         if refusal is not None:
             logger.debug("not asking %s to confirm %s: %s", member.id, question.id, refusal)
             return []
-        last = self._last_asked.get((ws, member.id))
+        last = member.last_nudged.get(KIND)
         if last is not None and ctx.now - last < ONCE_PER:
             return []
-        self._last_asked[(ws, member.id)] = ctx.now
+        question.confirm_asked_at = ctx.now
+        ctx.state.touch_question(question)
         record_nudge(ctx, member, kind=KIND, question_id=question.id, reason="answered, not confirmed")
         ctx.state.touch_member(member)
         lang = ctx.language(ws, member.id)

@@ -346,7 +346,7 @@ class WeeklyDigest(RuleBase):
             return [ctx.reply(event, "digest.not_here")]
         card = await self._last_week(ctx, channel)
         post = PostMessage(
-            key=f"digest-now:{channel.id}:{ctx.now.isoformat()}",
+            key=f"digest-now:{channel.id}:{event.at.isoformat()}",
             workspace=event.workspace,
             channel=channel.id,
             text="",

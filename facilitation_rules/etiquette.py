@@ -48,8 +48,7 @@ def recent_nudges(member: MemberState, now: datetime, days: int = 7) -> int:
 def record_nudge(ctx: RuleContext, member: MemberState, *, kind: str, question_id: str | None, reason: str) -> None:
     member.nudges_sent = [sent for sent in member.nudges_sent if ctx.now - sent < timedelta(days=7)]
     member.nudges_sent.append(ctx.now)
-    if kind == "stuck":
-        member.last_stuck_nudge_at = ctx.now
+    member.last_nudged[kind] = ctx.now
     ctx.state.new_nudges.append(
         {
             "workspace_id": member.workspace_id,

@@ -43,12 +43,8 @@ class ExpertRouting(RuleBase):
             return ()
         if isinstance(event, ReactionAdded) and "accepted" in ctx.extras:
             question, answerer = ctx.extras["accepted"]
-            ctx.state.expertise_index(question.workspace_id).record_answer(
-                question_id=question.id,
-                question_text=question.text,
-                answer_text="",
-                answerer=answerer,
-                at=event.at,
+            ctx.state.record_answer(
+                question, responder=answerer, message_id=event.message_id, at=event.at, recorded_at=event.at,
                 accepted=True,
             )
             return ()
@@ -75,12 +71,13 @@ class ExpertRouting(RuleBase):
         response = ctx.extras.get("response")
         if response is not None:
             question, _how, responder = response
-            index.record_answer(
-                question_id=question.id,
-                question_text=question.text,
-                answer_text=event.text if responder.message_id == event.message_id else "",
-                answerer=responder.user,
+            ctx.state.record_answer(
+                question,
+                responder=responder.user,
+                message_id=responder.message_id,
                 at=responder.at,
+                recorded_at=event.at,
+                answer_text=event.text if responder.message_id == event.message_id else "",
                 first=question.first_response_id == responder.message_id,
             )
 

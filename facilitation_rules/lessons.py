@@ -11,6 +11,7 @@ The store, the thread's messages and the distiller are I/O, so they come in thro
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -204,10 +205,11 @@ class LessonCapture(RuleBase):
                 PostMessage(key=f"lesson:{ws}:{lesson_id}", workspace=ws, channel=channel, thread=root, text=text,
                             card=card),
             ], "lesson.saved"
+        text = ctx.t(ws, "lesson.captured", contributors=_mentions(lesson.contributors))
+        revision = hashlib.sha256(repr((text, card)).encode()).hexdigest()[:16]  # the same update is one update
         return [
-            UpdateMessage(key=f"lesson-update:{lesson_id}:{ctx.now.isoformat()}", workspace=ws, channel=channel,
-                          original_key=f"lesson:{ws}:{lesson_id}",
-                          text=ctx.t(ws, "lesson.captured", contributors=_mentions(lesson.contributors)), card=card)
+            UpdateMessage(key=f"lesson-update:{lesson_id}:{revision}", workspace=ws, channel=channel,
+                          original_key=f"lesson:{ws}:{lesson_id}", text=text, card=card)
         ], "lesson.updated"
 
     # --- commands ------------------------------------------------------------------------------------------

@@ -79,8 +79,7 @@ class QuestionLifecycle(RuleBase):
             return self.resolve(question, ctx, how="forum_tag") if question else ()
         if isinstance(event, MessageDeleted):
             question = ctx.state.question(event.workspace, event.message_id)
-            if question is not None and question.status not in {"resolved", "stale"}:
-                question.status = "withdrawn"
+            if question is not None and question.status != "stale" and question.advance("withdrawn"):
                 ctx.state.tracker(event.workspace).forget_question(question.id)
                 ctx.state.touch_question(question)
         if isinstance(event, MemberJoined):
@@ -120,7 +119,7 @@ class QuestionLifecycle(RuleBase):
             question = ctx.state.question(ws, response.question_id)
             if question is not None:
                 self.record_response(question, Responder.of(event, response), response.how, ctx)
-        if verdict is not None and asks:
+        if verdict is not None and asks and ctx.state.question(ws, event.message_id) is None:
             question = QuestionState(
                 workspace_id=ws,
                 id=event.message_id,
@@ -182,7 +181,7 @@ class QuestionLifecycle(RuleBase):
         question.first_response_at = responder.at
         question.answered_how = how
         if question.status in {"asked", "flagged", "escalated"}:
-            question.status = "answered"
+            question.advance("answered")
         if responder.user in question.nudged_experts:
             ctx.state.answered_nudges.append({"ws": question.workspace_id, "mid": responder.user, "qid": question.id})
         ctx.state.touch_question(question)
@@ -223,8 +222,7 @@ class QuestionLifecycle(RuleBase):
             return ()
         if event.action == "solved":
             return self.resolve(question, ctx, how="button")
-        if event.action == "not_a_question":
-            question.status = "not_a_question"
+        if event.action == "not_a_question" and question.advance("not_a_question"):
             question.not_a_question_at = event.at
             question.not_a_question_by = event.user
             ctx.state.tracker(event.workspace).forget_question(question.id)
@@ -235,9 +233,10 @@ class QuestionLifecycle(RuleBase):
     def resolve(self, question: QuestionState, ctx: RuleContext, *, how: str) -> Sequence[Action]:
         if question.resolved or question.status in {"not_a_question", "withdrawn"}:
             return ()
+        if not question.advance("resolved"):
+            return ()
         question.resolved_at = ctx.now
         question.resolved_how = how
-        question.status = "resolved"
         ctx.state.touch_question(question)
         ctx.extras["resolved"] = question
         channel = ctx.channel(question.workspace_id, question.channel_id)

@@ -28,9 +28,6 @@ logger = logging.getLogger(__name__)
 class StuckMembers(RuleBase):
     name = "stuck"
 
-    def __init__(self) -> None:
-        self._seeded = False
-
     def commands(self) -> Mapping[str, Command]:
         return {"stuck": Command("stuck", self.stuck_command, "help.stuck", usage="[what you are stuck on]")}
 
@@ -39,8 +36,7 @@ class StuckMembers(RuleBase):
         return ctx.state.timers.next(self.name)
 
     def _seed(self, ctx: RuleContext) -> None:
-        if not self._seeded:
-            self._seeded = True
+        if ctx.state.timers.needs_seeding(self.name):
             for question in ctx.state.awaiting_answer():
                 self._schedule(ctx, question)
 
@@ -56,12 +52,11 @@ class StuckMembers(RuleBase):
             for _, _, (ws, qid) in ctx.state.timers.pop_due(self.name, ctx.now):
                 question = ctx.state.question(ws, qid)
                 if question is not None and question.awaiting_answer and not question.followup:
-                    actions.extend(
-                        await self.help_member(question.workspace_id, question.asker_id, ctx, question, "waiting")
-                    )
+                    asker = question.asker_id
+                    actions.extend(await self.help_member(ws, asker, ctx, question, "waiting", cause=qid))
             return actions
         if isinstance(event, InteractionClicked) and event.action == "call_facilitator":
-            return self.call_facilitator(event.workspace, event.user, event.value, ctx)
+            return self.call_facilitator(event.workspace, event.user, event.value, ctx, at=event.at)
         return ()
 
     async def on_message(self, event: MessagePosted, ctx: RuleContext) -> Sequence[Action]:
@@ -73,9 +68,13 @@ class StuckMembers(RuleBase):
             if not question.followup:
                 self._schedule(ctx, question)
             if ctx.extras.get("asked_again"):
-                return await self.help_member(event.workspace, event.user, ctx, question, "asked_again")
+                return await self.help_member(
+                    event.workspace, event.user, ctx, question, "asked_again", cause=event.message_id
+                )
         if is_stuck(event.text, ctx.workspace(event.workspace).language):
-            return await self.help_member(event.workspace, event.user, ctx, question, "said", text=event.text)
+            return await self.help_member(
+                event.workspace, event.user, ctx, question, "said", cause=event.message_id, text=event.text
+            )
         return ()
 
     async def help_member(
@@ -86,10 +85,15 @@ class StuckMembers(RuleBase):
         question: QuestionState | None,
         why: str,
         *,
+        cause: str,
         text: str = "",
         on_request: bool = False,
     ) -> list[Action]:
-        """The stuck DM: lessons, people, and the offer to bring in a facilitator."""
+        """The stuck DM: lessons, people, and the offer to bring in a facilitator.
+
+        `cause` names what led to it (the question, the message or the command), so the same cause never yields
+        a second DM, however often it is decided.
+        """
         if ctx.backfill:
             return []
         member = ctx.member(ws, user)
@@ -113,7 +117,7 @@ class StuckMembers(RuleBase):
         subject = question.id if question is not None else ""
         return [
             SendDirectMessage(
-                key=f"stuck:{user}:{subject or ctx.now.isoformat()}",
+                key=f"stuck:{user}:{subject or cause}",
                 workspace=ws,
                 user=user,
                 text="\n".join(lines),
@@ -123,18 +127,22 @@ class StuckMembers(RuleBase):
 
     def _may_nudge(self, member: MemberState, ctx: RuleContext) -> bool:
         cooldown = timedelta(days=ctx.settings.stuck_nudge_cooldown_days)
-        if member.last_stuck_nudge_at is not None and ctx.now - member.last_stuck_nudge_at < cooldown:
+        last = member.last_nudged.get("stuck")
+        if last is not None and ctx.now - last < cooldown:
             return False
         # Help is not a request for work: the member's nudge budget does not apply, mute and quiet hours do.
         return nudge_refusal(member, ctx, budgeted=False) is None
 
-    def call_facilitator(self, ws: str, user: str, question_id: str, ctx: RuleContext) -> list[Action]:
+    def call_facilitator(
+        self, ws: str, user: str, question_id: str, ctx: RuleContext, *, at: datetime
+    ) -> list[Action]:
+        """The facilitators hear of it once per question, or once a day for a member stuck without one."""
         question = ctx.state.question(ws, question_id) if question_id else None
         about = excerpt(question.text) if question is not None else "-"
         where = f"<#{question.channel_id}>" if question is not None else "-"
         return [
             PostMessage(
-                key=f"stuck-call:{user}:{question_id or ctx.now.date().isoformat()}",
+                key=f"stuck-call:{user}:{question_id or at.date().isoformat()}",
                 workspace=ws,
                 channel=ctx.settings.facilitators_channel,
                 text=ctx.t(ws, "stuck.facilitators", member=f"<@{user}>", channel=where, excerpt=about),
@@ -145,9 +153,11 @@ class StuckMembers(RuleBase):
         ws = event.workspace
         question = ctx.state.question(ws, event.thread) if event.thread else None
         text = " ".join(args)
-        help_dm = await self.help_member(ws, event.user, ctx, question, "asked", text=text, on_request=True)
+        help_dm = await self.help_member(
+            ws, event.user, ctx, question, "asked", cause=event.key, text=text, on_request=True
+        )
         return [
             *help_dm,
-            *self.call_facilitator(ws, event.user, question.id if question else "", ctx),
+            *self.call_facilitator(ws, event.user, question.id if question else "", ctx, at=event.at),
             ctx.reply(event, "stuck.ack"),
         ]

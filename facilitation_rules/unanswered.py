@@ -53,9 +53,6 @@ def flag_buttons(ctx: RuleContext, question: QuestionState) -> tuple[Button, ...
 class UnansweredQuestions(RuleBase):
     name = "unanswered"
 
-    def __init__(self) -> None:
-        self._seeded = False
-
     def commands(self) -> Mapping[str, Command]:
         return {"unanswered": Command("unanswered", self.list_command, "help.unanswered")}
 
@@ -65,9 +62,8 @@ class UnansweredQuestions(RuleBase):
 
     def _seed(self, ctx: RuleContext) -> None:
         """After a start, schedule the next step of every question still waiting."""
-        if self._seeded:
+        if not ctx.state.timers.needs_seeding(self.name):
             return
-        self._seeded = True
         for question in ctx.state.awaiting_answer():
             if not question.followup:
                 self._schedule_next(ctx, question)
@@ -111,8 +107,8 @@ class UnansweredQuestions(RuleBase):
             elif step == "escalate" and question.escalated_at is None and question.claimed_by is None:
                 actions.extend(self.escalate(question, ctx))
             elif step == "stale":
+                question.advance("stale")
                 question.stale_at = ctx.now
-                question.status = "stale"
                 ctx.state.touch_question(question)
                 continue
             self._schedule_next(ctx, question)
@@ -121,8 +117,8 @@ class UnansweredQuestions(RuleBase):
         return actions
 
     def flag(self, q: QuestionState, ctx: RuleContext) -> list[Action]:
+        q.advance("flagged")
         q.flagged_at = ctx.now
-        q.status = "flagged"
         ctx.state.touch_question(q)
         hours = answer_time(ctx, q)
         return [
@@ -137,8 +133,8 @@ class UnansweredQuestions(RuleBase):
         ]
 
     def escalate(self, q: QuestionState, ctx: RuleContext) -> list[Action]:
+        q.advance("escalated")
         q.escalated_at = ctx.now
-        q.status = "escalated"
         ctx.state.touch_question(q)
         waited = ctx.now - q.asked_at
         return [

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -41,6 +41,7 @@ class Channel(SQLModel, table=True):
     private: bool = False
     kind: str = "text"  # text | forum | facilitators
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    last_activity_at: datetime | None = _utc()  # the latest message, to the hour (the digest's dormancy check)
 
 
 class Member(SQLModel, table=True):
@@ -116,6 +117,7 @@ class Question(SQLModel, table=True):
     not_a_question_by: str | None = None
     claimed_by: str | None = None
     followup: bool = False  # asked inside a running conversation: not flagged on its own
+    confirm_asked_at: datetime | None = _utc()  # when the asker was asked whether the answer helped
     suggested_experts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     nudged_experts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
@@ -133,6 +135,55 @@ class Nudge(SQLModel, table=True):
     reason: str = ""
     sent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     led_to_answer: bool = False
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Every event the engine processed, by its key: a redelivered event finds its row and changes nothing.
+
+    Written in the same transaction as the event's effects, so an event is either processed and recorded, or
+    neither (and then it is processed when it comes again).
+    """
+
+    __tablename__ = "processed_event"
+
+    workspace_id: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class Response(SQLModel, table=True):
+    """Evidence of expertise: who responded to which question with which message (and whether it was accepted).
+
+    The expertise index is rebuilt from these rows and the messages' texts after a restart, so routing is as
+    good after a restart as before it.
+    """
+
+    __table_args__ = (UniqueConstraint("workspace_id", "question_id", "message_id", "accepted"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str
+    question_id: str
+    message_id: str  # the responding message
+    responder_id: str
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))  # when the response was written
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))  # when Steward learned of it
+    first: bool = False
+    accepted: bool = False
+
+
+class Checkpoint(SQLModel, table=True):
+    """The text models of one workspace (conversation tracker, expertise index) as a clean stop left them.
+
+    A start takes them as they are, so a restart changes nothing they decide. The first write after the start
+    deletes the row: after a crash there is no checkpoint, and the models are taught again from stored messages.
+    """
+
+    __tablename__ = "working_set_checkpoint"
+
+    workspace_id: str = Field(primary_key=True)
+    format: int
+    taken_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    blob: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
 
 
 class ExpertTopic(SQLModel, table=True):

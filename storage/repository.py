@@ -12,19 +12,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.state import STATUS_RANK
 from storage.models import (
     Channel,
+    Checkpoint,
     ExpertTopic,
     Member,
     Message,
     Nudge,
     OutboxEntry,
+    ProcessedEvent,
     Question,
     Reaction,
+    Response,
     Workspace,
 )
 
@@ -39,6 +43,11 @@ T_QUESTION: Table = Question.__table__  # type: ignore[attr-defined]
 T_NUDGE: Table = Nudge.__table__  # type: ignore[attr-defined]
 T_EXPERT_TOPIC: Table = ExpertTopic.__table__  # type: ignore[attr-defined]
 T_OUTBOX: Table = OutboxEntry.__table__  # type: ignore[attr-defined]
+T_PROCESSED: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+T_RESPONSE: Table = Response.__table__  # type: ignore[attr-defined]
+T_CHECKPOINT: Table = Checkpoint.__table__  # type: ignore[attr-defined]
+
+EXPERTISE_HISTORY = timedelta(days=90)  # the index's half-life: older evidence barely counts
 
 
 def column_names(table: Table) -> frozenset[str]:
@@ -64,6 +73,9 @@ class WriteBatch:
     expert_topics_removed: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     forgotten: list[dict[str, Any]] = field(default_factory=list)  # {"ws", "mid"}: members to forget
+    processed: list[dict[str, Any]] = field(default_factory=list)  # keys of the events these changes came from
+    responses: list[dict[str, Any]] = field(default_factory=list)  # expertise evidence
+    stale_checkpoints: list[dict[str, Any]] = field(default_factory=list)  # {"ws"}: checkpoints this batch outdates
 
     def __len__(self) -> int:
         return sum(len(v) for v in vars(self).values())
@@ -83,6 +95,29 @@ async def _upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, 
     await conn.execute(stmt, list(rows))
 
 
+async def _upsert_questions(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Questions are upserted, but a stored status never moves backwards (see `bot.state.TRANSITIONS`)."""
+    if not rows:
+        return
+    stmt = _insert(conn, T_QUESTION)
+    keys = {c.name for c in T_QUESTION.primary_key.columns}
+    updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    forward = _status_rank(T_QUESTION.c.status) <= _status_rank(stmt.excluded.status)
+    await conn.execute(stmt.on_conflict_do_update(index_elements=sorted(keys), set_=updates, where=forward), list(rows))
+
+
+def _status_rank(column: Any) -> Any:
+    return case(STATUS_RANK, value=column, else_=-1)
+
+
+async def event_processed(conn: AsyncConnection, workspace: str, key: str) -> bool:
+    """Whether an event with this key was processed (and its effects stored)."""
+    found = await conn.execute(
+        select(T_PROCESSED.c.key).where(T_PROCESSED.c.workspace_id == workspace, T_PROCESSED.c.key == key)
+    )
+    return found.first() is not None
+
+
 async def insert_ignoring_duplicates(
     conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str] | None = None
 ) -> None:
@@ -93,6 +128,10 @@ async def insert_ignoring_duplicates(
 
 async def write_batch(conn: AsyncConnection, batch: WriteBatch) -> None:
     """Write one batch; the caller owns the transaction."""
+    if batch.stale_checkpoints:
+        await conn.execute(
+            delete(T_CHECKPOINT).where(T_CHECKPOINT.c.workspace_id == bindparam("ws")), batch.stale_checkpoints
+        )
     await _upsert(conn, T_WORKSPACE, batch.workspaces)
     await _upsert(conn, T_CHANNEL, batch.channels)
     await _upsert(conn, T_MEMBER, batch.members)
@@ -124,7 +163,11 @@ async def write_batch(conn: AsyncConnection, batch: WriteBatch) -> None:
             ),
             batch.reaction_removals,
         )
-    await _upsert(conn, T_QUESTION, batch.questions)
+    await _upsert_questions(conn, batch.questions)
+    await insert_ignoring_duplicates(conn, T_PROCESSED, batch.processed)
+    await insert_ignoring_duplicates(
+        conn, T_RESPONSE, batch.responses, ["workspace_id", "question_id", "message_id", "accepted"]
+    )
     await insert_ignoring_duplicates(conn, T_NUDGE, batch.nudges, ["workspace_id", "member_id", "question_id", "kind"])
     if batch.nudge_answers:
         await conn.execute(
@@ -159,7 +202,11 @@ async def forget_members(conn: AsyncConnection, members: Sequence[dict[str, Any]
         .values(text=None),
         list(members),
     )
-    for table, column in ((T_REACTION, T_REACTION.c.user_id), (T_NUDGE, T_NUDGE.c.member_id)):
+    for table, column in (
+        (T_REACTION, T_REACTION.c.user_id),
+        (T_NUDGE, T_NUDGE.c.member_id),
+        (T_RESPONSE, T_RESPONSE.c.responder_id),
+    ):
         await conn.execute(
             delete(table).where(table.c.workspace_id == bindparam("ws"), column == bindparam("mid")), list(members)
         )
@@ -178,9 +225,19 @@ class Snapshot:
     nudges: list[dict[str, Any]]
     expert_topics: list[dict[str, Any]]
     outbox_keys: set[tuple[str, str]]
+    processed: dict[tuple[str, str], datetime]  # (workspace, event key) -> time, for events since `processed_since`
+    activity: list[tuple[str, str, datetime, bool, str | None]]  # (ws, user, posted_at, is_bot, question text)
+    responses: list[dict[str, Any]]  # response rows with "question_text" and "answer_text"
+    checkpoints: dict[str, tuple[int, bytes]]  # workspace -> (format, blob) from a clean stop
 
 
-async def load_snapshot(engine: AsyncEngine, now: datetime, *, recent: timedelta = timedelta(days=2)) -> Snapshot:
+async def load_snapshot(
+    engine: AsyncEngine,
+    now: datetime,
+    *,
+    recent: timedelta = timedelta(days=2),
+    processed_since: datetime | None = None,
+) -> Snapshot:
     async with engine.connect() as conn:
 
         async def rows(stmt: Any) -> list[dict[str, Any]]:
@@ -213,6 +270,15 @@ async def load_snapshot(engine: AsyncEngine, now: datetime, *, recent: timedelta
             ),
             nudges=await rows(select(T_NUDGE).where(T_NUDGE.c.sent_at >= now - timedelta(days=30))),
             expert_topics=await rows(select(T_EXPERT_TOPIC)),
+            processed={
+                (r.workspace_id, r.key): r.at
+                for r in await conn.execute(
+                    select(T_PROCESSED).where(T_PROCESSED.c.at >= (processed_since or now - recent))
+                )
+            },
+            activity=[tuple(r) for r in await conn.execute(_activity(now - EXPERTISE_HISTORY))],
+            responses=await rows(_responses(now - EXPERTISE_HISTORY)),
+            checkpoints=await load_checkpoints(conn),
             outbox_keys={
                 (r.workspace_id, r.key)
                 for r in await conn.execute(
@@ -222,6 +288,51 @@ async def load_snapshot(engine: AsyncEngine, now: datetime, *, recent: timedelta
                 )
             },
         )
+
+
+async def load_checkpoints(conn: AsyncConnection) -> dict[str, tuple[int, bytes]]:
+    """Workspace -> (format, blob) of every checkpoint a clean stop left."""
+    result = await conn.execute(select(T_CHECKPOINT.c.workspace_id, T_CHECKPOINT.c.format, T_CHECKPOINT.c.blob))
+    return {r.workspace_id: (r.format, bytes(r.blob)) for r in result}
+
+
+async def save_checkpoints(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    await _upsert(conn, T_CHECKPOINT, rows)
+
+
+def _activity(since: datetime) -> Any:
+    """Every message since `since`, in order, with its text when it asked a question."""
+    q = T_QUESTION
+    asked = T_MESSAGE.join(
+        q, (q.c.workspace_id == T_MESSAGE.c.workspace_id) & (q.c.id == T_MESSAGE.c.id), isouter=True
+    )
+    return (
+        select(
+            T_MESSAGE.c.workspace_id,
+            T_MESSAGE.c.user_id,
+            T_MESSAGE.c.posted_at,
+            T_MESSAGE.c.is_bot,
+            case((q.c.id.is_not(None), T_MESSAGE.c.text), else_=None).label("question_text"),
+        )
+        .select_from(asked)
+        .where(T_MESSAGE.c.posted_at >= since)
+        .order_by(T_MESSAGE.c.posted_at)
+    )
+
+
+def _responses(since: datetime) -> Any:
+    """Response rows since `since`, in the order they were learned, with the question's and the answer's text."""
+    r = T_RESPONSE
+    asked, said = T_MESSAGE.alias("asked"), T_MESSAGE.alias("said")
+    joined = r.join(
+        asked, (asked.c.workspace_id == r.c.workspace_id) & (asked.c.id == r.c.question_id), isouter=True
+    ).join(said, (said.c.workspace_id == r.c.workspace_id) & (said.c.id == r.c.message_id), isouter=True)
+    return (
+        select(r, asked.c.text.label("question_text"), said.c.text.label("answer_text"))
+        .select_from(joined)
+        .where(r.c.recorded_at >= since)
+        .order_by(r.c.recorded_at, r.c.id)
+    )
 
 
 async def purge_message_text(engine: AsyncEngine, before: datetime) -> int:

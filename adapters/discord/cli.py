@@ -71,4 +71,4 @@ async def _sync_globally(settings: Settings) -> int:
         raise RuntimeError("Discord refused DISCORD_TOKEN") from exc
     finally:
         await client.close()
-        await engine.db.dispose()
+        await engine.close()
