@@ -20,6 +20,7 @@ test: $(VENV)
 lint: $(VENV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(VENV)
 	$(BIN)/python benchmarks/ingest.py

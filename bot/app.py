@@ -1,4 +1,4 @@
-"""Composition root: settings + database + rules -> a ready engine."""
+"""Composition root: settings + database + rules -> a ready engine, with every rule's ports plugged in."""
 
 from __future__ import annotations
 
@@ -6,11 +6,15 @@ import logging
 
 from bot.clock import Clock
 from bot.engine import Engine
+from bot.llm import make_distiller
+from bot.narrator import make_narrator
 from bot.settings import Settings
 from facilitation_rules import default_rules
+from facilitation_rules.digest import WeeklyDigest
+from facilitation_rules.lessons import LessonCapture
 from storage.db import create_engine, redact
-from storage.digests import wire_digests
-from storage.lessons import attach as attach_lessons
+from storage.digests import StoredDigests
+from storage.lessons import LessonStore, MessageThreadReader
 from storage.migrate import upgrade
 
 logger = logging.getLogger(__name__)
@@ -29,3 +33,25 @@ async def build_engine(
     attach_lessons(engine)
     await engine.start()
     return engine
+
+
+def wire_digests(engine: Engine) -> None:
+    """Give the engine's digest rules their storage port, and their narrator when an LLM is configured."""
+    narrator = make_narrator(engine.settings)
+    for rule in engine.rules:
+        if isinstance(rule, WeeklyDigest):
+            rule.source = StoredDigests(engine.db, flush=engine.flush)
+            rule.narrator = narrator
+
+
+def attach_lessons(engine: Engine) -> LessonStore:
+    """Give the engine its knowledge store and the lesson rule its ports; the replay report lists captures."""
+    store = LessonStore(engine.db)
+    engine.knowledge = store
+    engine.on_forget.append(store.forget_member)
+    reader = MessageThreadReader(engine.db, before=engine.flush)
+    for rule in engine.rules:
+        if isinstance(rule, LessonCapture):
+            rule.attach(book=store, reader=reader, distiller=make_distiller(engine.settings))
+            engine.extras["report_lessons"] = rule.captured_report
+    return store

@@ -104,10 +104,14 @@ class Engine:
     async def start(self) -> None:
         """Rebuild the working set from the database."""
         now = self.clock.now()
-        snapshot = await repo.load_snapshot(self.db, now, processed_since=now - PROCESSED_WINDOW)
+        snapshot = await repo.load_snapshot(
+            self.db, now, recent=PROCESSED_WINDOW, processed_since=now - PROCESSED_WINDOW
+        )
         hydrate(self.state, snapshot, lambda ws, channel: is_facilitated(self.context(now), ws, channel))
         self._outbox_keys = snapshot.outbox_keys
         self._processed = snapshot.processed
+        for row in snapshot.recent_messages:  # the recent messages span the same window
+            self._processed[(row["workspace_id"], f"posted:{row['id']}")] = row["posted_at"]
         self._processed_since = now - PROCESSED_WINDOW
         self._checkpointed = restore_checkpoints(self.state, snapshot.checkpoints)
         logger.info(
@@ -158,11 +162,13 @@ class Engine:
         An event processed before (a redelivery, a retry, a duplicated line) is skipped: its effects are stored.
         """
         if not isinstance(event, TimePassed):
-            if await self._already_processed(event):
-                logger.debug("event %s processed before; skipped", event.key)
+            key = event.key
+            if await self._already_processed(event, key):
+                logger.debug("event %s processed before; skipped", key)
                 return []
-            self._processed[(event.workspace, event.key)] = event.at
-            self._batch.processed.append({"workspace_id": event.workspace, "key": event.key, "at": event.at})
+            self._processed[(event.workspace, key)] = event.at
+            if not isinstance(event, MessagePosted):  # a posted message's own row is its processed fact
+                self._batch.processed.append({"workspace_id": event.workspace, "key": key, "at": event.at})
         self._record(event)
         ctx = self.context(event.at)
         actions: list[Action] = []
@@ -209,13 +215,15 @@ class Engine:
                 await forget(row["ws"], row["mid"])
         self._forget_old_state()
 
-    async def _already_processed(self, event: Event) -> bool:
-        if (event.workspace, event.key) in self._processed:
+    async def _already_processed(self, event: Event, key: str) -> bool:
+        if (event.workspace, key) in self._processed:
             return True
         if event.at >= self._processed_since:
             return False  # the memory holds every event key from this span
         async with self.db.connect() as conn:
-            return await repo.event_processed(conn, event.workspace, event.key)
+            if isinstance(event, MessagePosted):
+                return await repo.message_stored(conn, event.workspace, event.message_id)
+            return await repo.event_processed(conn, event.workspace, key)
 
     def _forget_old_state(self) -> None:
         """Once a simulated or real day, old closed and answered questions leave the working set."""

@@ -18,8 +18,9 @@ class Event:
     def key(self) -> str:
         """What makes this event itself: a redelivered event has the same key, a new one a different key.
 
-        The engine stores the key of every event it processed (the `processed_event` table) and skips an event
-        whose key it has seen, so a platform's redelivery, a retried request or a replayed line changes nothing.
+        The engine stores the key of every event it processed (the `processed_event` table; a posted message's
+        own row serves for it) and skips an event whose key it has seen, so a platform's redelivery, a retried
+        request or a replayed line changes nothing.
         """
         return f"{type(self).__name__}:{self.at.isoformat()}"
 

@@ -12,7 +12,7 @@ import heapq
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from facilitation_rules.text.answers import ConversationTracker
@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 OPEN_STATUSES = frozenset({"asked", "answered", "flagged", "escalated"})
 CLOSED_STATUSES = frozenset({"resolved", "stale", "not_a_question", "withdrawn"})
+
+ACTIVITY_STORED_EVERY = timedelta(hours=1)
 
 # A question's status only moves forward: these are the steps allowed from each status (staying is always allowed).
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -304,10 +306,13 @@ class CommunityState:
         self.dirty.members[(member.workspace_id, member.id)] = member
 
     def mark_active(self, channel: ChannelState, at: datetime) -> None:
-        """A message arrived: remember when (stored, but no schedule depends on it)."""
-        if channel.last_activity_at is None or at > channel.last_activity_at:
+        """A message arrived: remember when. Stored at most hourly (the dormancy check counts weeks), and no
+        schedule depends on it."""
+        last = channel.last_activity_at
+        if last is None or at > last:
             channel.last_activity_at = at
-            self.dirty.channels[(channel.workspace_id, channel.id)] = channel
+            if last is None or at - last >= ACTIVITY_STORED_EVERY:
+                self.dirty.channels[(channel.workspace_id, channel.id)] = channel
 
     def touch_channel(self, channel: ChannelState) -> None:
         self.dirty.channels[(channel.workspace_id, channel.id)] = channel

@@ -13,21 +13,16 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, UniqueConstraint, and_, exists, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel
 
-from bot.narrator import make_narrator
-from facilitation_rules.digest import Figures, Period, WeeklyDigest, digest_key
+from facilitation_rules.digest import Figures, Period, digest_key
 from storage import metrics
 from storage.repository import T_OUTBOX
 from storage.types import UTCDateTime
-
-if TYPE_CHECKING:
-    from bot.engine import Engine
 
 logger = logging.getLogger(__name__)
 
@@ -174,12 +169,3 @@ class StoredDigests:
         if self.flush is not None:
             await self.flush()
         return await metrics.figures(self.db, workspace, period, channel, detail=detail)
-
-
-def wire_digests(engine: Engine) -> None:
-    """Give the engine's digest rules their storage port, and their narrator when an LLM is configured."""
-    narrator = make_narrator(engine.settings)
-    for rule in engine.rules:
-        if isinstance(rule, WeeklyDigest):
-            rule.source = StoredDigests(engine.db, flush=engine.flush)
-            rule.narrator = narrator

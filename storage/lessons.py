@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -40,9 +40,6 @@ from facilitation_rules.text.distill import LessonDraft, ThreadMessage
 from facilitation_rules.text.tokens import ENGLISH_STOP_WORDS, GERMAN_STOP_WORDS, stem, words
 from storage.models import Message, Reaction
 from storage.types import UTCDateTime
-
-if TYPE_CHECKING:
-    from bot.engine import Engine
 
 logger = logging.getLogger(__name__)
 
@@ -604,20 +601,5 @@ class MessageThreadReader:
             return {row.user_id for row in rows}
 
 
-def attach(engine: Engine) -> LessonStore:
-    """Give the engine its knowledge store and the lesson rule its ports; the replay report lists captures."""
-    from bot.llm import make_distiller
-    from facilitation_rules.lessons import LessonCapture
 
-    store = LessonStore(engine.db)
-    engine.knowledge = store
-    engine.on_forget.append(store.forget_member)
-    reader = MessageThreadReader(engine.db, before=engine.flush)
-    for rule in engine.rules:
-        if isinstance(rule, LessonCapture):
-            rule.attach(book=store, reader=reader, distiller=make_distiller(engine.settings))
-            engine.extras["report_lessons"] = rule.captured_report
-    return store
-
-
-__all__ = ["Lesson", "LessonStore", "MessageThreadReader", "SearchHit", "attach", "index_terms"]
+__all__ = ["Lesson", "LessonStore", "MessageThreadReader", "SearchHit", "index_terms"]

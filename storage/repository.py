@@ -118,6 +118,14 @@ async def event_processed(conn: AsyncConnection, workspace: str, key: str) -> bo
     return found.first() is not None
 
 
+async def message_stored(conn: AsyncConnection, workspace: str, message_id: str) -> bool:
+    """Whether a posted message was processed: its row is written with its effects."""
+    found = await conn.execute(
+        select(T_MESSAGE.c.id).where(T_MESSAGE.c.workspace_id == workspace, T_MESSAGE.c.id == message_id)
+    )
+    return found.first() is not None
+
+
 async def insert_ignoring_duplicates(
     conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str] | None = None
 ) -> None:
