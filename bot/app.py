@@ -8,6 +8,7 @@ from bot.clock import Clock
 from bot.engine import Engine
 from bot.llm import make_distiller
 from bot.narrator import make_narrator
+from bot.ownership import Ownership
 from bot.settings import Settings
 from facilitation_rules import default_rules
 from facilitation_rules.digest import WeeklyDigest
@@ -21,14 +22,28 @@ logger = logging.getLogger(__name__)
 
 
 async def build_engine(
-    settings: Settings, clock: Clock, *, batch_size: int = 1, backfill: bool = False, migrate: bool = True
+    settings: Settings,
+    clock: Clock,
+    *,
+    batch_size: int = 1,
+    backfill: bool = False,
+    migrate: bool = True,
+    shared: bool = False,
+    ownership: Ownership | None = None,
 ) -> Engine:
-    """Migrate the database, load the working set and return an engine with the default rules."""
+    """Migrate the database, load the working set and return an engine with the default rules.
+
+    `shared`: other processes may use the same database, so workspaces are decided under leases (`ownership`,
+    or a new one for this process).
+    """
     if migrate:
         await upgrade(settings.database_url)
     db = create_engine(settings.database_url)
     logger.info("database %s", redact(settings.database_url))
     engine = Engine(db, settings, default_rules(settings), clock, batch_size=batch_size, backfill=backfill)
+    if shared or ownership is not None:
+        engine.ownership = ownership or Ownership(db)
+        engine.ownership.bind(db)
     wire_digests(engine)
     attach_lessons(engine)
     await engine.start()

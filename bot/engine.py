@@ -31,8 +31,11 @@ from bot.events import (
     ReactionAdded,
     ReactionRemoved,
     TimePassed,
+    event_from_dict,
+    event_to_dict,
 )
 from bot.markup import mentions
+from bot.ownership import Ownership, wall_clock
 from bot.rules import KnowledgeBase, NoKnowledge, Rule, RuleContext
 from bot.settings import Settings
 from bot.state import (
@@ -46,7 +49,9 @@ from bot.state import (
 )
 from facilitation_rules.questions import is_facilitated
 from facilitation_rules.text.answers import ChatLine
+from storage import leases
 from storage import repository as repo
+from storage.leases import LeaseLost
 
 logger = logging.getLogger(__name__)
 
@@ -99,27 +104,36 @@ class Engine:
         self._store_text = settings.message_retention_days > 0
         self._last_forget: datetime | None = None
         self._lock = asyncio.Lock()
+        self.ownership: Ownership | None = None  # set when several processes share the database (leases)
+        self._replies_to_outbox = False  # events from the inbox: nobody waits for their private replies
 
     # --- life cycle ----------------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Rebuild the working set from the database."""
+        """Rebuild the working set from the database (with leases: none yet; each workspace when its lease is
+        taken)."""
         now = self.clock.now()
-        snapshot = await repo.load_snapshot(
-            self.db, now, recent=PROCESSED_WINDOW, processed_since=now - PROCESSED_WINDOW
-        )
-        hydrate(self.state, snapshot, lambda ws, channel: is_facilitated(self.context(now), ws, channel))
-        self._outbox_keys = snapshot.outbox_keys
-        self._processed = snapshot.processed
-        for row in snapshot.recent_messages:  # the recent messages span the same window
-            self._processed[(row["workspace_id"], f"posted:{row['id']}")] = row["posted_at"]
         self._processed_since = now - PROCESSED_WINDOW
-        self._checkpointed = restore_checkpoints(self.state, snapshot.checkpoints)
+        self._checkpointed = await self._absorb(set() if self.ownership is not None else None)
         logger.info(
             "state loaded: %d workspaces, %d members, %d unresolved questions",
             len(self.state.workspaces),
             len(self.state.members),
             len(self.state.unresolved),
         )
+
+    async def _absorb(self, only: set[str] | None) -> set[str]:
+        """Load the stored working set (of the `only` workspaces, if given) into memory; the workspaces whose text
+        models came from a checkpoint."""
+        now = self.clock.now()
+        snapshot = await repo.load_snapshot(
+            self.db, now, recent=PROCESSED_WINDOW, processed_since=self._processed_since, only=only
+        )
+        hydrate(self.state, snapshot, lambda ws, channel: is_facilitated(self.context(now), ws, channel))
+        self._outbox_keys |= snapshot.outbox_keys
+        self._processed.update(snapshot.processed)
+        for row in snapshot.recent_messages:  # the recent messages span the same window
+            self._processed[(row["workspace_id"], f"posted:{row['id']}")] = row["posted_at"]
+        return restore_checkpoints(self.state, snapshot.checkpoints)
 
     async def close(self) -> None:
         """A clean stop: write what is pending, checkpoint the text models, and close the database connections.
@@ -138,10 +152,13 @@ class Engine:
                     "blob": pickle.dumps((state.trackers.get(ws), state.expertise.get(ws))),
                 }
                 for ws in sorted(set(state.trackers) | set(state.expertise))
+                if self.ownership is None or self.ownership.holds(ws)
             ]
             if rows:
                 async with self.db.begin() as conn:
                     await repo.save_checkpoints(conn, rows)
+            if self.ownership is not None:
+                await self.ownership.release_all()
         await self.db.dispose()
 
     # --- events --------------------------------------------------------------------------------------------
@@ -152,9 +169,79 @@ class Engine:
         always see a consistent community and each event's writes form one transaction.
         """
         async with self._lock:
-            replies = await self.process(event)
-            await self.flush()
+            shared = self.ownership is not None and event.workspace and not isinstance(event, TimePassed)
+            if shared and not await self._decide_for(event.workspace):
+                await self._hand_over(event)
+                return []
+            try:
+                replies = await self.process(event)
+                await self.flush()
+            except LeaseLost:
+                if not isinstance(event, TimePassed):
+                    await self._hand_over(event)
+                return []
         return replies
+
+    # --- several processes, one database: leases ------------------------------------------------------------
+    async def _decide_for(self, workspace: str) -> bool:
+        """Whether this process decides for `workspace` (taking its lease, and then its working set, if free)."""
+        assert self.ownership is not None
+        if self.ownership.holds(workspace):
+            return True
+        if not await self.ownership.take(workspace):
+            return False
+        await self._reload(workspace)
+        return True
+
+    async def _reload(self, workspace: str) -> None:
+        """Rebuild one workspace's working set from the database: another process may have decided meanwhile."""
+        await self.flush()
+        self._drop(workspace)
+        await self._absorb({workspace})
+
+    def _drop(self, workspace: str) -> None:
+        self.state.drop_workspace(workspace)
+        self._processed = {key: at for key, at in self._processed.items() if key[0] != workspace}
+        self._outbox_keys = {key for key in self._outbox_keys if key[0] != workspace}
+
+    async def _hand_over(self, event: Event) -> None:
+        """Leave the event in the inbox for the process that owns its workspace."""
+        async with self.db.begin() as conn:
+            await leases.hand_over(conn, event.workspace, event.key, event_to_dict(event), wall_clock())
+        logger.debug("event %s handed to the owner of %s", event.key, event.workspace)
+
+    async def tend_leases(self) -> None:
+        """Renew this process's leases, take those nobody holds, and process the events waiting in the inbox."""
+        if self.ownership is None:
+            return
+        async with self._lock:
+            for workspace in await self.ownership.renew():
+                self._drop(workspace)
+            for workspace in await self.ownership.unowned():
+                if await self.ownership.take(workspace):
+                    await self._reload(workspace)
+            try:
+                await self._drain_inbox()
+            except LeaseLost as lost:
+                logger.warning("inbox: %s", lost)
+
+    async def _drain_inbox(self) -> None:
+        assert self.ownership is not None
+        async with self.db.connect() as conn:
+            rows = await leases.waiting(conn, self.ownership.held)
+        self._replies_to_outbox = True
+        try:
+            for row in rows:
+                self._batch.inbox_taken.append(row["id"])
+                try:
+                    event = event_from_dict(row["event"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    logger.warning("inbox row %s is unreadable and dropped: %s", row["id"], exc)
+                    continue
+                await self.process(event)
+            await self.flush()
+        finally:
+            self._replies_to_outbox = False
 
     async def process(self, event: Event) -> list[Action]:
         """Process one event into the pending batch (flushed every `batch_size` events).
@@ -200,12 +287,27 @@ class Engine:
         self._take_rule_writes(batch)
         if not len(batch):
             return
-        if self._checkpointed:  # the text models move on from here: the stored checkpoint no longer fits
+        touched: set[str] = set()
+        taken_now: set[str] = set()
+        if self.ownership is not None:
+            # Any process may have left a checkpoint of these workspaces; it stops fitting with this write.
+            touched = batch.workspace_ids()
+            batch.stale_checkpoints = [{"ws": ws} for ws in sorted(touched)]
+            taken_now = {ws for ws in touched if not self.ownership.holds(ws) and await self.ownership.take(ws)}
+        elif self._checkpointed:  # the text models move on from here: the stored checkpoint no longer fits
             batch.stale_checkpoints = [{"ws": ws} for ws in sorted(self._checkpointed)]
             self._checkpointed = set()
         started = time.perf_counter()
-        async with self.db.begin() as conn:
-            await repo.write_batch(conn, batch)
+        try:
+            async with self.db.begin() as conn:
+                if self.ownership is not None:
+                    await self.ownership.fence(conn, touched)
+                await repo.write_batch(conn, batch)
+        except LeaseLost as lost:
+            await self._after_refused_write(touched, lost)
+            raise
+        for workspace in sorted(taken_now):  # written before its lease was held: load what others stored too
+            await self._reload(workspace)
         logger.debug("flushed %d rows in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
         if batch.outbox:
             for notify in self.on_outbox:
@@ -224,6 +326,17 @@ class Engine:
             if isinstance(event, MessagePosted):
                 return await repo.message_stored(conn, event.workspace, event.message_id)
             return await repo.event_processed(conn, event.workspace, key)
+
+    async def _after_refused_write(self, touched: set[str], lost: LeaseLost) -> None:
+        """The write was refused, so what the working set changed for it is gone: reload what is still ours."""
+        assert self.ownership is not None
+        logger.warning("write refused (%s); reloading the working set of %s", lost, ", ".join(sorted(touched)))
+        for workspace in lost.workspaces:
+            self.ownership.forget(workspace)
+        for workspace in sorted(touched):
+            self._drop(workspace)
+            if self.ownership.holds(workspace):
+                await self._absorb({workspace})
 
     def _forget_old_state(self) -> None:
         """Once a simulated or real day, old closed and answered questions leave the working set."""
@@ -328,7 +441,7 @@ class Engine:
         """Outbound actions go to the outbox (once per key); private replies go straight back."""
         replies: list[Action] = []
         for action in actions:
-            if isinstance(action, PostEphemeral):
+            if isinstance(action, PostEphemeral) and not self._replies_to_outbox:
                 replies.append(action)
                 continue
             if self.backfill:

@@ -5,8 +5,9 @@ Adapters translate Slack, Discord, console and transcript input into these; rule
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,3 +149,44 @@ class ForumTagChanged(Event):
 class TimePassed(Event):
     """The scheduler's tick: time-based rules decide from stored timestamps what is due at `at`."""
 
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (
+        MessagePosted,
+        MessageEdited,
+        MessageDeleted,
+        ReactionAdded,
+        ReactionRemoved,
+        MemberJoined,
+        CommandInvoked,
+        InteractionClicked,
+        ForumTagChanged,
+        TimePassed,
+    )
+}
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """A JSON-ready form of an event, for the inbox (an event handed to the process that owns its workspace)."""
+    data: dict[str, Any] = {"type": type(event).__name__}
+    for item in fields(event):
+        value = getattr(event, item.name)
+        data[item.name] = value.isoformat() if isinstance(value, datetime) else value
+    return data
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """The event `event_to_dict` described; raises ValueError for anything else."""
+    values = dict(data)
+    cls = EVENT_TYPES.get(str(values.pop("type", "")))
+    if cls is None:
+        raise ValueError(f"unknown event type {data.get('type')!r}")
+    try:
+        values["at"] = datetime.fromisoformat(values["at"])
+        if "mentions" in values:
+            values["mentions"] = tuple(values["mentions"])
+        return cls(**values)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"malformed {cls.__name__}: {exc}") from exc

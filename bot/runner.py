@@ -101,7 +101,8 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
 
     stop = stop or asyncio.Event()
     clock = SystemClock()
-    engine = await build_engine(settings, clock)
+    # PostgreSQL is how several replicas share work: then each workspace is decided under a lease.
+    engine = await build_engine(settings, clock, shared=settings.database_url.startswith("postgres"))
     adapters = platform_adapters(settings, engine)
     worker = DeliveryWorker(engine.db, [a.sender for a in adapters], clock)
     engine.on_outbox.append(worker.wake)

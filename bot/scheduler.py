@@ -45,6 +45,25 @@ class Scheduler:
             next_run_time=datetime.now(UTC),
         )
 
+        if engine.ownership is not None:
+            self.scheduler.add_job(
+                self.tend_leases,
+                "interval",
+                seconds=max(1, int(engine.ownership.ttl.total_seconds() / 3)),
+                id="leases",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                next_run_time=datetime.now(UTC),
+            )
+
+    async def tend_leases(self) -> None:
+        """Keep this process's leases, take orphaned workspaces, and handle the events other processes left."""
+        try:
+            await self.engine.tend_leases()
+        except Exception:
+            logger.exception("tending leases failed; the next tick tries again")
+
     async def purge_expired_text(self) -> None:
         """Message text is kept only as long as MESSAGE_RETENTION_DAYS says."""
         days = self.engine.settings.message_retention_days

@@ -378,6 +378,33 @@ class CommunityState:
             self._unresolved_askers.get((q.workspace_id, q.asker_id), set()).discard(q.id)
         return len(old)
 
+    def drop_workspace(self, workspace_id: str) -> None:
+        """Forget everything about one workspace (its lease went to another process, or is about to be reloaded).
+
+        Deadlines of every workspace are derived again from the questions that stay (the rules seed anew).
+        """
+
+        def keep(key: tuple[str, str]) -> bool:
+            return key[0] != workspace_id
+
+        self.workspaces.pop(workspace_id, None)
+        for index in (self.channels, self.members, self.questions, self.awaiting, self.unresolved):
+            for key in [k for k in index if not keep(k)]:
+                del index[key]
+        for key in [k for k in self._unresolved_askers if not keep(k)]:
+            del self._unresolved_askers[key]
+        for key in [k for k in self.expert_topics if not keep(k)]:
+            del self.expert_topics[key]
+        self.messages = OrderedDict((k, v) for k, v in self.messages.items() if keep(k))
+        self.trackers.pop(workspace_id, None)
+        self.expertise.pop(workspace_id, None)
+        self.timers = Timers()
+        self.layout_version += 1
+        for name in ("workspaces", "channels", "members", "questions"):
+            dirty = getattr(self.dirty, name)
+            for key in [k for k in dirty if (k if isinstance(k, str) else k[0]) == workspace_id]:
+                del dirty[key]
+
     def take_dirty(self) -> Dirty:
         dirty, self.dirty = self.dirty, Dirty()
         return dirty

@@ -186,6 +186,29 @@ class Checkpoint(SQLModel, table=True):
     blob: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
 
 
+class WorkspaceLease(SQLModel, table=True):
+    """Which process decides for a workspace, until when. Only that process may write the workspace's decisions."""
+
+    __tablename__ = "workspace_lease"
+
+    workspace_id: str = Field(primary_key=True)
+    owner: str
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class InboxEvent(SQLModel, table=True):
+    """An event that reached a process that does not own its workspace; the owner takes it from here, in order."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str
+    key: str  # the event's own key: the same event handed over twice is one row
+    event: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class ExpertTopic(SQLModel, table=True):
     """The expert registry: topics members signed up for with `/steward expert add`."""
 

@@ -7,7 +7,7 @@ difference between ~1,000 and ~100,000 rows per second. Upserts use each dialect
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.state import STATUS_RANK
+from storage import leases
 from storage.models import (
     Channel,
     Checkpoint,
@@ -76,6 +77,16 @@ class WriteBatch:
     processed: list[dict[str, Any]] = field(default_factory=list)  # keys of the events these changes came from
     responses: list[dict[str, Any]] = field(default_factory=list)  # expertise evidence
     stale_checkpoints: list[dict[str, Any]] = field(default_factory=list)  # {"ws"}: checkpoints this batch outdates
+    inbox_taken: list[int] = field(default_factory=list)  # inbox rows whose events this batch processed
+
+    def workspace_ids(self) -> set[str]:
+        """Every workspace this batch writes for (the leases a write must hold)."""
+        found = {row["id"] for row in self.workspaces}
+        for name, rows in vars(self).items():
+            if name not in {"workspaces", "inbox_taken"}:
+                found.update(row.get("workspace_id") or row.get("ws") or "" for row in rows)
+        found.discard("")
+        return found
 
     def __len__(self) -> int:
         return sum(len(v) for v in vars(self).values())
@@ -198,6 +209,7 @@ async def write_batch(conn: AsyncConnection, batch: WriteBatch) -> None:
         )
     await insert_ignoring_duplicates(conn, T_EXPERT_TOPIC, batch.expert_topics_added)
     await insert_ignoring_duplicates(conn, T_OUTBOX, batch.outbox, ["workspace_id", "key"])
+    await leases.taken(conn, batch.inbox_taken)
     if batch.forgotten:
         await forget_members(conn, batch.forgotten)
 
@@ -245,16 +257,25 @@ async def load_snapshot(
     *,
     recent: timedelta = timedelta(days=2),
     processed_since: datetime | None = None,
+    only: Collection[str] | None = None,
 ) -> Snapshot:
+    """The stored working set; `only`: of these workspaces alone (a process that just took their leases)."""
+
+    def mine(stmt: Any, column: Any) -> Any:
+        return stmt if only is None else stmt.where(column.in_(sorted(only)))
+
     async with engine.connect() as conn:
 
         async def rows(stmt: Any) -> list[dict[str, Any]]:
             return [dict(r._mapping) for r in (await conn.execute(stmt)).all()]
 
         questions = await rows(
-            select(T_QUESTION).where(
-                T_QUESTION.c.status.in_(["asked", "answered", "flagged", "escalated"])
-                | (T_QUESTION.c.asked_at >= now - timedelta(days=30))
+            mine(
+                select(T_QUESTION).where(
+                    T_QUESTION.c.status.in_(["asked", "answered", "flagged", "escalated"])
+                    | (T_QUESTION.c.asked_at >= now - timedelta(days=30))
+                ),
+                T_QUESTION.c.workspace_id,
             )
         )
         texts: dict[tuple[str, str], str] = {}
@@ -268,39 +289,56 @@ async def load_snapshot(
                 )
                 texts.update({(ws, r.id): r.text or "" for r in result})
         return Snapshot(
-            workspaces=await rows(select(T_WORKSPACE)),
-            channels=await rows(select(T_CHANNEL)),
-            members=await rows(select(T_MEMBER)),
+            workspaces=await rows(mine(select(T_WORKSPACE), T_WORKSPACE.c.id)),
+            channels=await rows(mine(select(T_CHANNEL), T_CHANNEL.c.workspace_id)),
+            members=await rows(mine(select(T_MEMBER), T_MEMBER.c.workspace_id)),
             questions=questions,
             question_texts=texts,
             recent_messages=await rows(
-                select(T_MESSAGE).where(T_MESSAGE.c.posted_at >= now - recent).order_by(T_MESSAGE.c.posted_at)
+                mine(
+                    select(T_MESSAGE).where(T_MESSAGE.c.posted_at >= now - recent).order_by(T_MESSAGE.c.posted_at),
+                    T_MESSAGE.c.workspace_id,
+                )
             ),
-            nudges=await rows(select(T_NUDGE).where(T_NUDGE.c.sent_at >= now - timedelta(days=30))),
-            expert_topics=await rows(select(T_EXPERT_TOPIC)),
+            nudges=await rows(
+                mine(select(T_NUDGE).where(T_NUDGE.c.sent_at >= now - timedelta(days=30)), T_NUDGE.c.workspace_id)
+            ),
+            expert_topics=await rows(mine(select(T_EXPERT_TOPIC), T_EXPERT_TOPIC.c.workspace_id)),
             processed={
                 (r.workspace_id, r.key): r.at
                 for r in await conn.execute(
-                    select(T_PROCESSED).where(T_PROCESSED.c.at >= (processed_since or now - recent))
+                    mine(
+                        select(T_PROCESSED).where(T_PROCESSED.c.at >= (processed_since or now - recent)),
+                        T_PROCESSED.c.workspace_id,
+                    )
                 )
             },
-            activity=[tuple(r) for r in await conn.execute(_activity(now - EXPERTISE_HISTORY))],
-            responses=await rows(_responses(now - EXPERTISE_HISTORY)),
-            checkpoints=await load_checkpoints(conn),
+            activity=[
+                tuple(r)
+                for r in await conn.execute(mine(_activity(now - EXPERTISE_HISTORY), T_MESSAGE.c.workspace_id))
+            ],
+            responses=await rows(mine(_responses(now - EXPERTISE_HISTORY), T_RESPONSE.c.workspace_id)),
+            checkpoints=await load_checkpoints(conn, only),
             outbox_keys={
                 (r.workspace_id, r.key)
                 for r in await conn.execute(
-                    select(T_OUTBOX.c.workspace_id, T_OUTBOX.c.key).where(
-                        T_OUTBOX.c.created_at >= now - timedelta(days=30)
+                    mine(
+                        select(T_OUTBOX.c.workspace_id, T_OUTBOX.c.key).where(
+                            T_OUTBOX.c.created_at >= now - timedelta(days=30)
+                        ),
+                        T_OUTBOX.c.workspace_id,
                     )
                 )
             },
         )
 
 
-async def load_checkpoints(conn: AsyncConnection) -> dict[str, tuple[int, bytes]]:
-    """Workspace -> (format, blob) of every checkpoint a clean stop left."""
-    result = await conn.execute(select(T_CHECKPOINT.c.workspace_id, T_CHECKPOINT.c.format, T_CHECKPOINT.c.blob))
+async def load_checkpoints(conn: AsyncConnection, only: Collection[str] | None = None) -> dict[str, tuple[int, bytes]]:
+    """Workspace -> (format, blob) of every checkpoint a clean stop left (of the `only` workspaces, if given)."""
+    stmt = select(T_CHECKPOINT.c.workspace_id, T_CHECKPOINT.c.format, T_CHECKPOINT.c.blob)
+    if only is not None:
+        stmt = stmt.where(T_CHECKPOINT.c.workspace_id.in_(sorted(only)))
+    result = await conn.execute(stmt)
     return {r.workspace_id: (r.format, bytes(r.blob)) for r in result}
 
 

@@ -1,0 +1,123 @@
+"""Workspace leases and the inbox: the database says which process decides for a workspace.
+
+A lease is a row (workspace, owner, expires_at). Taking one succeeds when nobody holds it or its holder let it
+expire; holding one means renewing it. Every write of a workspace's decisions first checks, in the same
+transaction, that the writer still holds the lease (a fence), so a process that stalled past its lease cannot
+overwrite what the new owner decided. Events that reach a process without the lease wait in the inbox for the
+owner. Both dialects run the same statements (ON CONFLICT ... WHERE, RETURNING).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import InboxEvent, Workspace, WorkspaceLease
+
+T_LEASE: Table = WorkspaceLease.__table__  # type: ignore[attr-defined]
+T_INBOX: Table = InboxEvent.__table__  # type: ignore[attr-defined]
+T_WORKSPACE: Table = Workspace.__table__  # type: ignore[attr-defined]
+
+
+class LeaseLost(Exception):
+    """A write was refused: this process no longer holds the lease of these workspaces."""
+
+    def __init__(self, workspaces: Iterable[str]) -> None:
+        self.workspaces = frozenset(workspaces)
+        super().__init__(f"lease lost for {', '.join(sorted(self.workspaces))}")
+
+
+def _insert(conn: AsyncConnection) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(T_LEASE)
+
+
+async def take(conn: AsyncConnection, workspace: str, owner: str, *, now: datetime, until: datetime) -> bool:
+    """Take or renew the lease of `workspace` until `until`; False when another process holds it."""
+    stmt = _insert(conn).values(workspace_id=workspace, owner=owner, expires_at=until)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["workspace_id"],
+        set_={"owner": stmt.excluded.owner, "expires_at": stmt.excluded.expires_at},
+        where=or_(T_LEASE.c.owner == owner, T_LEASE.c.expires_at < now),
+    ).returning(T_LEASE.c.owner)
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def renew(conn: AsyncConnection, workspaces: Sequence[str], owner: str, *, until: datetime) -> set[str]:
+    """Renew the leases this process holds; the workspaces whose lease it still holds."""
+    if not workspaces:
+        return set()
+    result = await conn.execute(
+        update(T_LEASE)
+        .where(T_LEASE.c.workspace_id.in_(list(workspaces)), T_LEASE.c.owner == owner)
+        .values(expires_at=until)
+        .returning(T_LEASE.c.workspace_id)
+    )
+    return {row.workspace_id for row in result}
+
+
+async def fence(conn: AsyncConnection, workspaces: Iterable[str], owner: str, *, now: datetime) -> None:
+    """Inside a write's transaction: raise LeaseLost unless this process holds every one of these leases.
+
+    The rows are locked (PostgreSQL) until the transaction ends, so a lease cannot change hands mid-write.
+    """
+    wanted = set(workspaces)
+    if not wanted:
+        return
+    stmt = select(T_LEASE.c.workspace_id).where(
+        T_LEASE.c.workspace_id.in_(sorted(wanted)), T_LEASE.c.owner == owner, T_LEASE.c.expires_at >= now
+    )
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    held = {row.workspace_id for row in await conn.execute(stmt)}
+    if held != wanted:
+        raise LeaseLost(wanted - held)
+
+
+async def release(conn: AsyncConnection, workspaces: Sequence[str], owner: str) -> None:
+    if workspaces:
+        await conn.execute(
+            delete(T_LEASE).where(T_LEASE.c.workspace_id.in_(list(workspaces)), T_LEASE.c.owner == owner)
+        )
+
+
+async def unowned(conn: AsyncConnection, *, now: datetime) -> list[str]:
+    """Workspaces nobody holds a live lease for (a new one, or one whose owner died): someone should take them."""
+    live = select(T_LEASE.c.workspace_id).where(T_LEASE.c.expires_at >= now)
+    stored = select(T_WORKSPACE.c.id).where(T_WORKSPACE.c.id.not_in(live))
+    waiting = select(T_INBOX.c.workspace_id).where(T_INBOX.c.workspace_id.not_in(live)).distinct()
+    found = {row[0] for row in await conn.execute(stored)} | {row[0] for row in await conn.execute(waiting)}
+    return sorted(found)
+
+
+async def hand_over(conn: AsyncConnection, workspace: str, key: str, event: dict[str, Any], at: datetime) -> None:
+    """Leave an event for the owner of its workspace (once: the same event handed over twice is one row)."""
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(T_INBOX)
+    await conn.execute(
+        insert.values(workspace_id=workspace, key=key, event=event, received_at=at).on_conflict_do_nothing(
+            index_elements=["workspace_id", "key"]
+        )
+    )
+
+
+async def waiting(conn: AsyncConnection, workspaces: Sequence[str], *, limit: int = 500) -> list[dict[str, Any]]:
+    """Events waiting for these workspaces, oldest first."""
+    if not workspaces:
+        return []
+    result = await conn.execute(
+        select(T_INBOX.c.id, T_INBOX.c.workspace_id, T_INBOX.c.event)
+        .where(T_INBOX.c.workspace_id.in_(list(workspaces)))
+        .order_by(T_INBOX.c.id)
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in result]
+
+
+async def taken(conn: AsyncConnection, ids: Sequence[int]) -> None:
+    """The owner processed these inbox rows (called in the transaction that stores their effects)."""
+    if ids:
+        await conn.execute(delete(T_INBOX).where(T_INBOX.c.id.in_(list(ids))))
