@@ -8,6 +8,7 @@ at start.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 from collections import OrderedDict
@@ -153,7 +154,13 @@ class MessageInfo:
 
 def columns(obj: Any, table_columns: frozenset[str]) -> dict[str, Any]:
     """The stored columns of a state object, as a row."""
-    return {f.name: getattr(obj, f.name) for f in fields(obj) if f.name in table_columns}
+    names = _stored_fields(type(obj), table_columns)  # type: ignore[arg-type]
+    return {name: getattr(obj, name) for name in names}
+
+
+@functools.cache
+def _stored_fields(cls: type, table_columns: frozenset[str]) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.name in table_columns)
 
 
 class Dirty:

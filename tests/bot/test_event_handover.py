@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.events import EVENT_TYPES, CommandInvoked, Event, MessagePosted, ReactionAdded, event_from_dict, event_to_dict
 
@@ -32,7 +34,5 @@ def test_an_event_survives_the_inbox(event: Event) -> None:
 @given(st.dictionaries(st.sampled_from(["type", "workspace", "at", "channel", "user", "x"]),
                        st.one_of(st.text(), st.integers(), st.none(), st.sampled_from(sorted(EVENT_TYPES)))))
 def test_a_broken_inbox_row_is_refused_with_a_value_error(data: dict[str, object]) -> None:
-    try:
+    with contextlib.suppress(ValueError):
         event_from_dict(data)
-    except ValueError:
-        pass

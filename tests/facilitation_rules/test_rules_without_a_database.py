@@ -1,0 +1,134 @@
+"""Rules on their own: a view of the community in memory, one event, and the decision. No database, no engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from bot.actions import Action, PostMessage, SendDirectMessage
+from bot.events import Event, MessagePosted, TimePassed
+from bot.markup import mentions
+from bot.rules import RuleBase, RuleContext
+from bot.settings import Settings
+from bot.state import CommunityState, QuestionState
+from facilitation_rules.confirm import AnswerConfirmation
+from facilitation_rules.etiquette import nudge_refusal
+from facilitation_rules.experts import ExpertRouting
+from facilitation_rules.questions import QuestionLifecycle
+from facilitation_rules.unanswered import UnansweredQuestions
+
+WS = "console:view"
+MONDAY = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
+
+
+def view() -> CommunityState:
+    state = CommunityState()
+    workspace = state.workspace(WS)
+    workspace.timezone = "Europe/Berlin"
+    return state
+
+
+def context(state: CommunityState, now: datetime) -> RuleContext:
+    settings = Settings(_env_file=None, database_url="sqlite://", steward_timezone="Europe/Berlin")  # type: ignore[call-arg]
+    return RuleContext(now=now, settings=settings, state=state)
+
+
+def decide(rule: RuleBase, event: Event, ctx: RuleContext) -> Sequence[Action]:
+    return asyncio.run(rule.handle(event, ctx))
+
+
+def posted(user: str, text: str, at: datetime, mid: str, thread: str | None = None) -> MessagePosted:
+    return MessagePosted(workspace=WS, at=at, channel="help", message_id=mid, user=user, user_name=user, text=text,
+                         thread=thread, mentions=mentions(text))
+
+
+def asked(state: CommunityState, qid: str = "q", asker: str = "nina", at: datetime = MONDAY) -> QuestionState:
+    question = QuestionState(workspace_id=WS, id=qid, channel_id="help", asker_id=asker, asked_at=at,
+                             text="How long do SAP access requests take?")
+    state.add_question(question)
+    return question
+
+
+def test_a_question_is_recognised_answered_in_its_thread_and_not_reopened_by_a_redelivery() -> None:
+    state, rule = view(), QuestionLifecycle()
+    question_event = posted("nina", "How long do SAP access requests take?", MONDAY, "q")
+    decide(rule, question_event, context(state, MONDAY))
+    question = state.question(WS, "q")
+    assert question is not None and question.status == "asked"
+
+    later = MONDAY + timedelta(minutes=10)
+    decide(rule, posted("marc", "About two days.", later, "a", thread="q"), context(state, later))
+    assert question.status == "answered" and question.first_responder_id == "marc"
+
+    decide(rule, question_event, context(state, later))
+    assert state.question(WS, "q") is question and question.status == "answered"
+
+
+def test_a_question_unanswered_past_the_answer_time_is_flagged_once() -> None:
+    state, rule = view(), UnansweredQuestions()
+    question = asked(state)
+    early = context(state, MONDAY + timedelta(hours=3))
+    assert rule.next_due(early) == MONDAY + timedelta(hours=4)
+    assert decide(rule, TimePassed(workspace="", at=early.now), early) == []
+
+    due = context(state, MONDAY + timedelta(hours=4))
+    [flag] = decide(rule, TimePassed(workspace="", at=due.now), due)
+    assert isinstance(flag, PostMessage) and flag.key == "flag:q" and flag.thread == "q"
+    assert question.status == "flagged" and question.flagged_at == due.now
+    assert decide(rule, TimePassed(workspace="", at=due.now), due) == []
+
+
+def test_an_answered_question_is_never_flagged() -> None:
+    state, rule = view(), UnansweredQuestions()
+    question = asked(state)
+    question.advance("answered")
+    question.first_response_id, question.first_response_at = "a", MONDAY + timedelta(minutes=5)
+    state.touch_question(question)
+    ctx = context(state, MONDAY + timedelta(days=2))
+    assert decide(rule, TimePassed(workspace="", at=ctx.now), ctx) == []
+    assert question.status == "answered"
+
+
+def test_an_expert_is_nudged_with_a_reason_unless_muted() -> None:
+    state, rule = view(), ExpertRouting()
+    question = asked(state)
+    index = state.expertise_index(WS)
+    index.record_answer(question_id="old", question_text="How do I get SAP access?", answer_text="Request the SAP role",
+                        answerer="marc", at=MONDAY - timedelta(days=1), first=True)
+    state.member(WS, "marc")
+    ctx = context(state, MONDAY + timedelta(hours=4))
+    [nudge] = rule.nudge_experts(question, ctx)
+    assert isinstance(nudge, SendDirectMessage) and nudge.user == "marc" and nudge.key == "nudge:q:marc"
+    assert "sap" in nudge.text.lower() and question.nudged_experts == ["marc"]
+
+    other = asked(state, "q2", asker="ida")
+    state.member(WS, "marc").muted_until = ctx.now + timedelta(days=3)
+    assert rule.nudge_experts(other, ctx) == []
+
+
+def test_a_spent_budget_refuses_a_nudge() -> None:
+    state = view()
+    member = state.member(WS, "marc")
+    ctx = context(state, MONDAY + timedelta(hours=2))
+    assert nudge_refusal(member, ctx) is None
+    member.nudges_sent = [MONDAY + timedelta(hours=1)] * ctx.settings.nudges_per_day
+    assert nudge_refusal(member, ctx) == "daily budget spent"
+
+
+def test_an_asker_asked_already_is_not_asked_again() -> None:
+    state, rule = view(), AnswerConfirmation()
+    question = asked(state, asker="tom")
+    question.advance("answered")
+    question.first_response_id, question.answered_how = "a", "thread"
+    question.first_response_at = MONDAY + timedelta(minutes=30)
+    ctx = context(state, MONDAY + timedelta(days=1))
+    [ask] = rule.ask(question, ctx)
+    assert isinstance(ask, SendDirectMessage) and ask.user == "tom" and question.confirm_asked_at == ctx.now
+    assert rule.ask(question, ctx) == [], "the question says it was asked"
+
+    second = asked(state, "q2", asker="tom")
+    second.advance("answered")
+    second.first_response_id, second.answered_how = "b", "thread"
+    second.first_response_at = MONDAY + timedelta(hours=2)
+    assert rule.ask(second, context(state, MONDAY + timedelta(days=2))) == [], "at most once a week"
