@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Sequence
 
 from bot.actions import Action, Card
-from bot.events import CommandInvoked
+from bot.events import CommandInvoked, Decided
 from bot.i18n import translate
 from bot.rules import Command, Rule, RuleContext
 
@@ -35,7 +35,7 @@ class CommandRouter:
                     raise ValueError(f"two rules offer the command '{name}'")
                 self.commands[name] = command
 
-    async def dispatch(self, event: CommandInvoked, ctx: RuleContext) -> list[Action]:
+    async def dispatch(self, event: CommandInvoked, ctx: RuleContext) -> list[Action | Decided]:
         words = split_args(event.args)
         if not words or words[0].lower() in {"help", "hilfe", "?"}:
             return [self.help(event, ctx)]

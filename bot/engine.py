@@ -11,6 +11,7 @@ import asyncio
 import logging
 import pickle
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from bot.clock import Clock
 from bot.commands import CommandRouter
 from bot.events import (
     CommandInvoked,
+    Decided,
     Event,
     MemberJoined,
     MessageDeleted,
@@ -60,6 +62,7 @@ ANSWERED_QUESTIONS_KEPT = timedelta(days=30)
 OUTBOX_KEYS_KEPT = 100_000
 # Keys of events processed in this span are held in memory; a redelivery older than that is looked up in the database.
 PROCESSED_WINDOW = timedelta(days=2)
+MAX_DECIDED_PER_EVENT = 50  # an event and the facts rules decided about it (a guard against a loop between rules)
 CHECKPOINT_FORMAT = 1  # bump when the text models' classes change shape: older checkpoints are then ignored
 FORGOTTEN_YEAR = 2100  # "forget me" mutes a member for a century: their expertise is not rebuilt
 
@@ -258,22 +261,40 @@ class Engine:
                 self._batch.processed.append({"workspace_id": event.workspace, "key": key, "at": event.at})
         self._record(event)
         ctx = self.context(event.at)
-        actions: list[Action] = []
-        for rule in self._handlers:
-            try:
-                actions.extend(await rule.handle(event, ctx))
-            except Exception:
-                self.rule_failures[rule.name] = self.rule_failures.get(rule.name, 0) + 1
-                logger.exception("rule %s failed on %s; the other rules go on", rule.name, type(event).__name__)
-        if isinstance(event, CommandInvoked):
-            actions.extend(await self.router.dispatch(event, ctx))
-        replies = self._enqueue(actions, event.at)
-        for observer in self.observers:
-            observer(event, actions, ctx)
+        replies: list[Action] = []
+        pending: deque[Event] = deque([event])
+        for _ in range(MAX_DECIDED_PER_EVENT):
+            if not pending:
+                break
+            current = pending.popleft()
+            actions = await self._decide(current, ctx, pending)
+            replies.extend(self._enqueue(actions, event.at))
+            for observer in self.observers:
+                observer(current, actions, ctx)
+        else:
+            logger.warning("rules kept deciding facts about %s; the rest is dropped", event.key)
         self._pending_events += 1
         if self._pending_events >= self.batch_size:
             await self.flush()
         return replies
+
+    async def _decide(self, event: Event, ctx: RuleContext, decided: deque[Event]) -> list[Action]:
+        """Ask every rule about one event: their actions are returned, the facts they decided queued."""
+        actions: list[Action] = []
+
+        def take(decision: Sequence[Action | Decided]) -> None:
+            for item in decision:
+                (decided if isinstance(item, Decided) else actions).append(item)  # type: ignore[arg-type]
+
+        for rule in self._handlers:
+            try:
+                take(await rule.handle(event, ctx))
+            except Exception:
+                self.rule_failures[rule.name] = self.rule_failures.get(rule.name, 0) + 1
+                logger.exception("rule %s failed on %s; the other rules go on", rule.name, type(event).__name__)
+        if isinstance(event, CommandInvoked):
+            take(await self.router.dispatch(event, ctx))
+        return actions
 
     async def flush(self) -> None:
         """Write the pending state changes and outbox rows in one transaction."""

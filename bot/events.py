@@ -151,6 +151,62 @@ class TimePassed(Event):
 
 
 
+# --- facts a rule decided while handling an event ------------------------------------------------------------
+# The engine hands them to every rule right after the event that led to them, in the order they were decided.
+# They are how one rule tells the others what it understood; they are never stored, handed over or delivered.
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decided(Event):
+    @property
+    def key(self) -> str:
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Someone other than the asker responded to a question (perhaps with an earlier line this one revealed)."""
+
+    question_id: str
+    responder: str
+    message_id: str  # the responding line
+    at: datetime  # when the responding line was written
+    how: str  # thread | reply | inferred | ...
+    first: bool  # it is the question's first response
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageUnderstood(Decided):
+    """What the question rule made of a posted message: a new question, an answer, both or neither."""
+
+    message: MessagePosted
+    question_id: str | None = None  # the message asks this (new) question
+    asked_again: bool = False  # ... which repeats an earlier one of the asker's, still unanswered
+    answer: Answer | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerAccepted(Decided):
+    """The asker marked someone's reply as the answer (their resolve reaction on it)."""
+
+    question_id: str
+    answerer: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuestionResolved(Decided):
+    question_id: str
+    how: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuestionsFlagged(Decided):
+    """Questions that just got their "nobody answered yet" flag."""
+
+    question_ids: tuple[str, ...]
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (

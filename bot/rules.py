@@ -2,7 +2,8 @@
 
 Rules never import a platform SDK, the database or the LLM client: they return actions, and they change the
 community's state only through `CommunityState`'s mutators, which the engine persists in the same transaction
-as the actions.
+as the actions. What a rule understood that others need (a new question, an answer, a flag) it returns as a
+`Decided` event beside its actions; the engine hands those to every rule right after the event itself.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from bot.actions import Action, Card, PostEphemeral
-from bot.events import CommandInvoked, Event
+from bot.events import CommandInvoked, Decided, Event
 from bot.i18n import supported, translate
 from bot.settings import Settings
 from bot.state import ChannelState, CommunityState, MemberState, WorkspaceState
@@ -47,7 +48,6 @@ class RuleContext:
     state: CommunityState
     knowledge: KnowledgeBase = field(default_factory=NoKnowledge)
     backfill: bool = False  # importing history: the engine posts nothing; rules skip work that only serves posts
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def workspace(self, workspace_id: str) -> WorkspaceState:
         return self.state.workspace(workspace_id)
@@ -88,7 +88,7 @@ class RuleContext:
         )
 
 
-CommandHandler = Callable[[CommandInvoked, list[str], RuleContext], Awaitable[Sequence[Action]]]
+CommandHandler = Callable[[CommandInvoked, list[str], RuleContext], Awaitable["Decision"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +102,14 @@ class Command:
     usage: str = ""
 
 
+Decision = Sequence[Action | Decided]  # what a rule says to do, and the facts it decided for the other rules
+
+
 @runtime_checkable
 class Rule(Protocol):
     name: str
 
-    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]: ...
+    async def handle(self, event: Event, ctx: RuleContext) -> Decision: ...
 
 
 class RuleBase:
@@ -117,7 +120,7 @@ class RuleBase:
     def commands(self) -> Mapping[str, Command]:
         return {}
 
-    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+    async def handle(self, event: Event, ctx: RuleContext) -> Decision:
         return ()
 
     def next_due(self, ctx: RuleContext) -> datetime | None:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.actions import Action, Button, SendDirectMessage
-from bot.events import Event, MessagePosted, TimePassed
+from bot.events import Event, MessageUnderstood, TimePassed
 from bot.i18n import translate
 from bot.markup import excerpt
 from bot.rules import RuleBase, RuleContext
@@ -62,11 +62,11 @@ class AnswerConfirmation(RuleBase):
         return working_hours(ctx, question).add(question.first_response_at, hours)
 
     async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
-        if isinstance(event, MessagePosted):
-            response = ctx.extras.get("response")
-            if response is not None and not ctx.backfill:  # history is never asked about
-                question, _how, responder = response
-                if question.first_response_id == responder.message_id:  # the first response, not a later one
+        if isinstance(event, MessageUnderstood):
+            answer = event.answer
+            if answer is not None and answer.first and not ctx.backfill:  # history is never asked about
+                question = ctx.state.question(event.workspace, answer.question_id)
+                if question is not None:
                     self._seed(ctx)
                     due = self._due(ctx, question)
                     if due is not None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from bot.actions import Action, SendDirectMessage
-from bot.events import CommandInvoked, Event, MessagePosted, ReactionAdded, TimePassed
+from bot.events import AnswerAccepted, CommandInvoked, Event, MessageUnderstood, QuestionsFlagged
 from bot.i18n import translate
 from bot.markup import excerpt
 from bot.rules import Command, RuleBase, RuleContext
@@ -38,26 +38,31 @@ class ExpertRouting(RuleBase):
         }
 
     async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
-        if isinstance(event, MessagePosted):
+        if isinstance(event, MessageUnderstood):
             self.learn(event, ctx)
             return ()
-        if isinstance(event, ReactionAdded) and "accepted" in ctx.extras:
-            question, answerer = ctx.extras["accepted"]
-            ctx.state.record_answer(
-                question, responder=answerer, message_id=event.message_id, at=event.at, recorded_at=event.at,
-                accepted=True,
-            )
+        if isinstance(event, AnswerAccepted):
+            accepted = ctx.state.question(event.workspace, event.question_id)
+            if accepted is not None:
+                ctx.state.record_answer(
+                    accepted, responder=event.answerer, message_id=event.message_id, at=event.at,
+                    recorded_at=event.at, accepted=True,
+                )
             return ()
-        if isinstance(event, TimePassed):
+        if isinstance(event, QuestionsFlagged):
             actions: list[Action] = []
-            for question in ctx.extras.get("flagged", ()):
-                actions.extend(self.nudge_experts(question, ctx))
+            for question_id in event.question_ids:
+                flagged = ctx.state.question(event.workspace, question_id)
+                if flagged is not None:
+                    actions.extend(self.nudge_experts(flagged, ctx))
             return actions
         return ()
 
-    def learn(self, event: MessagePosted, ctx: RuleContext) -> None:
+    def learn(self, understood: MessageUnderstood, ctx: RuleContext) -> None:
+        """Every message shows who is around; questions show what people ask about; answers who knows what."""
+        event = understood.message
         index = ctx.state.expertise_index(event.workspace)
-        new_question: QuestionState | None = ctx.extras.get("new_question")
+        new_question = ctx.state.question(event.workspace, understood.question_id) if understood.question_id else None
         if new_question is not None:
             # Every question gets suggestions, follow-ups too: whether a question is a follow-up is a guess (in a
             # flat channel a new question often reads as a reply to the running conversation), and suggestions
@@ -68,17 +73,17 @@ class ExpertRouting(RuleBase):
         if not event.bot:
             # Presence for every message; words only for questions (what people ask about is topical evidence).
             index.record_activity(event.user, event.at, new_question.text if new_question is not None else "")
-        response = ctx.extras.get("response")
-        if response is not None:
-            question, _how, responder = response
+        answer = understood.answer
+        question = ctx.state.question(event.workspace, answer.question_id) if answer is not None else None
+        if answer is not None and question is not None:
             ctx.state.record_answer(
                 question,
-                responder=responder.user,
-                message_id=responder.message_id,
-                at=responder.at,
+                responder=answer.responder,
+                message_id=answer.message_id,
+                at=answer.at,
                 recorded_at=event.at,
-                answer_text=event.text if responder.message_id == event.message_id else "",
-                first=question.first_response_id == responder.message_id,
+                answer_text=event.text if answer.message_id == event.message_id else "",
+                first=answer.first,
             )
 
     def candidates(self, question: QuestionState, ctx: RuleContext) -> list[ExpertSuggestion]:

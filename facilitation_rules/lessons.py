@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.actions import Action, Card, PinMessage, PostMessage, UpdateMessage
-from bot.events import CommandInvoked, Event, MessageDeleted, MessagePosted, ReactionAdded
+from bot.events import CommandInvoked, Event, MessageDeleted, MessageUnderstood, ReactionAdded
 from bot.rules import Command, KnowledgeBase, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.text.distill import LessonDraft, ThreadMessage, distill
@@ -146,9 +146,9 @@ class LessonCapture(RuleBase):
             if await self.book.delete_by_source(event.workspace, event.message_id):
                 self._captured = {k: v for k, v in self._captured.items() if v["source"] != event.message_id}
             return ()
-        if isinstance(event, MessagePosted) and ctx.settings.lesson_related_replies and not ctx.backfill:
-            question: QuestionState | None = ctx.extras.get("new_question")
-            if question is not None and not ctx.channel(event.workspace, event.channel).private:
+        if isinstance(event, MessageUnderstood) and ctx.settings.lesson_related_replies and not ctx.backfill:
+            question = ctx.state.question(event.workspace, event.question_id) if event.question_id else None
+            if question is not None and not ctx.channel(event.workspace, event.message.channel).private:
                 return await self.related_reply(question, ctx)
         return ()
 

@@ -2,29 +2,34 @@
 
 asked -> answered (first response by someone else: in the thread, by explicit reply, or inferred in a flat
 channel) -> resolved (the asker's ✅, thanks, the "Solved" button, `/steward solved`, a forum "solved" tag).
-Other rules learn what happened in this event through `ctx.extras`: "new_question", "response" (question,
-how, responder), "resolved" (question), "accepted" (question, answerer).
+Other rules learn what this rule understood from the facts it decides: `MessageUnderstood` for every posted
+message (a new question, an answer, both or neither), `AnswerAccepted` and `QuestionResolved`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.actions import Action, SetForumSolved
 from bot.events import (
+    Answer,
+    AnswerAccepted,
     CommandInvoked,
+    Decided,
     Event,
     ForumTagChanged,
     InteractionClicked,
     MemberJoined,
     MessageDeleted,
     MessagePosted,
+    MessageUnderstood,
+    QuestionResolved,
     ReactionAdded,
 )
-from bot.rules import Command, RuleBase, RuleContext
+from bot.rules import Command, Decision, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.text.answers import ChatLine, Response
 from facilitation_rules.text.cues import is_thanks
@@ -67,7 +72,7 @@ class QuestionLifecycle(RuleBase):
     def commands(self) -> Mapping[str, Command]:
         return {"solved": Command("solved", self.solved_command, "help.solved")}
 
-    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+    async def handle(self, event: Event, ctx: RuleContext) -> Decision:
         if isinstance(event, MessagePosted):
             return self.on_message(event, ctx)
         if isinstance(event, ReactionAdded):
@@ -87,9 +92,9 @@ class QuestionLifecycle(RuleBase):
         return ()
 
     # --- messages ------------------------------------------------------------------------------------------
-    def on_message(self, event: MessagePosted, ctx: RuleContext) -> Sequence[Action]:
+    def on_message(self, event: MessagePosted, ctx: RuleContext) -> list[Action | Decided]:
         if event.bot or not is_facilitated(ctx, event.workspace, event.channel):
-            return ()
+            return [MessageUnderstood(workspace=event.workspace, at=event.at, message=event)]
         ws = event.workspace
         tracker = ctx.state.tracker(ws)
         if event.user_name:
@@ -114,11 +119,14 @@ class QuestionLifecycle(RuleBase):
             mentions=event.mentions,
         )
         response = tracker.observe(line, is_question=asks) or self._explicit_link(event, ctx)
-        actions: list[Action] = []
+        decision: list[Action | Decided] = []
+        answer: Answer | None = None
+        new_question: str | None = None
+        asked_again = False
         if response is not None:
             question = ctx.state.question(ws, response.question_id)
             if question is not None:
-                self.record_response(question, Responder.of(event, response), response.how, ctx)
+                answer = self.record_response(question, Responder.of(event, response), response.how, ctx)
         if verdict is not None and asks and ctx.state.question(ws, event.message_id) is None:
             question = QuestionState(
                 workspace_id=ws,
@@ -131,15 +139,17 @@ class QuestionLifecycle(RuleBase):
             )
             in_conversation = response is not None and response.line_id is None
             question.followup = in_conversation or tracker.repeats(question.id) is not None
-            if not question.followup and self._asks_again(question, ctx):
-                ctx.extras["asked_again"] = True
+            asked_again = not question.followup and self._asks_again(question, ctx)
             ctx.state.add_question(question)
-            ctx.extras["new_question"] = question
+            new_question = question.id
         elif ctx.state.has_unresolved_question(ws, event.user) and is_thanks(event.text, ctx.workspace(ws).language):
             question = self._thanked_question(event, ctx)
             if question is not None:
-                actions.extend(self.resolve(question, ctx, how="thanks"))
-        return actions
+                decision.extend(self.resolve(question, ctx, how="thanks"))
+        understood = MessageUnderstood(
+            workspace=ws, at=event.at, message=event, question_id=new_question, asked_again=asked_again, answer=answer
+        )
+        return [understood, *decision]
 
     def _explicit_link(self, event: MessagePosted, ctx: RuleContext) -> Response | None:
         """A reply in a question's thread, or an explicit reply to it, answers it however late it comes.
@@ -167,15 +177,20 @@ class QuestionLifecycle(RuleBase):
                     return True
         return False
 
-    def record_response(self, question: QuestionState, responder: Responder, how: str, ctx: RuleContext) -> None:
+    def record_response(
+        self, question: QuestionState, responder: Responder, how: str, ctx: RuleContext
+    ) -> Answer | None:
         """Someone other than the asker responded; the earliest response is the first response."""
         if responder.user == question.asker_id:
-            return
+            return None
         if responder.user not in question.responders:
             question.responders.append(responder.user)
-        ctx.extras["response"] = (question, how, responder)
-        if question.first_response_at is not None and question.first_response_at <= responder.at:
-            return
+        if question.first_response_at is None or responder.at < question.first_response_at:
+            self._first_response(question, responder, how, ctx)
+        first = question.first_response_id == responder.message_id
+        return Answer(question.id, responder.user, responder.message_id, responder.at, how, first)
+
+    def _first_response(self, question: QuestionState, responder: Responder, how: str, ctx: RuleContext) -> None:
         question.first_response_id = responder.message_id
         question.first_responder_id = responder.user
         question.first_response_at = responder.at
@@ -202,7 +217,7 @@ class QuestionLifecycle(RuleBase):
         return max(candidates, key=lambda q: q.asked_at, default=None)
 
     # --- resolution ----------------------------------------------------------------------------------------
-    def on_reaction(self, event: ReactionAdded, ctx: RuleContext) -> Sequence[Action]:
+    def on_reaction(self, event: ReactionAdded, ctx: RuleContext) -> Decision:
         if event.emoji != ctx.settings.resolve_emoji:
             return ()
         ws = event.workspace
@@ -212,11 +227,17 @@ class QuestionLifecycle(RuleBase):
             question = ctx.state.question(ws, target.thread)
         if question is None or question.asker_id != event.user:
             return ()
+        accepted: list[Decided] = []
         if target is not None and target.user != question.asker_id:
-            ctx.extras["accepted"] = (question, target.user)
-        return self.resolve(question, ctx, how="reaction")
+            accepted.append(
+                AnswerAccepted(
+                    workspace=ws, at=event.at, question_id=question.id, answerer=target.user,
+                    message_id=event.message_id,
+                )
+            )
+        return [*accepted, *self.resolve(question, ctx, how="reaction")]
 
-    def on_click(self, event: InteractionClicked, ctx: RuleContext) -> Sequence[Action]:
+    def on_click(self, event: InteractionClicked, ctx: RuleContext) -> Decision:
         question = ctx.state.question(event.workspace, event.value)
         if question is None:
             return ()
@@ -230,28 +251,29 @@ class QuestionLifecycle(RuleBase):
             logger.info("question %s marked 'not a question' by %s", question.id, event.user)
         return ()
 
-    def resolve(self, question: QuestionState, ctx: RuleContext, *, how: str) -> Sequence[Action]:
+    def resolve(self, question: QuestionState, ctx: RuleContext, *, how: str) -> list[Action | Decided]:
         if question.resolved or question.status in {"not_a_question", "withdrawn"}:
-            return ()
+            return []
         if not question.advance("resolved"):
-            return ()
+            return []
         question.resolved_at = ctx.now
         question.resolved_how = how
         ctx.state.touch_question(question)
-        ctx.extras["resolved"] = question
+        resolved = QuestionResolved(workspace=question.workspace_id, at=ctx.now, question_id=question.id, how=how)
         channel = ctx.channel(question.workspace_id, question.channel_id)
         if channel.kind == "forum" and how != "forum_tag":
             return [
+                resolved,
                 SetForumSolved(
                     key=f"forum-solved:{question.id}",
                     workspace=question.workspace_id,
                     channel=question.channel_id,
                     thread=question.id,
-                )
+                ),
             ]
-        return ()
+        return [resolved]
 
-    async def solved_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    async def solved_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         ws = event.workspace
         question = ctx.state.question(ws, event.thread) if event.thread else None
         if question is None:

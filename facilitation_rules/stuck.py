@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.actions import Action, Button, PostMessage, SendDirectMessage
-from bot.events import CommandInvoked, Event, InteractionClicked, MessagePosted, TimePassed
+from bot.events import CommandInvoked, Event, InteractionClicked, MessageUnderstood, TimePassed
 from bot.i18n import translate
 from bot.markup import excerpt
 from bot.rules import Command, RuleBase, RuleContext
@@ -44,7 +44,7 @@ class StuckMembers(RuleBase):
         ctx.state.timers.schedule(self.name, flag_due(ctx, q, factor=2.0), "waiting", q.workspace_id, q.id)
 
     async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
-        if isinstance(event, MessagePosted) and not event.bot:
+        if isinstance(event, MessageUnderstood) and not event.message.bot:
             return await self.on_message(event, ctx)
         if isinstance(event, TimePassed):
             self._seed(ctx)
@@ -59,15 +59,16 @@ class StuckMembers(RuleBase):
             return self.call_facilitator(event.workspace, event.user, event.value, ctx, at=event.at)
         return ()
 
-    async def on_message(self, event: MessagePosted, ctx: RuleContext) -> Sequence[Action]:
+    async def on_message(self, understood: MessageUnderstood, ctx: RuleContext) -> Sequence[Action]:
+        event = understood.message
         if not is_facilitated(ctx, event.workspace, event.channel):
             return ()
-        question: QuestionState | None = ctx.extras.get("new_question")
+        question = ctx.state.question(event.workspace, understood.question_id) if understood.question_id else None
         if question is not None:
             self._seed(ctx)
             if not question.followup:
                 self._schedule(ctx, question)
-            if ctx.extras.get("asked_again"):
+            if understood.asked_again:
                 return await self.help_member(
                     event.workspace, event.user, ctx, question, "asked_again", cause=event.message_id
                 )

@@ -12,10 +12,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.actions import Action, Button, PostMessage
-from bot.events import CommandInvoked, Event, InteractionClicked, MessagePosted, TimePassed
+from bot.events import (
+    CommandInvoked,
+    Decided,
+    Event,
+    InteractionClicked,
+    MessageUnderstood,
+    QuestionsFlagged,
+    TimePassed,
+)
 from bot.i18n import translate
 from bot.markup import excerpt
-from bot.rules import Command, RuleBase, RuleContext
+from bot.rules import Command, Decision, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.working_time import WorkingHours
 
@@ -80,9 +88,9 @@ class UnansweredQuestions(RuleBase):
                 self.name, q.asked_at + timedelta(days=ctx.settings.stale_after_days), "stale", q.workspace_id, q.id
             )
 
-    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
-        if isinstance(event, MessagePosted):
-            question = ctx.extras.get("new_question")
+    async def handle(self, event: Event, ctx: RuleContext) -> Decision:
+        if isinstance(event, MessageUnderstood):
+            question = ctx.state.question(event.workspace, event.question_id) if event.question_id else None
             if question is not None and not question.followup:
                 self._seed(ctx)
                 self._schedule_next(ctx, question)
@@ -94,16 +102,17 @@ class UnansweredQuestions(RuleBase):
             return self.sweep(ctx)
         return ()
 
-    def sweep(self, ctx: RuleContext) -> list[Action]:
-        actions: list[Action] = []
-        flagged: list[QuestionState] = []
+    def sweep(self, ctx: RuleContext) -> list[Action | Decided]:
+        """Flag, escalate or retire what fell due; the flagged questions are told to the other rules."""
+        actions: list[Action | Decided] = []
+        flagged: dict[str, list[str]] = {}  # workspace -> question ids, in the order flagged
         for _, step, (ws, qid) in ctx.state.timers.pop_due(self.name, ctx.now):
             question = ctx.state.question(ws, qid)
             if question is None or not question.awaiting_answer:
                 continue
             if step == "flag" and question.flagged_at is None:
                 actions.extend(self.flag(question, ctx))
-                flagged.append(question)
+                flagged.setdefault(ws, []).append(question.id)
             elif step == "escalate" and question.escalated_at is None and question.claimed_by is None:
                 actions.extend(self.escalate(question, ctx))
             elif step == "stale":
@@ -112,8 +121,8 @@ class UnansweredQuestions(RuleBase):
                 ctx.state.touch_question(question)
                 continue
             self._schedule_next(ctx, question)
-        if flagged:
-            ctx.extras["flagged"] = flagged
+        for ws, ids in flagged.items():
+            actions.append(QuestionsFlagged(workspace=ws, at=ctx.now, question_ids=tuple(ids)))
         return actions
 
     def flag(self, q: QuestionState, ctx: RuleContext) -> list[Action]:

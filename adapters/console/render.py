@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.actions import Action, action_text
-from bot.events import Event, MessagePosted, ReactionAdded, TimePassed
+from bot.events import Event, MessageUnderstood, QuestionResolved, TimePassed
 from bot.i18n import translate
 from bot.markup import excerpt
 from bot.rules import RuleContext
@@ -74,27 +74,30 @@ class Narrator:
             self.out(describe(action, names))
 
     def notes(self, event: Event, ctx: RuleContext, names: Mapping[str, str]) -> list[str]:
-        t, extras, notes = self.t, ctx.extras, []
-        if isinstance(event, MessagePosted):
-            who = names.get(event.user, event.user)
-            question = extras.get("new_question")
+        """What Steward understood, told from the facts its rules decided."""
+        t, notes = self.t, []
+        if isinstance(event, MessageUnderstood):
+            message = event.message
+            question = ctx.state.question(event.workspace, event.question_id) if event.question_id else None
             if question is not None:
                 key = "narrate.followup" if question.followup else "narrate.question"
-                notes.append(t(key, member=who, channel=event.channel, text=excerpt(event.text, 90)))
-            response = extras.get("response")
-            if response is not None and response[0].first_response_id == response[2].message_id:
-                q, how, responder = response
+                who = names.get(message.user, message.user)
+                notes.append(t(key, member=who, channel=message.channel, text=excerpt(message.text, 90)))
+            answered = ctx.state.question(event.workspace, event.answer.question_id) if event.answer else None
+            if event.answer is not None and event.answer.first and answered is not None:
+                responder = event.answer.responder
                 notes.append(
                     t(
                         "narrate.answered",
-                        member=names.get(responder.user, responder.user),
-                        asker=names.get(q.asker_id, q.asker_id),
-                        how=how,
+                        member=names.get(responder, responder),
+                        asker=names.get(answered.asker_id, answered.asker_id),
+                        how=event.answer.how,
                     )
                 )
-        if isinstance(event, MessagePosted | ReactionAdded) and "resolved" in extras:
-            q = extras["resolved"]
-            notes.append(t("narrate.resolved", asker=names.get(q.asker_id, q.asker_id), how=q.resolved_how))
+        if isinstance(event, QuestionResolved):
+            q = ctx.state.question(event.workspace, event.question_id)
+            if q is not None:
+                notes.append(t("narrate.resolved", asker=names.get(q.asker_id, q.asker_id), how=event.how))
         return notes
 
     def t(self, key: str, **params: Any) -> str:

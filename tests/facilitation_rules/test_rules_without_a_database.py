@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.actions import Action, PostMessage, SendDirectMessage
-from bot.events import Event, MessagePosted, TimePassed
+from bot.events import Answer, Decided, Event, MessagePosted, MessageUnderstood, QuestionsFlagged, TimePassed
 from bot.markup import mentions
 from bot.rules import RuleBase, RuleContext
 from bot.settings import Settings
@@ -34,7 +34,7 @@ def context(state: CommunityState, now: datetime) -> RuleContext:
     return RuleContext(now=now, settings=settings, state=state)
 
 
-def decide(rule: RuleBase, event: Event, ctx: RuleContext) -> Sequence[Action]:
+def decide(rule: RuleBase, event: Event, ctx: RuleContext) -> Sequence[Action | Decided]:
     return asyncio.run(rule.handle(event, ctx))
 
 
@@ -53,12 +53,15 @@ def asked(state: CommunityState, qid: str = "q", asker: str = "nina", at: dateti
 def test_a_question_is_recognised_answered_in_its_thread_and_not_reopened_by_a_redelivery() -> None:
     state, rule = view(), QuestionLifecycle()
     question_event = posted("nina", "How long do SAP access requests take?", MONDAY, "q")
-    decide(rule, question_event, context(state, MONDAY))
+    [understood] = decide(rule, question_event, context(state, MONDAY))
+    assert understood == MessageUnderstood(workspace=WS, at=MONDAY, message=question_event, question_id="q")
     question = state.question(WS, "q")
     assert question is not None and question.status == "asked"
 
     later = MONDAY + timedelta(minutes=10)
-    decide(rule, posted("marc", "About two days.", later, "a", thread="q"), context(state, later))
+    reply = posted("marc", "About two days.", later, "a", thread="q")
+    [understood] = decide(rule, reply, context(state, later))
+    assert understood.answer == Answer("q", "marc", "a", later, "thread", first=True)  # type: ignore[attr-defined]
     assert question.status == "answered" and question.first_responder_id == "marc"
 
     decide(rule, question_event, context(state, later))
@@ -73,8 +76,9 @@ def test_a_question_unanswered_past_the_answer_time_is_flagged_once() -> None:
     assert decide(rule, TimePassed(workspace="", at=early.now), early) == []
 
     due = context(state, MONDAY + timedelta(hours=4))
-    [flag] = decide(rule, TimePassed(workspace="", at=due.now), due)
+    [flag, told] = decide(rule, TimePassed(workspace="", at=due.now), due)
     assert isinstance(flag, PostMessage) and flag.key == "flag:q" and flag.thread == "q"
+    assert told == QuestionsFlagged(workspace=WS, at=due.now, question_ids=("q",)), "the other rules hear of it"
     assert question.status == "flagged" and question.flagged_at == due.now
     assert decide(rule, TimePassed(workspace="", at=due.now), due) == []
 
@@ -98,7 +102,7 @@ def test_an_expert_is_nudged_with_a_reason_unless_muted() -> None:
                         answerer="marc", at=MONDAY - timedelta(days=1), first=True)
     state.member(WS, "marc")
     ctx = context(state, MONDAY + timedelta(hours=4))
-    [nudge] = rule.nudge_experts(question, ctx)
+    [nudge] = decide(rule, QuestionsFlagged(workspace=WS, at=ctx.now, question_ids=("q",)), ctx)
     assert isinstance(nudge, SendDirectMessage) and nudge.user == "marc" and nudge.key == "nudge:q:marc"
     assert "sap" in nudge.text.lower() and question.nudged_experts == ["marc"]
 
