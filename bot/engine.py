@@ -87,6 +87,7 @@ class Engine:
         # Only rules that react to events or keep time are asked (command-only rules have neither).
         self._handlers = [r for r in self.rules if _overrides(r, "handle")]
         self._timekeepers = [r for r in self.rules if _overrides(r, "next_due")]
+        self._handlers_for: dict[type[Event], list[Rule]] = {}  # per event type, the rules that react to it
         self.clock = clock
         self.knowledge: KnowledgeBase = knowledge or NoKnowledge()
         self.backfill = backfill
@@ -281,12 +282,17 @@ class Engine:
     async def _decide(self, event: Event, ctx: RuleContext, decided: deque[Event]) -> list[Action]:
         """Ask every rule about one event: their actions are returned, the facts they decided queued."""
         actions: list[Action] = []
+        handlers = self._handlers_for.get(type(event))
+        if handlers is None:
+            handlers = self._handlers_for[type(event)] = [
+                rule for rule in self._handlers if isinstance(event, getattr(rule, "reacts_to", (Event,)))
+            ]
 
         def take(decision: Sequence[Action | Decided]) -> None:
             for item in decision:
                 (decided if isinstance(item, Decided) else actions).append(item)  # type: ignore[arg-type]
 
-        for rule in self._handlers:
+        for rule in handlers:
             try:
                 take(await rule.handle(event, ctx))
             except Exception:

@@ -116,6 +116,7 @@ class RuleBase:
     """Convenience base: no commands, ignores every event unless overridden."""
 
     name = "rule"
+    reacts_to: tuple[type[Event], ...] = (Event,)  # the events `handle` looks at; the engine asks about no others
 
     def commands(self) -> Mapping[str, Command]:
         return {}

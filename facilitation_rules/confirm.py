@@ -37,6 +37,7 @@ EXPLICIT = frozenset({"thread", "reply"})
 
 class AnswerConfirmation(RuleBase):
     name = "confirm"
+    reacts_to = (MessageUnderstood, TimePassed)
 
     def next_due(self, ctx: RuleContext) -> datetime | None:
         self._seed(ctx)

@@ -206,6 +206,7 @@ class WeeklyDigest(RuleBase):
     """Posts each channel's digest when its schedule falls due, and answers the digest and stats commands."""
 
     name = "digest"
+    reacts_to = (TimePassed,)
 
     def __init__(self, source: DigestSource | None = None, narrator: Narrator | None = None) -> None:
         self.source = source  # None until the app wires storage in: then the rule stays silent

@@ -30,6 +30,7 @@ CANDIDATE_POOL = 12
 
 class ExpertRouting(RuleBase):
     name = "experts"
+    reacts_to = (MessageUnderstood, AnswerAccepted, QuestionsFlagged)
 
     def commands(self) -> Mapping[str, Command]:
         return {

@@ -112,6 +112,7 @@ def permalink(workspace: str, channel: str, message_id: str) -> str:
 
 class LessonCapture(RuleBase):
     name = "lessons"
+    reacts_to = (MessageUnderstood, MessageDeleted, ReactionAdded)
 
     def __init__(self) -> None:
         self.book: LessonBook | None = None

@@ -68,6 +68,7 @@ class Responder:
 
 class QuestionLifecycle(RuleBase):
     name = "questions"
+    reacts_to = (MessagePosted, ReactionAdded, InteractionClicked, ForumTagChanged, MessageDeleted, MemberJoined)
 
     def commands(self) -> Mapping[str, Command]:
         return {"solved": Command("solved", self.solved_command, "help.solved")}

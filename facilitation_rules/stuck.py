@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 class StuckMembers(RuleBase):
     name = "stuck"
+    reacts_to = (MessageUnderstood, TimePassed, InteractionClicked)
 
     def commands(self) -> Mapping[str, Command]:
         return {"stuck": Command("stuck", self.stuck_command, "help.stuck", usage="[what you are stuck on]")}

@@ -60,6 +60,7 @@ def flag_buttons(ctx: RuleContext, question: QuestionState) -> tuple[Button, ...
 
 class UnansweredQuestions(RuleBase):
     name = "unanswered"
+    reacts_to = (MessageUnderstood, InteractionClicked, TimePassed)
 
     def commands(self) -> Mapping[str, Command]:
         return {"unanswered": Command("unanswered", self.list_command, "help.unanswered")}
