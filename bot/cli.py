@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from bot.settings import Settings
+from bot.cli_support import fail, load_settings, setup_logging
 from bot.transcript import TranscriptError
 from storage.db import DatabaseURLError
 
@@ -22,29 +20,6 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 logger = logging.getLogger(__name__)
-
-
-def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment and .env; a bad value is a clear message, not a traceback."""
-    try:
-        return Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        fail(f"configuration error: {problems}")
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(code)
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise at every start
 
 
 @app.command()

@@ -14,16 +14,19 @@ import logging
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import Action, action_from_dict
+from bot.actions import action_from_dict
 from bot.clock import Clock
+from bot.ports import RefLookup, Sender
 from storage.repository import T_OUTBOX
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["DeliveryWorker", "PermanentFailure", "RefLookup", "RetryLater", "Sender"]
 
 
 class RetryLater(Exception):
@@ -36,20 +39,6 @@ class RetryLater(Exception):
 
 class PermanentFailure(Exception):
     """Retrying cannot help (unknown channel, missing permission): fail the row at once."""
-
-
-class RefLookup(Protocol):
-    async def __call__(self, workspace: str, key: str) -> str | None: ...
-
-
-class Sender(Protocol):
-    """An adapter's outbound side."""
-
-    def handles(self, workspace: str) -> bool: ...
-
-    async def send(self, action: Action, refs: RefLookup) -> str | None:
-        """Deliver one action; return the platform's id for what was posted, if any."""
-        ...
 
 
 class DeliveryWorker:

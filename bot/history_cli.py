@@ -10,7 +10,11 @@ from typing import Annotated
 
 import typer
 
-from bot.importer import ExportError, ImportResult, import_export, open_export, progress_for, write_transcript
+from adapters.discord.export import DiscordExport
+from adapters.slack.export import SlackExport
+from bot.cli_support import fail, load_settings, setup_logging
+from bot.importer import ImportResult, import_export, progress_for, write_transcript
+from bot.ports import Export, ExportError
 from storage.db import DatabaseURLError
 
 logger = logging.getLogger(__name__)
@@ -22,6 +26,15 @@ ToTranscript = Annotated[
     Path | None,
     typer.Option("--to-transcript", help="Write a transcript (JSONL) here instead of importing into the database."),
 ]
+
+
+def open_export(kind: str, path: Path) -> Export:
+    """The reader for `kind` ("slack" or "discord"); raises ExportError when the export cannot be opened."""
+    if kind == "slack":
+        return SlackExport(path)
+    if kind == "discord":
+        return DiscordExport(path)
+    raise ExportError(f"unknown export kind {kind!r}")
 
 
 @import_app.command("slack-export")
@@ -44,8 +57,6 @@ def discord_export(
 
 def _run_import(kind: str, path: Path, to_transcript: Path | None) -> None:
     """Open, import or convert, then summarise; exit non-zero only when nothing could be imported."""
-    from bot.cli import fail, load_settings, setup_logging
-
     settings = load_settings()
     setup_logging(settings.log_level)
     try:
@@ -91,7 +102,6 @@ def audit(
 ) -> None:
     """Audit the stored history (DATABASE_URL): what happened to questions, and what Steward would have done."""
     from bot.audit import AuditError, write_audit
-    from bot.cli import fail, load_settings, setup_logging
     from bot.i18n import LANGUAGES
 
     if report_format not in {"html", "markdown"}:

@@ -24,6 +24,7 @@ from bot.app import build_engine
 from bot.clock import SimulatedClock
 from bot.engine import Engine
 from bot.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
+from bot.ports import ChannelInfo, Export, ExportError, ExportProblems, UserInfo
 from bot.replay import Playback
 from bot.settings import Settings
 from bot.transcript import message_line
@@ -33,82 +34,12 @@ from storage.repository import T_MESSAGE
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["ChannelInfo", "Export", "ExportError", "ExportProblems", "ImportResult", "UserInfo", "import_export"]
+
 BATCH_SIZE = 1000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Time-based work is looked for at most once a simulated minute, as the live scheduler's sweep would.
 SWEEP_EVERY = timedelta(minutes=1)
-
-
-class ExportError(Exception):
-    """The export as a whole cannot be read (missing, corrupt, wrong format, nothing usable)."""
-
-
-@dataclass
-class ExportProblems:
-    """What was skipped or looked wrong, each naming the file (and message id) so it can be found."""
-
-    skipped: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    _seen: set[str] = field(default_factory=set)
-
-    def skip(self, where: str, why: str, message_id: str | None = None) -> None:
-        text = f"{where}{f' (message {message_id})' if message_id else ''}: {why}; skipped"
-        self.skipped.append(text)
-        logger.warning(text)
-
-    def warn_once(self, key: str, text: str) -> None:
-        """A warning that would otherwise repeat for every message (an unknown user id, say)."""
-        if key not in self._seen:
-            self._seen.add(key)
-            self.warnings.append(text)
-            logger.warning(text)
-
-
-@dataclass(frozen=True)
-class ChannelInfo:
-    id: str
-    name: str
-    private: bool = False
-    kind: str = "text"  # text | forum
-
-
-@dataclass(frozen=True)
-class UserInfo:
-    id: str
-    name: str
-    timezone: str | None = None
-    bot: bool = False
-
-
-class Export(Protocol):
-    """A platform export read as one time-ordered stream of events."""
-
-    platform: str
-    workspace_id: str  # the platform's own id: "T123" for Slack, the guild id for Discord
-    workspace_name: str
-    timezone: str | None
-    problems: ExportProblems
-
-    @property
-    def channels(self) -> dict[str, ChannelInfo]: ...
-
-    @property
-    def users(self) -> dict[str, UserInfo]: ...
-
-    def events(self) -> Iterator[Event]: ...
-
-
-def open_export(kind: str, path: Path) -> Export:
-    """The reader for `kind` ("slack" or "discord"); raises ExportError when the export cannot be opened."""
-    if kind == "slack":
-        from adapters.slack.export import SlackExport
-
-        return SlackExport(path)
-    if kind == "discord":
-        from adapters.discord.export import DiscordExport
-
-        return DiscordExport(path)
-    raise ExportError(f"unknown export kind {kind!r}")
 
 
 # --- progress

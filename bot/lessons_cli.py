@@ -35,7 +35,7 @@ def export(
     = False,
 ) -> None:
     """Export the lessons (Steward's database from DATABASE_URL)."""
-    from bot.cli import fail, load_settings, setup_logging
+    from bot.cli_support import fail, load_settings, setup_logging
     from storage.db import DatabaseURLError
 
     settings = load_settings()

@@ -6,12 +6,12 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+from bot.ports import AdapterStartError, PlatformAdapter
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.delivery import Sender
     from bot.engine import Engine
 
 logger = logging.getLogger(__name__)
@@ -61,22 +61,6 @@ async def run_console(settings: Settings) -> None:
     finally:
         await engine.flush()
         await engine.close()
-
-
-class PlatformAdapter(Protocol):
-    """What `run_platforms` needs from an adapter (adapters/slack, adapters/discord)."""
-
-    sender: Sender
-
-    async def start(self) -> None:
-        """Connect; raise AdapterStartError with a message that names the setting to fix."""
-        ...
-
-    async def stop(self) -> None: ...
-
-
-class AdapterStartError(Exception):
-    """An adapter cannot start (missing or wrong token, intents not enabled): the message says what to fix."""
 
 
 def platform_adapters(settings: Settings, engine: Engine) -> list[PlatformAdapter]:

@@ -16,7 +16,9 @@ from adapters.discord.export import DiscordExport
 from adapters.slack.export import SlackExport
 from bot.cli import app
 from bot.events import MemberJoined, MessageEdited, MessagePosted, ReactionAdded
-from bot.importer import ExportError, LogProgress, import_export, open_export, write_transcript
+from bot.history_cli import open_export
+from bot.importer import LogProgress, import_export, write_transcript
+from bot.ports import ExportError
 from bot.replay import replay
 from bot.settings import Settings
 

@@ -34,7 +34,7 @@ from bot.engine import Engine
 from bot.events import CommandInvoked, Event, InteractionClicked
 from bot.i18n import translate as catalog_text
 from bot.markup import clip
-from bot.runner import AdapterStartError
+from bot.ports import AdapterStartError
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

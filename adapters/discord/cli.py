@@ -27,7 +27,7 @@ def invite_url(application_id: str) -> str:
 @discord_app.command("invite-url")
 def invite_url_command() -> None:
     """Print the link a server admin opens to add Steward to a Discord server."""
-    from bot.cli import fail, load_settings
+    from bot.cli_support import fail, load_settings
 
     settings = load_settings()
     application_id = (settings.discord_application_id or "").strip()
@@ -39,7 +39,7 @@ def invite_url_command() -> None:
 @discord_app.command("sync-commands")
 def sync_commands_command() -> None:
     """Publish `/steward` globally (each start syncs it per server; global changes take a while)."""
-    from bot.cli import fail, load_settings, setup_logging
+    from bot.cli_support import fail, load_settings, setup_logging
 
     settings = load_settings()
     setup_logging(settings.log_level)

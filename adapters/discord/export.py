@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.events import Event, MemberJoined, MessageEdited, MessagePosted, ReactionAdded
-from bot.importer import ChannelInfo, ExportError, ExportProblems, UserInfo
+from bot.ports import ChannelInfo, ExportError, ExportProblems, UserInfo
 
 logger = logging.getLogger(__name__)
 

@@ -53,7 +53,7 @@ from bot.delivery import PermanentFailure, RefLookup, RetryLater, Sender
 from bot.engine import Engine
 from bot.events import Event, MessagePosted
 from bot.i18n import LANGUAGES
-from bot.runner import AdapterStartError
+from bot.ports import AdapterStartError
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

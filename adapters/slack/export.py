@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
-from bot.importer import ChannelInfo, ExportError, ExportProblems, UserInfo
 from bot.markup import mentions
+from bot.ports import ChannelInfo, ExportError, ExportProblems, UserInfo
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from bot.clock import SimulatedClock
 from bot.delivery import DeliveryWorker
 from bot.engine import Engine
 from bot.events import Event, MessagePosted, TimePassed
-from bot.runner import AdapterStartError
+from bot.ports import AdapterStartError
 from tests.conftest import make_settings
 from tests.e2e.discord import fake_discord as fd
 
