@@ -121,8 +121,11 @@ class FakeSlack:
     def connected(self) -> bool:
         return any(not ws.closed for ws in self._sockets)
 
-    async def push(self, envelope_type: str, payload: dict[str, Any], *, retry_attempt: int = 0) -> str:
-        """Deliver one envelope through Socket Mode; returns its envelope id."""
+    async def push(
+        self, envelope_type: str, payload: dict[str, Any], *, retry_attempt: int = 0, connection: int = 0
+    ) -> str:
+        """Deliver one envelope through Socket Mode (over the n-th open connection, as Slack spreads envelopes
+        across the connections of an app); returns its envelope id."""
         envelope_id = f"env-{len(self.acks)}-{time.monotonic_ns()}"
         envelope = {
             "envelope_id": envelope_id,
@@ -132,8 +135,8 @@ class FakeSlack:
         }
         if retry_attempt:
             envelope |= {"retry_attempt": retry_attempt, "retry_reason": "timeout"}
-        socket = next(ws for ws in self._sockets if not ws.closed)
-        await socket.send_str(json.dumps(envelope))
+        open_sockets = [ws for ws in self._sockets if not ws.closed]
+        await open_sockets[connection % len(open_sockets)].send_str(json.dumps(envelope))
         return envelope_id
 
     def acked(self, envelope_id: str) -> bool:
