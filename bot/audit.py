@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import supported, translate
 from bot.markup import excerpt
-from facilitation_rules.digest import duration as digest_duration
+from facilitation_rules.digest_render import duration as digest_duration
 from facilitation_rules.text.tokens import terms_with_words
 from storage.db import create_engine
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_QUESTION, T_REACTION

@@ -13,11 +13,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.engine import Engine
 from bot.events import TimePassed
-from storage.repository import purge_message_text
+from storage.repository import purge_message_text, purge_processed_events
 
 logger = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 60
+PROCESSED_EVENTS_KEPT = timedelta(days=30)
 
 
 class Scheduler:
@@ -70,6 +71,7 @@ class Scheduler:
         before = self.engine.clock.now() - timedelta(days=days)
         try:
             purged = await purge_message_text(self.engine.db, before)
+            await purge_processed_events(self.engine.db, self.engine.clock.now() - PROCESSED_EVENTS_KEPT)
         except Exception:
             logger.exception("retention purge failed; the next run tries again")
             return

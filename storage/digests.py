@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel
 
-from facilitation_rules.digest import Figures, Period, digest_key
+from facilitation_rules.digest_figures import Figures, Period, digest_key
 from storage import metrics
 from storage.repository import T_OUTBOX
 from storage.types import UTCDateTime

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Integer, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.markup import excerpt
-from facilitation_rules.digest import LESSONS_LISTED, Figures, Helper, NewLesson, OpenQuestion, Period
+from facilitation_rules.digest_figures import LESSONS_LISTED, Figures, Helper, NewLesson, OpenQuestion, Period
 from facilitation_rules.text.tokens import terms_with_words
 from storage.lessons import T_LESSON
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_NUDGE, T_QUESTION

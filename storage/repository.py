@@ -346,6 +346,14 @@ async def save_checkpoints(conn: AsyncConnection, rows: Sequence[dict[str, Any]]
     await _upsert(conn, T_CHECKPOINT, rows)
 
 
+async def purge_processed_events(engine: AsyncEngine, before: datetime) -> int:
+    """Forget the keys of events processed before `before`: no platform redelivers an event that late (a posted
+    message keeps its own row, so its key lives as long as the message's metadata)."""
+    async with engine.begin() as conn:
+        result = await conn.execute(delete(T_PROCESSED).where(T_PROCESSED.c.at < before))
+    return int(result.rowcount or 0)
+
+
 def _activity(since: datetime) -> Any:
     """Every message since `since`, in order, with its text when it asked a question."""
     q = T_QUESTION

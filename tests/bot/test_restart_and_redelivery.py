@@ -17,7 +17,7 @@ from bot.replay import run_due_work
 from bot.settings import Settings
 from storage.repository import T_NUDGE, T_OUTBOX, T_QUESTION
 from tests.conftest import make_settings
-from tests.support import WS, at, community, message
+from tests.support import WS, at, command, community, message
 
 
 async def say(engine: Engine, event: Event) -> list[Action]:
@@ -186,4 +186,26 @@ async def test_a_repeated_click_and_a_repeated_command_count_once(database_url: 
     question = engine.state.question(WS, "q")
     assert question is not None and question.status == "not_a_question"
     assert engine.clock.now() - question.asked_at < timedelta(hours=1)
+    await engine.db.dispose()
+
+
+async def test_keys_of_old_events_are_purged_but_a_posted_message_stays_known(database_url: str) -> None:
+    from storage.repository import T_PROCESSED, purge_processed_events
+
+    settings = berlin(database_url)
+    engine = await community(settings, at("2026-03-02 07:00"))
+    posted = message("tom", "Who runs the SAP training?", at("2026-03-02 08:00"), message_id="q")
+    await say(engine, posted)
+    await say(engine, command("tom", "mute 3", at("2026-03-02 08:05")))
+    assert await purge_processed_events(engine.db, at("2026-04-10 00:00")) == 1
+    async with engine.db.connect() as conn:
+        assert (await conn.execute(select(T_PROCESSED))).all() == []
+    engine = await restart(engine, settings)
+    engine.clock.set(at("2026-04-10 00:00"))  # type: ignore[attr-defined]
+    engine.state.questions.clear()  # long forgotten by the working set
+    before = await outbox_keys(engine)
+    # Older than the memory window: the message's own row says it was processed, so nothing happens.
+    assert await engine.handle(posted) == []
+    assert engine.state.question(WS, "q") is None
+    assert await outbox_keys(engine) == before
     await engine.db.dispose()

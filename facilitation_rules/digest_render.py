@@ -1,0 +1,252 @@
+"""How a digest and `/steward stats` read: cards in the member's language, formatted with Babel."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.actions import Card
+from bot.i18n import translate
+from bot.rules import RuleContext
+from bot.state import ChannelState
+from facilitation_rules.digest_figures import Figures
+
+logger = logging.getLogger(__name__)
+
+
+# --- rendering-----------------------------------------------------------------------------------------------
+def render_digest(
+    ctx: RuleContext, channel: ChannelState, now: Figures, before: Figures, *, opening: str | None = None
+) -> Card:
+    """The digest card in the workspace's language: a clear template, short for a quiet week.
+
+    `opening` replaces the template's first sentence (a narrator's); the figures below it stay the template's.
+    """
+    ws = channel.workspace_id
+    lang = ctx.language(ws)
+    zone = ZoneInfo(ctx.workspace(ws).timezone or "UTC")
+    title = translate(
+        "digest.title",
+        lang,
+        channel=f"<#{channel.id}>",
+        start=_date(now.period.start.astimezone(zone), lang),
+        end=_date((now.period.end - timedelta(seconds=1)).astimezone(zone), lang),
+    )
+    waiting = _unanswered_section(ctx, ws, now, lang)
+    lessons = _lessons_section(now, lang)
+    if now.quiet:
+        quiet = translate("digest.quiet", lang, channel=f"<#{channel.id}>", messages=now.messages)
+        return Card(title=title, sections=(quiet, *lessons, *waiting), footer=translate("digest.footer", lang))
+    sections = [
+        opening
+        or translate(
+            "digest.opening",
+            lang,
+            messages=now.messages,
+            members=now.active_members,
+            change=_change(now.messages, before.messages, lang),
+        )
+    ]
+    if now.helpers:
+        names = sorted((h.member for h in now.helpers), key=lambda m: _name(ctx, ws, m).lower())
+        sections.append(translate("digest.thanks", lang, names=_join([f"<@{m}>" for m in names], lang)))
+    if now.new_members:
+        sections.append(translate("digest.welcome", lang, count=now.new_members))
+    if now.trending:
+        sections.append(translate("digest.trending", lang, topics=", ".join(now.trending)))
+    sections.extend(lessons)
+    sections.extend(waiting)
+    return Card(
+        title=title,
+        sections=tuple(sections),
+        fields=_fields(now, before, lang),
+        footer=translate("digest.footer", lang),
+    )
+
+
+def _fields(now: Figures, before: Figures, lang: str) -> tuple[tuple[str, str], ...]:
+    """The numbers, each with last week's beside it."""
+
+    def compared(key: str, value: int, previous: int) -> tuple[str, str]:
+        return translate(key, lang), f"{value} ({_change(value, previous, lang)})"
+
+    rows = [
+        compared("digest.field_messages", now.messages, before.messages),
+        compared("digest.field_active", now.active_members, before.active_members),
+        compared("digest.field_new", now.new_members, before.new_members),
+        compared("digest.field_lessons", now.new_lessons, before.new_lessons),
+        (
+            translate("digest.field_questions", lang),
+            translate(
+                "digest.questions_value",
+                lang,
+                asked=now.questions_asked,
+                answered=now.questions_answered,
+                resolved=now.questions_resolved,
+                before=before.questions_asked,
+            ),
+        ),
+    ]
+    if now.response_rate is not None:
+        rate = translate("digest.percent", lang, value=round(100 * now.response_rate))
+        if before.response_rate is not None:
+            rate += " " + translate(
+                "digest.last_week",
+                lang,
+                value=translate("digest.percent", lang, value=round(100 * before.response_rate)),
+            )
+        rows.append((translate("digest.field_response_rate", lang), rate))
+    if now.median_first_response_s is not None and now.p90_first_response_s is not None:
+        value = translate(
+            "digest.response_time_value",
+            lang,
+            median=duration(now.median_first_response_s, lang),
+            p90=duration(now.p90_first_response_s, lang),
+        )
+        if before.median_first_response_s is not None:
+            value += " " + translate("digest.last_week", lang, value=duration(before.median_first_response_s, lang))
+        rows.append((translate("digest.field_response_time", lang), value))
+    return tuple(rows)
+
+
+def _lessons_section(figures: Figures, lang: str) -> list[str]:
+    """The period's new lessons with links: what the community now knows that it did not before."""
+    if not figures.new_lessons:
+        return []
+    lines = [translate("digest.lessons_title", lang, count=figures.new_lessons)]
+    lines += [
+        translate("digest.lesson_item", lang, title=lesson.title, link=lesson.link).rstrip()
+        for lesson in figures.lessons
+    ]
+    return ["\n".join(lines)]
+
+
+def figures_summary(now: Figures, before: Figures) -> str:
+    """The period in plain aggregate numbers, for a narrator: no message text, no names, no topics."""
+    rate = "n/a" if now.response_rate is None else f"{round(100 * now.response_rate)} %"
+    median = "n/a" if now.median_first_response_s is None else f"{now.median_first_response_s / 3600:.1f} h"
+    lines = [
+        f"days: {round((now.period.end - now.period.start).total_seconds() / 86400)}",
+        f"messages: {now.messages} (previous period: {before.messages})",
+        f"active members: {now.active_members} (previous period: {before.active_members})",
+        f"new members: {now.new_members}",
+        f"questions asked: {now.questions_asked} (previous period: {before.questions_asked})",
+        f"questions answered: {now.questions_answered}",
+        f"questions resolved: {now.questions_resolved}",
+        f"response rate: {rate}",
+        f"median time to first response: {median}",
+        f"members thanked for helpful answers: {len(now.helpers)}",
+        f"new lessons captured: {now.new_lessons}",
+    ]
+    return "\n".join(lines)
+
+
+def _unanswered_section(ctx: RuleContext, ws: str, figures: Figures, lang: str) -> list[str]:
+    if not figures.oldest_unanswered:
+        return []
+    lines = [translate("digest.unanswered_title", lang)]
+    for q in figures.oldest_unanswered:
+        age = duration((figures.period.end - q.asked_at).total_seconds(), lang)
+        lines.append(
+            translate(
+                "digest.unanswered_item",
+                lang,
+                excerpt=q.excerpt or q.id,
+                asker=_name(ctx, ws, q.asker),
+                age=age,
+                channel=f"<#{q.channel}>",
+            )
+        )
+    return ["\n".join(lines)]
+
+
+def render_stats(figures: Figures, lang: str, days: int) -> Card:
+    """`/steward stats`: the CHAOSS-style figures, private to the member who asked."""
+
+    def t(key: str, **params: object) -> str:
+        return translate(key, lang, **params)
+
+    rows: list[tuple[str, str]] = [
+        (t("digest.field_messages"), str(figures.messages)),
+        (t("digest.field_active"), str(figures.active_members)),
+        (t("digest.field_new"), str(figures.new_members)),
+        (
+            t("digest.field_questions"),
+            t(
+                "digest.questions_value_short",
+                asked=figures.questions_asked,
+                answered=figures.questions_answered,
+                resolved=figures.questions_resolved,
+            ),
+        ),
+        (
+            t("digest.field_response_rate"),
+            "–" if figures.response_rate is None else t("digest.percent", value=round(100 * figures.response_rate)),
+        ),
+    ]
+    if figures.median_first_response_s is not None and figures.p90_first_response_s is not None:
+        rows.append(
+            (
+                t("digest.field_response_time"),
+                t(
+                    "digest.response_time_value",
+                    median=duration(figures.median_first_response_s, lang),
+                    p90=duration(figures.p90_first_response_s, lang),
+                ),
+            )
+        )
+    rows += [
+        (t("digest.field_new_contributors"), str(len(figures.new_contributors))),
+        (t("digest.field_inactive"), str(len(figures.inactive_contributors))),
+        (
+            t("digest.field_concentration"),
+            "–"
+            if figures.answerer_concentration is None
+            else t(
+                "digest.concentration_value",
+                people=figures.answerer_concentration,
+                answers=figures.first_responses,
+            ),
+        ),
+        (t("digest.field_unanswered"), str(len(figures.oldest_unanswered))),
+        (t("digest.field_nudges"), str(figures.nudges_answered)),
+        (t("digest.field_lessons"), str(figures.new_lessons)),
+    ]
+    if figures.trending:
+        rows.append((t("digest.field_trending"), ", ".join(figures.trending)))
+    return Card(title=t("digest.stats_title", days=days), fields=tuple(rows))
+
+
+def duration(seconds: float, lang: str) -> str:
+    """A readable span: `45 min`, `3 h 20 min`, `2 d 4 h`."""
+    minutes = max(0, round(seconds / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return translate("digest.duration_days", lang, days=days, hours=hours)
+    if hours:
+        return translate("digest.duration_hours", lang, hours=hours, minutes=mins)
+    return translate("digest.duration_minutes", lang, minutes=mins)
+
+
+def _change(value: int, previous: int, lang: str) -> str:
+    delta = value - previous
+    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
+    return translate("digest.change", lang, delta=f"{sign}{abs(delta)}")
+
+
+def _date(moment: datetime, lang: str) -> str:
+    return translate("digest.date", lang, year=moment.year, month=moment.month, day=moment.day)
+
+
+def _join(items: Sequence[str], lang: str) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {translate('digest.and', lang)} {items[-1]}"
+
+
+def _name(ctx: RuleContext, workspace: str, member_id: str) -> str:
+    member = ctx.state.members.get((workspace, member_id))
+    return member.name if member is not None and member.name else member_id
