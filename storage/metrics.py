@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.markup import excerpt
 from facilitation_rules.digest_figures import LESSONS_LISTED, Figures, Helper, NewLesson, OpenQuestion, Period
 from facilitation_rules.text.tokens import terms_with_words
-from storage.lessons import T_LESSON
+from storage.lesson_model import T_LESSON
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_NUDGE, T_QUESTION
 
 logger = logging.getLogger(__name__)

@@ -19,6 +19,16 @@ from storage.migrate import upgrade
 WS = "console:test"
 
 
+class LeaseClock:
+    """The wall clock the leases of several replicas follow in a test; moving it lets a dead owner's lease expire."""
+
+    def __init__(self) -> None:
+        self.moment = datetime(2026, 3, 2, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+
 def at(text: str) -> datetime:
     """`at("2026-03-02 10:00")`: a UTC moment, for readable tests."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC)

@@ -19,7 +19,7 @@ from bot.settings import Settings
 from facilitation_rules.digest import Figures, Period, Schedule, WeeklyDigest, parse_day, parse_time
 from storage import digests
 from storage.db import create_engine
-from storage.lessons import T_LESSON
+from storage.lesson_model import T_LESSON
 from storage.migrate import upgrade
 from storage.repository import T_OUTBOX
 from tests.conftest import make_settings

@@ -10,7 +10,7 @@ produces them, and nothing may be said about a question after its answer.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,19 +24,9 @@ from bot.ownership import Ownership
 from bot.replay import run_due_work
 from storage.repository import T_OUTBOX
 from tests.conftest import make_settings
-from tests.support import WS, at, command, message
+from tests.support import WS, LeaseClock, at, command, message
 
 pytestmark = pytest.mark.postgres
-
-
-class Wall:
-    """The lease clock all replicas share; a test moves it to let a dead owner's lease run out."""
-
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 3, 2, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 def community_week() -> list[Event]:
@@ -97,7 +87,7 @@ async def run_shared(
 ) -> tuple[list[tuple[str, str]], list[str], str | None]:
     """Play `events` across replicas in random turns (some delivered twice, to another replica); kill the owner
     before event `kill_at`. Returns the outbox, who holds the lease at the end, and who was killed."""
-    wall = Wall()
+    wall = LeaseClock()
     engines = [await start_engine(settings, Ownership(owner=f"r{n}", now=wall.now)) for n in range(replicas)]
     rng = random.Random(seed)
     alive = list(engines)

@@ -14,7 +14,7 @@ from sqlalchemy import insert
 from facilitation_rules.digest import Period
 from storage import metrics
 from storage.db import create_engine
-from storage.lessons import T_LESSON
+from storage.lesson_model import T_LESSON
 from storage.migrate import upgrade
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_NUDGE, T_QUESTION
 

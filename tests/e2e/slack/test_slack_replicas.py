@@ -21,19 +21,12 @@ from bot.events import TimePassed
 from bot.ownership import Ownership
 from tests.conftest import make_settings
 from tests.e2e.slack.fake_slack import TEAM, FakeSlack, wait_for
+from tests.support import LeaseClock
 
 pytestmark = pytest.mark.postgres
 
 WS = f"slack:{TEAM}"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
-
-
-class Wall:
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 3, 2, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 @dataclass
@@ -45,7 +38,7 @@ class Replica:
     connection: int
 
 
-async def start_replica(settings: Any, clock: SimulatedClock, wall: Wall, name: str, connection: int) -> Replica:
+async def start_replica(settings: Any, clock: SimulatedClock, wall: LeaseClock, name: str, connection: int) -> Replica:
     engine = await build_engine(settings, clock, ownership=Ownership(owner=name, now=wall.now))
     adapter = SlackAdapter(settings, engine, send_interval=0, connect_timeout=5)
     worker = DeliveryWorker(engine.db, [adapter.sender], clock)
@@ -63,7 +56,7 @@ async def test_two_replicas_and_a_crash_post_every_flag_once(postgres_url: str) 
         slack_api_url=fake.api_url,
         steward_timezone="Europe/Berlin",
     )
-    wall, clock = Wall(), SimulatedClock(START)  # one simulated time for both replicas
+    wall, clock = LeaseClock(), SimulatedClock(START)  # one simulated time for both replicas
     first = await start_replica(settings, clock, wall, "first", 0)
     await wait_for(lambda: fake.connected)
     second = await start_replica(settings, clock, wall, "second", 1)
