@@ -1,7 +1,8 @@
 """Ingest throughput: replay a generated transcript of 200,000 messages through the full engine into SQLite.
 
-Prints `ingest: N messages/s, peak memory M MB`. The transcript is generated on the fly into a temporary file and
-streamed, so memory must not grow with its length. Run: `.venv/bin/python benchmarks/ingest.py [--messages N]`.
+Prints `ingest: N messages/s, peak memory M MB` for each run (`--repeat K`: K runs into fresh databases, then
+the best). The transcript is generated on the fly into a temporary file and streamed, so memory must not grow
+with its length. Run: `.venv/bin/python benchmarks/ingest.py [--messages N] [--repeat K]`.
 """
 
 from __future__ import annotations
@@ -95,21 +96,29 @@ def generate(path: Path, count: int, seed: int = 7) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=1, help="replay this many times into fresh databases")
     args = parser.parse_args()
+    rates = []
     with tempfile.TemporaryDirectory(prefix="steward-bench-") as scratch:
         transcript = Path(scratch) / "generated.jsonl"
         generate(transcript, args.messages)
-        settings = Settings(
-            _env_file=None,
-            database_url=f"sqlite:///{scratch}/bench.db",  # type: ignore[call-arg]
-            log_level="WARNING",
-        )
-        started = time.perf_counter()
-        result = asyncio.run(replay(transcript, settings, batch_size=1000, build_report_at_end=False))
-        elapsed = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rate = args.messages / elapsed
-    print(f"ingest: {rate:,.0f} messages/s, peak memory {peak_mb:.0f} MB ({result.events:,} events, {elapsed:.1f} s)")
+        for run in range(args.repeat):
+            settings = Settings(
+                _env_file=None,
+                database_url=f"sqlite:///{scratch}/bench-{run}.db",  # type: ignore[call-arg]
+                log_level="WARNING",
+            )
+            started = time.perf_counter()
+            result = asyncio.run(replay(transcript, settings, batch_size=1000, build_report_at_end=False))
+            elapsed = time.perf_counter() - started
+            rates.append(args.messages / elapsed)
+            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(
+                f"ingest: {rates[-1]:,.0f} messages/s, peak memory {peak_mb:.0f} MB"
+                f" ({result.events:,} events, {elapsed:.1f} s)"
+            )
+    if len(rates) > 1:  # machines shared with other work vary by a fifth between runs: the best run is the figure
+        print(f"ingest: best of {len(rates)}: {max(rates):,.0f} messages/s")
 
 
 if __name__ == "__main__":
