@@ -13,23 +13,17 @@ import asyncio
 import dataclasses
 import logging
 import re
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
-from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import home, render
+from adapters.slack.sender import SlackSender, build_client, error_code, failed_method
 from adapters.slack.translate import (
     SAVE_LESSON,
     BotIdentity,
@@ -40,86 +34,23 @@ from adapters.slack.translate import (
     translate_message_shortcut,
     workspace_id,
 )
+from adapters.slack.users import SlackUser, UserDirectory
 from bot.actions import (
     Action,
-    AddReaction,
-    PinMessage,
     PostEphemeral,
-    PostMessage,
-    SendDirectMessage,
-    UpdateMessage,
 )
-from bot.delivery import PermanentFailure, RefLookup, RetryLater, Sender
+from bot.delivery import Sender
 from bot.engine import Engine
 from bot.events import Event, MessagePosted
-from bot.i18n import LANGUAGES
 from bot.ports import AdapterStartError
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+
 EVENTS_PATH = "/slack/events"
 COMMAND = "/steward"
-USER_CACHE_SECONDS = 3600.0
 SEEN_EVENTS = 10_000
-
-# Errors that retrying cannot fix: the row fails at once (and is logged, never posted).
-PERMANENT_ERRORS = frozenset(
-    {
-        "account_inactive",
-        "cannot_dm_bot",
-        "cant_update_message",
-        "channel_not_found",
-        "edit_window_closed",
-        "invalid_auth",
-        "invalid_blocks",
-        "is_archived",
-        "message_not_found",
-        "missing_scope",
-        "msg_too_long",
-        "no_text",
-        "not_authed",
-        "not_in_channel",
-        "restricted_action",
-        "token_revoked",
-        "user_disabled",
-        "user_not_found",
-        "user_not_in_channel",
-    }
-)
-# Errors that mean the wanted outcome is already there.
-DONE_ERRORS = frozenset({"already_pinned", "already_reacted"})
-_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
-
-
-@dataclass(frozen=True, slots=True)
-class SlackUser:
-    """What Steward keeps from users.info."""
-
-    id: str
-    name: str = ""
-    timezone: str | None = None
-    language: str | None = None
-    is_admin: bool = False
-
-
-class ChannelPacer:
-    """About one message per second per channel, as Slack asks for chat.postMessage."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._next: dict[str, float] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    async def wait(self, channel: str) -> None:
-        if self.interval <= 0:
-            return
-        async with self._locks.setdefault(channel, asyncio.Lock()):
-            now = time.monotonic()
-            due = self._next.get(channel, now)
-            if due > now:
-                await asyncio.sleep(due - now)
-            self._next[channel] = max(now, due) + self.interval
 
 
 class SeenEvents:
@@ -136,142 +67,6 @@ class SeenEvents:
         if len(self._ids) > self.limit:
             self._ids.popitem(last=False)
         return True
-
-
-class UserDirectory:
-    """users.info, cached: time zone, locale, name and whether the member administers the workspace."""
-
-    def __init__(self, client: AsyncWebClient, ttl: float = USER_CACHE_SECONDS) -> None:
-        self.client = client
-        self.ttl = ttl
-        self._cache: dict[str, tuple[float, SlackUser]] = {}
-
-    async def get(self, user_id: str) -> SlackUser:
-        cached = self._cache.get(user_id)
-        if cached and time.monotonic() - cached[0] < self.ttl:
-            return cached[1]
-        try:
-            response = await self.client.users_info(user=user_id, include_locale=True)
-        except SlackApiError as exc:
-            logger.warning("users.info failed for %s: %s", user_id, _error_code(exc))
-            return SlackUser(id=user_id)
-        user = parse_user(response.get("user") or {})
-        self._cache[user_id] = (time.monotonic(), user)
-        return user
-
-
-def parse_user(data: dict[str, Any]) -> SlackUser:
-    """users.info's `user` -> SlackUser; only languages Steward speaks are kept."""
-    profile = data.get("profile") or {}
-    language = str(data.get("locale") or "").split("-")[0].lower() or None
-    return SlackUser(
-        id=str(data.get("id", "")),
-        name=str(profile.get("display_name") or data.get("real_name") or data.get("name") or ""),
-        timezone=data.get("tz") or None,
-        language=language if language in LANGUAGES else None,
-        is_admin=bool(data.get("is_admin") or data.get("is_owner") or data.get("is_primary_owner")),
-    )
-
-
-def _error_code(exc: SlackApiError) -> str:
-    return str(exc.response.get("error", "unknown_error")) if exc.response is not None else "unknown_error"
-
-
-def build_client(settings: Settings, *, rate_limit_retries: int = 1) -> AsyncWebClient:
-    """The Web API client: settings' base URL, one retry on connection errors, Retry-After honoured on 429."""
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
-        ],
-    )
-
-
-class SlackSender:
-    """The delivery worker's way out to Slack."""
-
-    def __init__(self, client: AsyncWebClient, *, send_interval: float = 1.0) -> None:
-        self.client = client
-        self.pacer = ChannelPacer(send_interval)
-        self._dm_channels: dict[str, str] = {}
-
-    def handles(self, workspace: str) -> bool:
-        return workspace.startswith("slack:")
-
-    async def send(self, action: Action, refs: RefLookup) -> str | None:
-        try:
-            return await self._send(action, refs)
-        except SlackApiError as exc:
-            code = _error_code(exc)
-            if code in DONE_ERRORS:
-                return None
-            status = exc.response.status_code if exc.response is not None else 0
-            logger.warning("Slack %s failed for %s: %s (HTTP %s)", _method(exc), action.key, code, status)
-            if status == 429 or code == "ratelimited":
-                raise RetryLater(_retry_after(exc), f"{_method(exc)}: rate limited") from exc
-            if code in PERMANENT_ERRORS:
-                raise PermanentFailure(f"{_method(exc)}: {code}") from exc
-            raise
-
-    async def _send(self, action: Action, refs: RefLookup) -> str | None:
-        if isinstance(action, PostMessage):
-            return await self._post(render.post_message(action))
-        if isinstance(action, SendDirectMessage):
-            return await self._post(render.direct_message(action, await self.dm_channel(action.user)))
-        if isinstance(action, PostEphemeral):
-            await self.call(render.post_ephemeral(action))
-            return None
-        if isinstance(action, PinMessage):
-            await self.call(render.pin_message(action))
-            return None
-        if isinstance(action, AddReaction):
-            await self.call(render.add_reaction(action))
-            return None
-        if isinstance(action, UpdateMessage):
-            return await self._update(action, refs)
-        logger.debug("%s has no Slack counterpart; skipped", action.type)
-        return None
-
-    async def _post(self, call: render.ApiCall) -> str | None:
-        await self.pacer.wait(str(call.params["channel"]))
-        response = await self.call(call)
-        ts = response.get("ts")
-        return str(ts) if ts else None
-
-    async def _update(self, action: UpdateMessage, refs: RefLookup) -> str | None:
-        ts = await refs(action.workspace, action.original_key)
-        if not ts:
-            raise PermanentFailure(f"no posted message for {action.original_key} to update")
-        channel = await self.dm_channel(action.channel) if _USER_ID.match(action.channel) else action.channel
-        await self.call(render.update_message(action, channel, ts))
-        return ts
-
-    async def dm_channel(self, user: str) -> str:
-        """The member's IM channel, opened once and remembered."""
-        channel = self._dm_channels.get(user)
-        if channel is None:
-            response = await self.call(render.ApiCall("conversations.open", {"users": user}))
-            channel = self._dm_channels[user] = str(response["channel"]["id"])
-        return channel
-
-    async def call(self, call: render.ApiCall) -> Any:
-        return await self.client.api_call(call.method, json=call.params)
-
-
-def _method(exc: SlackApiError) -> str:
-    url = str(getattr(exc.response, "api_url", "") or "")
-    return url.rstrip("/").rsplit("/", 1)[-1] or "api"
-
-
-def _retry_after(exc: SlackApiError) -> float:
-    headers = getattr(exc.response, "headers", None) or {}
-    try:
-        return max(1.0, float(headers.get("Retry-After") or headers.get("retry-after") or 1))
-    except (TypeError, ValueError):
-        return 1.0
 
 
 Job = Callable[[], Awaitable[list[Action]]]
@@ -340,7 +135,7 @@ class SlackAdapter:
             response = await self.client.auth_test()
         except SlackApiError as exc:
             raise AdapterStartError(
-                f"Slack rejected SLACK_BOT_TOKEN ({_error_code(exc)}): copy the Bot User OAuth Token "
+                f"Slack rejected SLACK_BOT_TOKEN ({error_code(exc)}): copy the Bot User OAuth Token "
                 "(xoxb-...) from the app's OAuth & Permissions page into .env"
             ) from exc
         except Exception as exc:
@@ -395,7 +190,7 @@ class SlackAdapter:
             await asyncio.wait_for(handler.connect_async(), timeout=self.connect_timeout)
         except (SlackApiError, TimeoutError, OSError) as exc:
             await handler.close_async()
-            detail = _error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+            detail = error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
             raise AdapterStartError(
                 f"Socket Mode connection failed ({detail}): check SLACK_APP_TOKEN and that "
                 "Socket Mode is enabled for the app"
@@ -497,7 +292,7 @@ class SlackAdapter:
             try:
                 return await job()
             except SlackApiError as exc:
-                logger.warning("Slack %s failed while handling a request: %s", _method(exc), _error_code(exc))
+                logger.warning("Slack %s failed while handling a request: %s", failed_method(exc), error_code(exc))
             except Exception:
                 logger.exception("handling a Slack request failed")
             return []
@@ -536,6 +331,6 @@ class SlackAdapter:
                 else:
                     await self.out.call(render.post_ephemeral(reply))
             except SlackApiError as exc:
-                logger.warning("private reply %s failed: %s", reply.key, _error_code(exc))
+                logger.warning("private reply %s failed: %s", reply.key, error_code(exc))
             except Exception:
                 logger.exception("private reply %s failed", reply.key)

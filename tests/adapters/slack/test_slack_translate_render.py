@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from adapters.slack import render
-from adapters.slack.adapter import parse_user
+from adapters.slack.users import parse_user
 from adapters.slack.translate import (
     BotIdentity,
     translate_block_actions,
