@@ -183,7 +183,7 @@ async def test_the_german_report_speaks_german(community: str, tmp_path: Path) -
     assert "montags um 00:00 UTC" in markdown and "von Anfang an bis 2024-03-12" in markdown
     assert "Erste Antworten kamen von 2 Personen; Ben gab 75 % davon" in markdown
     page = render_html(audit, "de")
-    assert "<html lang='de'>" in page and "<h2>Wer was beantwortet</h2>" in page
+    assert '<html lang="de">' in page and "<h2>Wer was beantwortet</h2>" in page
     assert "<title>Rückblick auf die Moderation der Community</title>" in page
     for title in ENGLISH_TITLES:
         assert title not in markdown and title not in page, title
@@ -197,7 +197,7 @@ def test_cli_writes_the_report(community: str, tmp_path: Path, monkeypatch: pyte
     out = tmp_path / "report.html"
     result = CliRunner().invoke(app, ["audit", "--since", "2024-03-01", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert out.read_text(encoding="utf-8").startswith("<!doctype html><html lang='en'>")
+    assert out.read_text(encoding="utf-8").startswith('<!doctype html><html lang="en">')
 
 
 def test_cli_language_defaults_to_the_community_language(
@@ -232,3 +232,16 @@ def test_cli_on_an_empty_database_says_so(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("DATABASE_URL", url)
     result = CliRunner().invoke(app, ["audit", "--out", str(tmp_path / "r.html")])
     assert result.exit_code != 0 and "no history" in result.output
+
+
+def test_what_members_wrote_is_escaped_in_the_html_and_in_markdown_tables() -> None:
+    from bot.audit.figures import Audit, QuestionRow
+
+    moment = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
+    question = QuestionRow(id="q", channel="help", asker="Ann", asked_at=moment,
+                           text='Does <b>bold</b> & "quoting" | piping work?')
+    audit = Audit(since=None, until=moment, questions=1, unanswered=[question])
+    page = render_html(audit, "en")
+    assert "<b>bold</b>" not in page and "&lt;b&gt;bold&lt;/b&gt; &amp; &#34;quoting&#34;" in page
+    markdown = render_markdown(audit, "en")
+    assert "\\| piping" in markdown, "a pipe in a cell does not split the Markdown table"

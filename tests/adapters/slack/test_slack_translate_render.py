@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from adapters.slack import render
-from adapters.slack.users import parse_user
 from adapters.slack.translate import (
     BotIdentity,
     translate_block_actions,
@@ -13,6 +12,7 @@ from adapters.slack.translate import (
     translate_event,
     translate_message_shortcut,
 )
+from adapters.slack.users import parse_user
 from bot.actions import AddReaction, Button, Card, PinMessage, PostEphemeral, PostMessage, SendDirectMessage
 from bot.events import (
     InteractionClicked,
