@@ -195,6 +195,7 @@ class Engine:
         if not await self.ownership.take(workspace):
             return False
         await self._reload(workspace)
+        await self._drain_inbox()  # events handed over before this one come first
         return True
 
     async def _reload(self, workspace: str) -> None:

@@ -160,3 +160,26 @@ async def test_nudge_budgets_and_the_confirmation_cap_hold_across_two_replicas(p
     keys = [key for key, _ in shared]
     assert [k for k in keys if k.startswith("nudge:") and k.endswith(":marc")] == ["nudge:q1:marc"]
     assert [k for k in keys if k.startswith("confirm:") and k != "confirm:old"] == ["confirm:q2"], "once a week"
+
+
+async def test_a_new_owner_handles_what_waits_in_the_inbox_before_the_event_in_hand(postgres_url: str) -> None:
+    settings = make_settings(postgres_url, steward_timezone="Europe/Berlin")
+    wall = LeaseClock()
+    first = await start_engine(settings, Ownership(owner="first", now=wall.now))
+    second = await start_engine(settings, Ownership(owner="second", now=wall.now))
+    question = message("tom", "How do I share a Planner board?", at("2026-03-02 08:00"), message_id="q")
+    answer = message("ben", "Use the Share button, top right.", at("2026-03-02 08:10"), thread="q", message_id="a")
+    try:
+        await second.handle(question)  # the first holds the lease: the question waits in the inbox
+        assert second.state.question(WS, "q") is None
+        await first.db.dispose()  # ... and the first dies before taking it
+        wall.moment += timedelta(minutes=1)
+        await run_due_work(second, until=answer.at)
+        second.clock.set(answer.at)  # type: ignore[attr-defined]
+        await second.handle(answer)  # the second takes the workspace over with the answer in hand
+        taken = second.state.question(WS, "q")
+        assert taken is not None and taken.status == "answered" and taken.first_response_id == "a"
+        await run_due_work(second, until=at("2026-03-02 16:00"))
+        assert not [key for key, _ in await outbox(second) if key.startswith(("flag:", "nudge:", "escalate:"))]
+    finally:
+        await second.close()
