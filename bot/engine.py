@@ -129,15 +129,20 @@ class Engine:
         """Load the stored working set (of the `only` workspaces, if given) into memory; the workspaces whose text
         models came from a checkpoint."""
         now = self.clock.now()
+        async with self.db.connect() as conn:
+            models = unpickle_checkpoints(await repo.load_checkpoints(conn, only))
         snapshot = await repo.load_snapshot(
-            self.db, now, recent=PROCESSED_WINDOW, processed_since=self._processed_since, only=only
+            self.db, now, recent=PROCESSED_WINDOW, processed_since=self._processed_since, only=only,
+            models_kept=set(models),
         )
         hydrate(self.state, snapshot, lambda ws, channel: is_facilitated(self.context(now), ws, channel))
         self._outbox_keys |= snapshot.outbox_keys
         self._processed.update(snapshot.processed)
         for row in snapshot.recent_messages:  # the recent messages span the same window
             self._processed[(row["workspace_id"], f"posted:{row['id']}")] = row["posted_at"]
-        return restore_checkpoints(self.state, snapshot.checkpoints)
+        for ws, (tracker, index) in models.items():  # as the clean stop left them
+            self.state.trackers[ws], self.state.expertise[ws] = tracker, index
+        return set(models)
 
     async def close(self) -> None:
         """A clean stop: write what is pending, checkpoint the text models, and close the database connections.
@@ -577,10 +582,11 @@ def hydrate(state: CommunityState, snapshot: repo.Snapshot, facilitated: Callabl
     state.take_dirty()
 
 
-def restore_checkpoints(state: CommunityState, checkpoints: dict[str, tuple[int, bytes]]) -> set[str]:
-    """Take the text models a clean stop left; the workspaces restored so."""
-    restored = set()
-    for ws, (format_, blob) in checkpoints.items():
+def unpickle_checkpoints(stored: dict[str, tuple[int, bytes]]) -> dict[str, tuple[Any, Any]]:
+    """The text models (tracker, expertise index) a clean stop left, per workspace; unreadable ones are skipped,
+    and those workspaces' models are taught again from the stored messages instead."""
+    models = {}
+    for ws, (format_, blob) in stored.items():
         if format_ != CHECKPOINT_FORMAT:
             continue
         try:
@@ -588,12 +594,9 @@ def restore_checkpoints(state: CommunityState, checkpoints: dict[str, tuple[int,
         except Exception as exc:
             logger.warning("checkpoint of %s unreadable (%s); its text models are rebuilt", ws, type(exc).__name__)
             continue
-        if tracker is not None:
-            state.trackers[ws] = tracker
-        if index is not None:
-            state.expertise[ws] = index
-        restored.add(ws)
-    return restored
+        if tracker is not None and index is not None:
+            models[ws] = (tracker, index)
+    return models
 
 
 def _observe_again(state: CommunityState, row: dict[str, Any]) -> None:

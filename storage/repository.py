@@ -248,7 +248,6 @@ class Snapshot:
     processed: dict[tuple[str, str], datetime]  # (workspace, event key) -> time, for events since `processed_since`
     activity: list[tuple[str, str, datetime, bool, str | None]]  # (ws, user, posted_at, is_bot, question text)
     responses: list[dict[str, Any]]  # response rows with "question_text" and "answer_text"
-    checkpoints: dict[str, tuple[int, bytes]]  # workspace -> (format, blob) from a clean stop
 
 
 async def load_snapshot(
@@ -258,8 +257,13 @@ async def load_snapshot(
     recent: timedelta = timedelta(days=2),
     processed_since: datetime | None = None,
     only: Collection[str] | None = None,
+    models_kept: Collection[str] = (),
 ) -> Snapshot:
-    """The stored working set; `only`: of these workspaces alone (a process that just took their leases)."""
+    """The stored working set; `only`: of these workspaces alone (a process that just took their leases).
+
+    `models_kept`: workspaces whose text models come from a checkpoint, so their message history (what the
+    expertise index would otherwise be taught again from) is not read.
+    """
 
     def mine(stmt: Any, column: Any) -> Any:
         return stmt if only is None else stmt.where(column.in_(sorted(only)))
@@ -315,10 +319,13 @@ async def load_snapshot(
             },
             activity=[
                 tuple(r)
-                for r in await conn.execute(mine(_activity(now - EXPERTISE_HISTORY), T_MESSAGE.c.workspace_id))
+                for r in await conn.execute(
+                    mine(_activity(now - EXPERTISE_HISTORY), T_MESSAGE.c.workspace_id).where(
+                        T_MESSAGE.c.workspace_id.not_in(sorted(models_kept))
+                    )
+                )
             ],
             responses=await rows(mine(_responses(now - EXPERTISE_HISTORY), T_RESPONSE.c.workspace_id)),
-            checkpoints=await load_checkpoints(conn, only),
             outbox_keys={
                 (r.workspace_id, r.key)
                 for r in await conn.execute(

@@ -210,3 +210,22 @@ async def test_keys_of_old_events_are_purged_but_a_posted_message_stays_known(da
     assert engine.state.question(WS, "q") is None
     assert await outbox_keys(engine) == before
     await engine.db.dispose()
+
+
+async def test_after_a_clean_stop_the_start_takes_the_checkpoint_and_reads_no_history(database_url: str) -> None:
+    from storage.repository import load_checkpoints, load_snapshot
+
+    settings = berlin(database_url)
+    engine = await community(settings, at("2026-03-02 07:00"))
+    await say(engine, message("tom", "Who runs the SAP training?", at("2026-03-02 08:00"), message_id="q"))
+    await say(engine, message("ines", "I do, every Thursday.", at("2026-03-02 08:10"), thread="q"))
+    await engine.close()
+    engine = await community(settings, at("2026-03-02 09:00"))
+    async with engine.db.connect() as conn:
+        assert set(await load_checkpoints(conn)) == {WS}
+    full = await load_snapshot(engine.db, at("2026-03-02 09:00"))
+    kept = await load_snapshot(engine.db, at("2026-03-02 09:00"), models_kept={WS})
+    assert len(full.activity) == 2 and kept.activity == [], "the message history is read only without a checkpoint"
+    suggested = engine.state.expertise_index(WS).suggest("SAP training", at=at("2026-03-02 09:00"), limit=1)
+    assert [s.user for s in suggested] == ["ines"], "the expertise index came back with the checkpoint"
+    await engine.db.dispose()
