@@ -82,7 +82,7 @@ _WORD = re.compile(r"[^\W\d_][\w'.+#-]*[\w+#]|[^\W\d_]", re.UNICODE)
 # "nick: ...", "nick, ...", "@nick ..." at the start of a line: the usual way to address someone in chat.
 _PREFIX = re.compile(r"^\s*@?([^\s:,>]{1,40}?)\s*([:,>-])(?:\s|$)")
 _AT = re.compile(r"(?<![\w.])@([\w\[\]\\`^{}|.\-]{2,40})")
-_LINK_OR_CODE = re.compile(r"https?://|www\.|`|\[<-(?:CODE|LINK)->\]|\$ |sudo |apt(?:-get)? |\w+\.\w+/\w+")
+_LINK_OR_CODE = re.compile(r"https?://|www\.|`|\$ |\w+\.\w+/\w+")
 # Openings typical of an answer or of advice, in English and German.
 _ANSWER_CUE = re.compile(
     r"\b(?:try|tried|you (?:can|could|should|need|have to|must|might|may|want)|use|install|run|type|check|"

@@ -39,13 +39,11 @@ PROBLEM = "problem-report"
 _MARKUP_SUBS: tuple[tuple[tuple[str, ...] | None, re.Pattern[str], str], ...] = (
     (("```",), re.compile(r"```.*?(?:```|\Z)", re.S), "\n"),  # fenced code blocks (possibly unterminated)
     (("`",), re.compile(r"`[^`\n]+`"), " code "),  # inline code behaves like a noun
-    (("[<",), re.compile(r"\[<-\w+->\]"), " code "),  # masked code/links in exported logs
     (("<",), re.compile(r"<(?:https?|mailto):[^>|]*(?:\|([^>]*))?>"), r" \1 "),  # Slack links, keep label
     (("://", "www."), re.compile(r"https?://\S+|www\.\S+"), " link "),
     (("<",), re.compile(r"<@[!&]?[^>]*>"), f" {HANDLE} "),  # Slack/Discord user and role mentions
     (("<",), re.compile(r"<(?:#|!)[^>]*>"), " "),  # channel mentions, @here
     (("<",), re.compile(r"<a?:\w+:\d+>"), " "),  # Discord custom emoji
-    (("<",), re.compile(r"<[^<>\s]{1,15}>"), " "),  # transcription fillers such as <uh>
     ((":",), re.compile(r"(?<![\w:]):[a-z0-9_+\-]+:(?!\w)", re.I), " "),  # :emoji: shortcodes
     (("@",), re.compile(r"(?<!\w)@[\w.\-]+[:,]?"), f" {HANDLE} "),  # @mentions
     ((">",), re.compile(r"^\s*>.*$", re.M), " "),  # quoted lines are someone else's words
