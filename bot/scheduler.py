@@ -6,10 +6,13 @@ late start or a second replica neither skips nor doubles work.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import DBAPIError
 
 from bot.engine import Engine
 from bot.events import TimePassed
@@ -60,30 +63,24 @@ class Scheduler:
 
     async def tend_leases(self) -> None:
         """Keep this process's leases, take orphaned workspaces, and handle the events other processes left."""
-        try:
+        async with _one_line_when_the_database_is_away("tending leases"):
             await self.engine.tend_leases()
-        except Exception:
-            logger.exception("tending leases failed; the next tick tries again")
 
     async def purge_expired_text(self) -> None:
         """Message text is kept only as long as MESSAGE_RETENTION_DAYS says."""
         days = self.engine.settings.message_retention_days
         before = self.engine.clock.now() - timedelta(days=days)
-        try:
+        purged = 0
+        async with _one_line_when_the_database_is_away("the retention purge"):
             purged = await purge_message_text(self.engine.db, before)
             await purge_processed_events(self.engine.db, self.engine.clock.now() - PROCESSED_EVENTS_KEPT)
-        except Exception:
-            logger.exception("retention purge failed; the next run tries again")
-            return
         if purged:
             logger.info("forgot the text of %d messages older than %d days", purged, days)
 
     async def sweep(self) -> None:
         """One tick: every rule does what has fallen due by now."""
-        try:
+        async with _one_line_when_the_database_is_away("the sweep"):
             await self.engine.handle(TimePassed(workspace="", at=self.engine.clock.now()))
-        except Exception:
-            logger.exception("sweep failed; the next tick tries again")
 
     def start(self) -> None:
         self.scheduler.start()
@@ -91,3 +88,16 @@ class Scheduler:
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+
+@contextlib.asynccontextmanager
+async def _one_line_when_the_database_is_away(job: str) -> AsyncIterator[None]:
+    """A job that fails is tried again at its next tick. An unreachable database is one clear line in the log;
+    anything else is a bug, logged with its traceback."""
+    try:
+        yield
+    except (OSError, DBAPIError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        logger.warning("%s failed: the database did not answer (%s); the next tick tries again", job, reason)
+    except Exception:
+        logger.exception("%s failed; the next tick tries again", job)
