@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.slack.export import SlackExport
-from bot.importer import import_export
+from bot.app.importer import import_export
 from bot.settings import Settings
 
 TOPICS = ["SharePoint", "Teams", "VPN", "OneDrive", "Outlook", "SAP", "printer", "laptop", "licence", "wiki"]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.replay import replay
+from bot.app.replay import replay
 from bot.settings import Settings
 
 QUESTIONS = [

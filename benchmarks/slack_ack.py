@@ -19,8 +19,8 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from adapters.slack.adapter import SlackAdapter
-from bot.app import build_engine
-from bot.clock import SystemClock
+from bot.app.wiring import build_engine
+from bot.core.clock import SystemClock
 from bot.settings import Settings
 
 REQUESTS = 2000

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from bot.cli_support import fail, load_settings, setup_logging
-from bot.transcript import TranscriptError
+from bot.core.transcript import TranscriptError
 from storage.db import DatabaseURLError
 
 app = typer.Typer(
@@ -35,7 +35,7 @@ def replay(
     import tempfile
 
     from adapters.console.render import Narrator, print_summary
-    from bot.replay import replay as run_replay
+    from bot.app.replay import replay as run_replay
 
     settings = load_settings()
     setup_logging("WARNING" if quiet else settings.log_level)

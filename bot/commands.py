@@ -9,8 +9,8 @@ import logging
 import shlex
 from collections.abc import Sequence
 
-from bot.actions import Action, Card
-from bot.events import CommandInvoked, Decided
+from bot.core.actions import Action, Card
+from bot.core.events import CommandInvoked, Decided
 from bot.i18n import translate
 from bot.rules import Command, Rule, RuleContext
 

@@ -12,9 +12,9 @@ import typer
 
 from adapters.discord.export import DiscordExport
 from adapters.slack.export import SlackExport
+from bot.app.importer import ImportResult, import_export, progress_for, write_transcript
 from bot.cli_support import fail, load_settings, setup_logging
-from bot.importer import ImportResult, import_export, progress_for, write_transcript
-from bot.ports import Export, ExportError
+from bot.core.ports import Export, ExportError
 from storage.db import DatabaseURLError
 
 logger = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def audit(
     ] = None,
 ) -> None:
     """Audit the stored history (DATABASE_URL): what happened to questions, and what Steward would have done."""
-    from bot.audit import AuditError, write_audit
+    from bot.app.audit import AuditError, write_audit
     from bot.i18n import LANGUAGES
 
     if report_format not in {"html", "markdown"}:

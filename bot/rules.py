@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from bot.actions import Action, Card, PostEphemeral
-from bot.events import CommandInvoked, Decided, Event
+from bot.core.actions import Action, Card, PostEphemeral
+from bot.core.events import CommandInvoked, Decided, Event
 from bot.i18n import supported, translate
 from bot.settings import Settings
 from bot.state import ChannelState, CommunityState, MemberState, WorkspaceState

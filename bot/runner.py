@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.ports import AdapterStartError, PlatformAdapter
+from bot.core.ports import AdapterStartError, PlatformAdapter
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.engine import Engine
+    from bot.app.engine import Engine
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ CONSOLE_DATABASE = Path("data") / "console.db"
 def run_demo(settings: Settings, out: object = print) -> None:
     """Replay the sample community into a fresh local database and tell what Steward noticed and did."""
     from adapters.console.render import Narrator, print_summary
-    from bot.replay import replay
+    from bot.app.replay import replay
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
@@ -48,8 +48,8 @@ def console_start(settings: Settings, now: datetime) -> datetime:
 
 async def run_console(settings: Settings) -> None:
     from adapters.console.adapter import run_console_session
-    from bot.app import build_engine
-    from bot.clock import SimulatedClock
+    from bot.app.wiring import build_engine
+    from bot.core.clock import SimulatedClock
 
     clock = SimulatedClock(console_start(settings, datetime.now(UTC)))
     for suffix in ("", "-wal", "-shm"):  # every console session starts with an empty community
@@ -78,10 +78,10 @@ def platform_adapters(settings: Settings, engine: Engine) -> list[PlatformAdapte
 
 async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Connect to every configured platform and facilitate until stopped."""
-    from bot.app import build_engine
-    from bot.clock import SystemClock
-    from bot.delivery import DeliveryWorker
-    from bot.scheduler import Scheduler
+    from bot.app.delivery import DeliveryWorker
+    from bot.app.scheduler import Scheduler
+    from bot.app.wiring import build_engine
+    from bot.core.clock import SystemClock
 
     stop = stop or asyncio.Event()
     clock = SystemClock()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from bot.actions import Action
-from bot.events import CommandInvoked
-from bot.markup import mentions
+from bot.core.actions import Action
+from bot.core.events import CommandInvoked
+from bot.core.markup import mentions
 from bot.rules import Command, RuleBase, RuleContext
 
 CHANNEL_SETTINGS = {"answer_time": ("answer_time_hours", 0.25, 24 * 14)}

@@ -18,10 +18,10 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.actions import Action, Button, SendDirectMessage
-from bot.events import Event, MessageUnderstood, TimePassed
+from bot.core.actions import Action, Button, SendDirectMessage
+from bot.core.events import Event, MessageUnderstood, TimePassed
+from bot.core.markup import excerpt
 from bot.i18n import translate
-from bot.markup import excerpt
 from bot.rules import RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.etiquette import nudge_refusal, record_nudge

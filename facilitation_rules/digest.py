@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.actions import Action, Card, PostMessage
-from bot.events import CommandInvoked, Event, TimePassed
+from bot.core.actions import Action, Card, PostMessage
+from bot.core.events import CommandInvoked, Event, TimePassed
 from bot.i18n import translate
 from bot.rules import Command, RuleBase, RuleContext
 from bot.settings import WEEKDAYS

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.actions import Card
+from bot.core.actions import Card
 from bot.i18n import translate
 from bot.rules import RuleContext
 from bot.state import ChannelState

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.actions import Action
-from bot.clock import parse_duration
-from bot.events import CommandInvoked
+from bot.core.actions import Action
+from bot.core.clock import parse_duration
+from bot.core.events import CommandInvoked
 from bot.rules import Command, RuleBase, RuleContext
 from bot.state import MemberState
 from facilitation_rules.working_time import in_quiet_hours

@@ -12,10 +12,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from bot.actions import Action, SendDirectMessage
-from bot.events import AnswerAccepted, CommandInvoked, Event, MessageUnderstood, QuestionsFlagged
+from bot.core.actions import Action, SendDirectMessage
+from bot.core.events import AnswerAccepted, CommandInvoked, Event, MessageUnderstood, QuestionsFlagged
+from bot.core.markup import excerpt
 from bot.i18n import translate
-from bot.markup import excerpt
 from bot.rules import Command, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.etiquette import nudge_refusal, recent_nudges, record_nudge

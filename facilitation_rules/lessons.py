@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.actions import Action, Card, PinMessage, PostMessage, UpdateMessage
-from bot.events import CommandInvoked, Event, MessageDeleted, MessageUnderstood, ReactionAdded
+from bot.core.actions import Action, Card, PinMessage, PostMessage, UpdateMessage
+from bot.core.events import CommandInvoked, Event, MessageDeleted, MessageUnderstood, ReactionAdded
 from bot.rules import Command, KnowledgeBase, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.text.distill import LessonDraft, ThreadMessage, distill

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-from bot.actions import Action
-from bot.events import CommandInvoked
+from bot.core.actions import Action
+from bot.core.events import CommandInvoked
 from bot.rules import Command, RuleBase, RuleContext
 
 FOREVER = timedelta(days=365 * 100)

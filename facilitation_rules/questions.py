@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.actions import Action, SetForumSolved
-from bot.events import (
+from bot.core.actions import Action, SetForumSolved
+from bot.core.events import (
     Answer,
     AnswerAccepted,
     CommandInvoked,

@@ -11,10 +11,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.actions import Action, Button, PostMessage, SendDirectMessage
-from bot.events import CommandInvoked, Event, InteractionClicked, MessageUnderstood, TimePassed
+from bot.core.actions import Action, Button, PostMessage, SendDirectMessage
+from bot.core.events import CommandInvoked, Event, InteractionClicked, MessageUnderstood, TimePassed
+from bot.core.markup import excerpt
 from bot.i18n import translate
-from bot.markup import excerpt
 from bot.rules import Command, RuleBase, RuleContext
 from bot.state import MemberState, QuestionState
 from facilitation_rules.etiquette import nudge_refusal, record_nudge

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.actions import Action, Button, PostMessage
-from bot.events import (
+from bot.core.actions import Action, Button, PostMessage
+from bot.core.events import (
     CommandInvoked,
     Decided,
     Event,
@@ -21,8 +21,8 @@ from bot.events import (
     QuestionsFlagged,
     TimePassed,
 )
+from bot.core.markup import excerpt
 from bot.i18n import translate
-from bot.markup import excerpt
 from bot.rules import Command, Decision, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.working_time import WorkingHours

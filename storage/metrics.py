@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.markup import excerpt
+from bot.core.markup import excerpt
 from facilitation_rules.digest_figures import LESSONS_LISTED, Figures, Helper, NewLesson, OpenQuestion, Period
 from facilitation_rules.text.tokens import terms_with_words
 from storage.lesson_model import T_LESSON

@@ -6,11 +6,11 @@ import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot.app import build_engine
-from bot.clock import SimulatedClock
-from bot.engine import Engine
-from bot.events import CommandInvoked, MessagePosted, ReactionAdded
-from bot.markup import mentions
+from bot.app.engine import Engine
+from bot.app.wiring import build_engine
+from bot.core.clock import SimulatedClock
+from bot.core.events import CommandInvoked, MessagePosted, ReactionAdded
+from bot.core.markup import mentions
 from bot.rules import Rule
 from bot.settings import Settings
 from storage.db import create_engine

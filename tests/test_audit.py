@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, insert
 from typer.testing import CliRunner
 
-from bot.audit import collect, render_html, render_markdown, write_audit
+from bot.app.audit import collect, render_html, render_markdown, write_audit
 from bot.cli import app
 from bot.i18n import catalog, translate
 from storage.migrate import upgrade
@@ -235,7 +235,7 @@ def test_cli_on_an_empty_database_says_so(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_what_members_wrote_is_escaped_in_the_html_and_in_markdown_tables() -> None:
-    from bot.audit.figures import Audit, QuestionRow
+    from bot.app.audit.figures import Audit, QuestionRow
 
     moment = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
     question = QuestionRow(id="q", channel="help", asker="Ann", asked_at=moment,

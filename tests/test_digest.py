@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
-from bot.actions import Action, PostEphemeral, PostMessage, action_text
-from bot.engine import Engine
-from bot.events import Event, TimePassed
-from bot.narrator import MAX_OPENING_CHARS, capped, make_narrator
+from bot.app.engine import Engine
+from bot.app.narrator import MAX_OPENING_CHARS, capped, make_narrator
+from bot.core.actions import Action, PostEphemeral, PostMessage, action_text
+from bot.core.events import Event, TimePassed
 from bot.rules import RuleContext
 from bot.settings import Settings
 from facilitation_rules.digest import Figures, Period, Schedule, WeeklyDigest, parse_day, parse_time
@@ -351,8 +351,8 @@ def test_response_rate_of_an_empty_week() -> None:
 
 
 async def test_a_channel_silent_for_two_weeks_gets_no_digest(settings) -> None:  # type: ignore[no-untyped-def]
-    from bot.actions import PostMessage
-    from bot.replay import run_due_work
+    from bot.app.replay import run_due_work
+    from bot.core.actions import PostMessage
     from tests.support import at, community, message
 
     engine = await community(settings, at("2026-03-02 08:00"))

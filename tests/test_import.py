@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 
 from adapters.discord.export import DiscordExport
 from adapters.slack.export import SlackExport
+from bot.app.importer import LogProgress, import_export, write_transcript
+from bot.app.replay import replay
 from bot.cli import app
-from bot.events import MemberJoined, MessageEdited, MessagePosted, ReactionAdded
+from bot.core.events import MemberJoined, MessageEdited, MessagePosted, ReactionAdded
+from bot.core.ports import ExportError
 from bot.history_cli import open_export
-from bot.importer import LogProgress, import_export, write_transcript
-from bot.ports import ExportError
-from bot.replay import replay
 from bot.settings import Settings
 
 EXPORTS = Path(__file__).parent / "data" / "exports"

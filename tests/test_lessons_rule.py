@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from bot.actions import Action, PinMessage, PostEphemeral, PostMessage, UpdateMessage
-from bot.engine import Engine
-from bot.events import MessageDeleted
+from bot.app.engine import Engine
+from bot.core.actions import Action, PinMessage, PostEphemeral, PostMessage, UpdateMessage
+from bot.core.events import MessageDeleted
 from storage.lessons import LessonStore
 from tests.conftest import make_settings
 from tests.support import WS, at, command, community, message, reaction

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from adapters.console.render import describe, plain
-from bot.actions import Action
-from bot.clock import SimulatedClock, parse_duration
-from bot.delivery import DeliveryWorker, RefLookup
-from bot.engine import Engine
-from bot.events import CommandInvoked, Event, InteractionClicked, MessagePosted, ReactionAdded, TimePassed
-from bot.markup import mentions
+from bot.app.delivery import DeliveryWorker, RefLookup
+from bot.app.engine import Engine
+from bot.core.actions import Action
+from bot.core.clock import SimulatedClock, parse_duration
+from bot.core.events import CommandInvoked, Event, InteractionClicked, MessagePosted, ReactionAdded, TimePassed
+from bot.core.markup import mentions
 
 logger = logging.getLogger(__name__)
 

@@ -6,14 +6,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.actions import Action, action_text
-from bot.events import Event, MessageUnderstood, QuestionResolved, TimePassed
+from bot.core.actions import Action, action_text
+from bot.core.events import Event, MessageUnderstood, QuestionResolved, TimePassed
+from bot.core.markup import excerpt
 from bot.i18n import translate
-from bot.markup import excerpt
 from bot.rules import RuleContext
 
 if TYPE_CHECKING:
-    from bot.replay import ReplayResult
+    from bot.app.replay import ReplayResult
 
 _USER = re.compile(r"<@!?([A-Za-z0-9_.-]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#([A-Za-z0-9_.-]+)(?:\|[^>]*)?>")

@@ -20,15 +20,15 @@ from discord import app_commands
 
 from adapters.discord import render, translate
 from adapters.discord.sender import DiscordSender, log_http_error, message_kwargs
-from bot.actions import (
+from bot.app.delivery import Sender
+from bot.app.engine import Engine
+from bot.core.actions import (
     Action,
 )
-from bot.delivery import Sender
-from bot.engine import Engine
-from bot.events import CommandInvoked, Event, InteractionClicked
+from bot.core.events import CommandInvoked, Event, InteractionClicked
+from bot.core.markup import clip
+from bot.core.ports import AdapterStartError
 from bot.i18n import translate as catalog_text
-from bot.markup import clip
-from bot.ports import AdapterStartError
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -57,8 +57,8 @@ async def _sync_globally(settings: Settings) -> int:
     import discord
 
     from adapters.discord.adapter import DiscordAdapter, StewardClient, apply_base_urls
-    from bot.app import build_engine
-    from bot.clock import SystemClock
+    from bot.app.wiring import build_engine
+    from bot.core.clock import SystemClock
 
     assert settings.discord_token is not None
     apply_base_urls(settings)

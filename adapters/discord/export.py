@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from bot.events import Event, MemberJoined, MessageEdited, MessagePosted, ReactionAdded
-from bot.ports import ChannelInfo, ExportError, ExportProblems, UserInfo
+from bot.core.events import Event, MemberJoined, MessageEdited, MessagePosted, ReactionAdded
+from bot.core.ports import ChannelInfo, ExportError, ExportProblems, UserInfo
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ AFTER = timedelta(milliseconds=1)  # a reaction or edit without its own time com
 
 
 class DiscordExport:
-    """DiscordChatExporter JSON as one time-ordered event stream (see bot.importer.Export)."""
+    """DiscordChatExporter JSON as one time-ordered event stream (see bot.app.importer.Export)."""
 
     platform = "discord"
 

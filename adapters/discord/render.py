@@ -16,8 +16,8 @@ from typing import Any
 
 import discord
 
-from bot.actions import Action, Button, Card
-from bot.markup import clip
+from bot.core.actions import Action, Button, Card
+from bot.core.markup import clip
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from adapters.discord import render, translate
-from bot.actions import (
+from bot.app.delivery import PermanentFailure, RefLookup, RetryLater
+from bot.core.actions import (
     Action,
     AddReaction,
     PinMessage,
@@ -18,8 +19,7 @@ from bot.actions import (
     SetForumSolved,
     UpdateMessage,
 )
-from bot.delivery import PermanentFailure, RefLookup, RetryLater
-from bot.markup import clip
+from bot.core.markup import clip
 
 if TYPE_CHECKING:
     from adapters.discord.adapter import DiscordAdapter, StewardClient

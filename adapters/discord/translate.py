@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from bot.events import (
+from bot.core.events import (
     ForumTagChanged,
     MemberJoined,
     MessageDeleted,

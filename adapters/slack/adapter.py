@@ -35,14 +35,14 @@ from adapters.slack.translate import (
     workspace_id,
 )
 from adapters.slack.users import SlackUser, UserDirectory
-from bot.actions import (
+from bot.app.delivery import Sender
+from bot.app.engine import Engine
+from bot.core.actions import (
     Action,
     PostEphemeral,
 )
-from bot.delivery import Sender
-from bot.engine import Engine
-from bot.events import Event, MessagePosted
-from bot.ports import AdapterStartError
+from bot.core.events import Event, MessagePosted
+from bot.core.ports import AdapterStartError
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

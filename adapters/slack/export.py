@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
-from bot.markup import mentions
-from bot.ports import ChannelInfo, ExportError, ExportProblems, UserInfo
+from bot.core.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
+from bot.core.markup import mentions
+from bot.core.ports import ChannelInfo, ExportError, ExportProblems, UserInfo
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def _common_prefix(names: list[str]) -> str:
 
 
 class SlackExport:
-    """A Slack export as one time-ordered event stream (see bot.importer.Export)."""
+    """A Slack export as one time-ordered event stream (see bot.app.importer.Export)."""
 
     platform = "slack"
 

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from adapters.slack.render import escape
+from bot.core.markup import excerpt
 from bot.i18n import supported, translate
-from bot.markup import excerpt
 from bot.state import CommunityState, QuestionState
 
 LISTED = 10

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.slack.translate import ACTION_SUFFIX
-from bot.actions import (
+from bot.core.actions import (
     Action,
     AddReaction,
     Button,
@@ -23,7 +23,7 @@ from bot.actions import (
     UpdateMessage,
     action_text,
 )
-from bot.markup import clip
+from bot.core.markup import clip
 
 # Block Kit limits (docs: "Block Kit reference"): longer content is cut, never rejected by Slack.
 SECTION_CHARS = 3000

@@ -16,7 +16,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
-from bot.actions import (
+from bot.app.delivery import PermanentFailure, RefLookup, RetryLater
+from bot.core.actions import (
     Action,
     AddReaction,
     PinMessage,
@@ -25,7 +26,6 @@ from bot.actions import (
     SendDirectMessage,
     UpdateMessage,
 )
-from bot.delivery import PermanentFailure, RefLookup, RetryLater
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

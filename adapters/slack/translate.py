@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.events import (
+from bot.core.events import (
     CommandInvoked,
     Event,
     InteractionClicked,
@@ -22,7 +22,7 @@ from bot.events import (
     ReactionAdded,
     ReactionRemoved,
 )
-from bot.markup import mentions
+from bot.core.markup import mentions
 
 PLATFORM = "slack"
 SAVE_LESSON = (

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.actions import Action, PostMessage
-from bot.clock import SimulatedClock
-from bot.delivery import DeliveryWorker, PermanentFailure, RefLookup, RetryLater
-from bot.engine import Engine
+from bot.app.delivery import DeliveryWorker, PermanentFailure, RefLookup, RetryLater
+from bot.app.engine import Engine
+from bot.core.actions import Action, PostMessage
+from bot.core.clock import SimulatedClock
 from bot.settings import Settings
 from storage.repository import T_OUTBOX
 from tests.support import at, community

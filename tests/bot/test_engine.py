@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy import func, select
 
-from bot.actions import Action, PostMessage
-from bot.events import Event, MessagePosted
+from bot.core.actions import Action, PostMessage
+from bot.core.events import Event, MessagePosted
 from bot.rules import RuleBase, RuleContext
 from bot.settings import Settings
 from storage.repository import T_MESSAGE, T_OUTBOX

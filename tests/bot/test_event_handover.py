@@ -10,7 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.events import EVENT_TYPES, CommandInvoked, Event, MessagePosted, ReactionAdded, event_from_dict, event_to_dict
+from bot.core.events import (
+    EVENT_TYPES,
+    CommandInvoked,
+    Event,
+    MessagePosted,
+    ReactionAdded,
+    event_from_dict,
+    event_to_dict,
+)
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

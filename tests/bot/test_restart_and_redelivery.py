@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.actions import Action
-from bot.engine import Engine
-from bot.events import Event, InteractionClicked
-from bot.replay import run_due_work
+from bot.app.engine import Engine
+from bot.app.replay import run_due_work
+from bot.core.actions import Action
+from bot.core.events import Event, InteractionClicked
 from bot.settings import Settings
 from storage.repository import T_NUDGE, T_OUTBOX, T_QUESTION
 from tests.conftest import make_settings

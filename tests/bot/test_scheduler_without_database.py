@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from bot.ownership import Ownership
-from bot.scheduler import Scheduler
+from bot.app.ownership import Ownership
+from bot.app.scheduler import Scheduler
 from bot.settings import Settings
 from storage.db import create_engine
 from tests.support import at, community
@@ -23,10 +23,10 @@ async def test_an_unreachable_database_is_one_line_not_a_traceback(
     engine.ownership = Ownership(away)
     scheduler = Scheduler(engine)
     try:
-        with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        with caplog.at_level(logging.WARNING, logger="bot.app.scheduler"):
             await scheduler.tend_leases()
             await scheduler.purge_expired_text()
-        lines = [r for r in caplog.records if r.name == "bot.scheduler"]
+        lines = [r for r in caplog.records if r.name == "bot.app.scheduler"]
         assert [r.levelno for r in lines] == [logging.WARNING, logging.WARNING]
         assert all("the database did not answer" in r.getMessage() for r in lines)
         assert all(r.exc_info is None for r in lines), "no traceback"

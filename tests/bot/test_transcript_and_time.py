@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import parse_duration
-from bot.events import MessagePosted, ReactionAdded
-from bot.markup import mentions
-from bot.transcript import Problems, TranscriptError, read_events, read_meta
+from bot.core.clock import parse_duration
+from bot.core.events import MessagePosted, ReactionAdded
+from bot.core.markup import mentions
+from bot.core.transcript import Problems, TranscriptError, read_events, read_meta
 from facilitation_rules.working_time import WorkingHours, in_quiet_hours
 from tests.support import at
 

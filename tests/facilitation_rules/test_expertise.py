@@ -7,10 +7,10 @@ from itertools import count
 
 import pytest
 
-from bot.actions import SendDirectMessage
-from bot.engine import Engine
-from bot.events import Event
-from bot.replay import run_due_work
+from bot.app.engine import Engine
+from bot.app.replay import run_due_work
+from bot.core.actions import SendDirectMessage
+from bot.core.events import Event
 from bot.settings import Settings
 from facilitation_rules.text.expertise import ExpertiseIndex, ExpertSuggestion
 from facilitation_rules.text.tokens import terms, words

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.actions import Action, PostMessage, SendDirectMessage
-from bot.engine import Engine
-from bot.events import Event, InteractionClicked
-from bot.replay import run_due_work
+from bot.app.engine import Engine
+from bot.app.replay import run_due_work
+from bot.core.actions import Action, PostMessage, SendDirectMessage
+from bot.core.events import Event, InteractionClicked
 from bot.settings import Settings
 from tests.support import WS, at, command, community, message, reaction
 

@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from bot.actions import Action, PostMessage, SendDirectMessage
-from bot.events import Answer, Decided, Event, MessagePosted, MessageUnderstood, QuestionsFlagged, TimePassed
-from bot.markup import mentions
+from bot.core.actions import Action, PostMessage, SendDirectMessage
+from bot.core.events import Answer, Decided, Event, MessagePosted, MessageUnderstood, QuestionsFlagged, TimePassed
+from bot.core.markup import mentions
 from bot.rules import RuleBase, RuleContext
 from bot.settings import Settings
 from bot.state import CommunityState, QuestionState

@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.app import build_engine
-from bot.clock import SimulatedClock
-from bot.engine import Engine
-from bot.events import Event, MessagePosted, ReactionAdded
-from bot.markup import mentions
-from bot.replay import Playback, build_report
+from bot.app.engine import Engine
+from bot.app.replay import Playback, build_report
+from bot.app.wiring import build_engine
+from bot.core.clock import SimulatedClock
+from bot.core.events import Event, MessagePosted, ReactionAdded
+from bot.core.markup import mentions
 from storage.repository import T_OUTBOX
 from tests.conftest import make_settings
 

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_engine
-from bot.clock import SimulatedClock
-from bot.engine import Engine
-from bot.events import Event, InteractionClicked
-from bot.ownership import Ownership
-from bot.replay import run_due_work
+from bot.app.engine import Engine
+from bot.app.ownership import Ownership
+from bot.app.replay import run_due_work
+from bot.app.wiring import build_engine
+from bot.core.clock import SimulatedClock
+from bot.core.events import Event, InteractionClicked
 from storage.repository import T_OUTBOX
 from tests.conftest import make_settings
 from tests.support import WS, LeaseClock, at, command, message

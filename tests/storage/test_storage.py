@@ -88,7 +88,7 @@ async def test_message_text_is_not_stored_when_retention_is_zero(sqlite_url: str
 
 
 async def test_text_older_than_the_retention_period_is_forgotten(database_url: str) -> None:
-    from bot.scheduler import Scheduler
+    from bot.app.scheduler import Scheduler
 
     settings = make_settings(database_url, message_retention_days=30)
     engine = await community(settings, at("2026-01-01 09:00"))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from adapters.console.adapter import ConsoleSession
-from bot.app import build_engine
-from bot.clock import SimulatedClock
+from bot.app.wiring import build_engine
+from bot.core.clock import SimulatedClock
 from bot.settings import Settings
 from tests.support import at
 

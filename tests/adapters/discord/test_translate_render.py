@@ -9,8 +9,8 @@ import discord
 
 from adapters.discord import render, translate
 from adapters.discord.cli import invite_url
-from bot.actions import Button, Card, PostMessage
-from bot.events import ForumTagChanged, ReactionAdded, ReactionRemoved
+from bot.core.actions import Button, Card, PostMessage
+from bot.core.events import ForumTagChanged, ReactionAdded, ReactionRemoved
 
 AT = datetime(2024, 3, 4, 9, tzinfo=UTC)
 GUILD = NS(id=42, system_channel=None)

@@ -13,8 +13,8 @@ from adapters.slack.translate import (
     translate_message_shortcut,
 )
 from adapters.slack.users import parse_user
-from bot.actions import AddReaction, Button, Card, PinMessage, PostEphemeral, PostMessage, SendDirectMessage
-from bot.events import (
+from bot.core.actions import AddReaction, Button, Card, PinMessage, PostEphemeral, PostMessage, SendDirectMessage
+from bot.core.events import (
     InteractionClicked,
     MemberJoined,
     MessageDeleted,

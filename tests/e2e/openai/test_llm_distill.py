@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.llm import LLMDistiller, make_distiller
+from bot.app.llm import LLMDistiller, make_distiller
 from bot.settings import Settings
 from facilitation_rules.lessons import OfflineDistiller
 from facilitation_rules.text.distill import ThreadMessage, distill

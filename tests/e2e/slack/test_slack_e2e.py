@@ -15,12 +15,12 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.adapter import SlackAdapter
-from bot.app import build_engine
-from bot.clock import SimulatedClock
-from bot.delivery import DeliveryWorker
-from bot.engine import Engine
-from bot.events import Event, MessagePosted, TimePassed
-from bot.ports import AdapterStartError
+from bot.app.delivery import DeliveryWorker
+from bot.app.engine import Engine
+from bot.app.wiring import build_engine
+from bot.core.clock import SimulatedClock
+from bot.core.events import Event, MessagePosted, TimePassed
+from bot.core.ports import AdapterStartError
 from tests.conftest import make_settings
 from tests.e2e.slack.fake_slack import TEAM, FakeSlack, wait_for
 

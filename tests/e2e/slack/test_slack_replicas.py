@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from adapters.slack.adapter import SlackAdapter
-from bot.app import build_engine
-from bot.clock import SimulatedClock
-from bot.delivery import DeliveryWorker
-from bot.engine import Engine
-from bot.events import TimePassed
-from bot.ownership import Ownership
+from bot.app.delivery import DeliveryWorker
+from bot.app.engine import Engine
+from bot.app.ownership import Ownership
+from bot.app.wiring import build_engine
+from bot.core.clock import SimulatedClock
+from bot.core.events import TimePassed
 from tests.conftest import make_settings
 from tests.e2e.slack.fake_slack import TEAM, FakeSlack, wait_for
 from tests.support import LeaseClock

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bot.audit.charts import charts_of
-from bot.audit.figures import Audit
-from bot.audit.sections import sections_of
+from bot.app.audit.charts import charts_of
+from bot.app.audit.figures import Audit
+from bot.app.audit.sections import sections_of
 from bot.i18n import supported, translate
 
 _templates = Environment(
-    loader=PackageLoader("bot.audit", "templates"),
+    loader=PackageLoader("bot.app.audit", "templates"),
     autoescape=select_autoescape(["html.j2"]),  # HTML templates escape what members wrote; Markdown ones do not
     trim_blocks=True,
     lstrip_blocks=True,

@@ -13,8 +13,8 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from bot.audit.figures import Audit, AuditError, collect
-from bot.audit.render import render_html, render_markdown
+from bot.app.audit.figures import Audit, AuditError, collect
+from bot.app.audit.render import render_html, render_markdown
 
 logger = logging.getLogger(__name__)
 

@@ -18,13 +18,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.actions import Action, action_from_dict, action_text
-from bot.app import build_engine
-from bot.clock import SimulatedClock
-from bot.engine import Engine, Observer
-from bot.events import Event, TimePassed
+from bot.app.engine import Engine, Observer
+from bot.app.wiring import build_engine
+from bot.core.actions import Action, action_from_dict, action_text
+from bot.core.clock import SimulatedClock
+from bot.core.events import Event, TimePassed
+from bot.core.transcript import Problems, TranscriptError, read_events, read_meta
 from bot.settings import Settings
-from bot.transcript import Problems, TranscriptError, read_events, read_meta
 from storage.repository import T_OUTBOX, T_QUESTION
 
 logger = logging.getLogger(__name__)

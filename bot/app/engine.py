@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import Action, PostEphemeral
-from bot.clock import Clock
+from bot.app.ownership import Ownership, wall_clock
 from bot.commands import CommandRouter
-from bot.events import (
+from bot.core.actions import Action, PostEphemeral
+from bot.core.clock import Clock
+from bot.core.events import (
     CommandInvoked,
     Decided,
     Event,
@@ -36,8 +37,7 @@ from bot.events import (
     event_from_dict,
     event_to_dict,
 )
-from bot.markup import mentions
-from bot.ownership import Ownership, wall_clock
+from bot.core.markup import mentions
 from bot.rules import KnowledgeBase, NoKnowledge, Rule, RuleContext
 from bot.settings import Settings
 from bot.state import (

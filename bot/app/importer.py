@@ -20,14 +20,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
-from bot.app import build_engine
-from bot.clock import SimulatedClock
-from bot.engine import Engine
-from bot.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
-from bot.ports import ChannelInfo, Export, ExportError, ExportProblems, UserInfo
-from bot.replay import Playback
+from bot.app.engine import Engine
+from bot.app.replay import Playback
+from bot.app.wiring import build_engine
+from bot.core.clock import SimulatedClock
+from bot.core.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
+from bot.core.ports import ChannelInfo, Export, ExportError, ExportProblems, UserInfo
+from bot.core.transcript import message_line
 from bot.settings import Settings
-from bot.transcript import message_line
 from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.repository import T_MESSAGE

@@ -7,7 +7,7 @@ import io
 import logging
 from typing import Any
 
-from bot.audit.figures import Audit
+from bot.app.audit.figures import Audit
 from bot.i18n import translate
 
 

@@ -1,4 +1,4 @@
-"""Optional LLM opening for the weekly digest, through the same client as lesson distillation (bot.llm).
+"""Optional LLM opening for the weekly digest, through the same client as lesson distillation (bot.app.llm).
 
 Only aggregate figures leave the process (counts, rates, durations: no message text, no names, no topics);
 they are masked and capped all the same. The answer is capped too, and an answer that could mention or ping
@@ -13,7 +13,7 @@ import re
 
 from openai import AsyncOpenAI
 
-from bot.llm import make_client, strip_fence
+from bot.app.llm import make_client, strip_fence
 from bot.settings import Settings
 from facilitation_rules.text.distill import mask_private
 

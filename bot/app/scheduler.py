@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import DBAPIError
 
-from bot.engine import Engine
-from bot.events import TimePassed
+from bot.app.engine import Engine
+from bot.core.events import TimePassed
 from storage.repository import purge_message_text, purge_processed_events
 
 logger = logging.getLogger(__name__)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.audit.figures import EXCERPT, INACTIVE_AFTER, LISTED, Audit
+from bot.app.audit.figures import EXCERPT, INACTIVE_AFTER, LISTED, Audit
+from bot.core.markup import excerpt
 from bot.i18n import translate
-from bot.markup import excerpt
 from facilitation_rules.digest_render import duration as digest_duration
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from bot.clock import Clock
-from bot.engine import Engine
-from bot.llm import make_distiller
-from bot.narrator import make_narrator
-from bot.ownership import Ownership
+from bot.app.engine import Engine
+from bot.app.llm import make_distiller
+from bot.app.narrator import make_narrator
+from bot.app.ownership import Ownership
+from bot.core.clock import Clock
 from bot.settings import Settings
 from facilitation_rules import default_rules
 from facilitation_rules.digest import WeeklyDigest

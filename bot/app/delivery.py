@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import action_from_dict
-from bot.clock import Clock
-from bot.ports import RefLookup, Sender
+from bot.core.actions import action_from_dict
+from bot.core.clock import Clock
+from bot.core.ports import RefLookup, Sender
 from storage.repository import T_OUTBOX
 
 logger = logging.getLogger(__name__)

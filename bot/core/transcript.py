@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
-from bot.markup import mentions
+from bot.core.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
+from bot.core.markup import mentions
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.actions import Action
-from bot.events import Event
+from bot.core.actions import Action
+from bot.core.events import Event
 
 logger = logging.getLogger(__name__)
 
