@@ -51,6 +51,22 @@ def is_facilitated(ctx: RuleContext, workspace: str, channel: str) -> bool:
     return ch.watched and ch.kind != "facilitators" and ch.name != ctx.settings.facilitators_channel
 
 
+def chat_line(message: MessagePosted) -> ChatLine:
+    """How a posted message is shown to the conversation tracker, live and when the tracker is taught again."""
+    return ChatLine(
+        id=message.message_id,
+        channel=message.channel,
+        user=message.user,
+        text=message.text,
+        at=message.at,
+        thread=message.thread,
+        reply_to=message.reply_to,
+        bot=message.bot,
+        user_name=message.user_name,
+        mentions=message.mentions,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Responder:
     """The line that responded: usually the message just posted, sometimes an earlier one it revealed."""
@@ -107,19 +123,7 @@ class QuestionLifecycle(RuleBase):
             else None
         )
         asks = verdict is not None and verdict.is_question
-        line = ChatLine(
-            id=event.message_id,
-            channel=event.channel,
-            user=event.user,
-            text=event.text,
-            at=event.at,
-            thread=event.thread,
-            reply_to=event.reply_to,
-            bot=event.bot,
-            user_name=event.user_name,
-            mentions=event.mentions,
-        )
-        response = tracker.observe(line, is_question=asks) or self._explicit_link(event, ctx)
+        response = tracker.observe(chat_line(event), is_question=asks) or self._explicit_link(event, ctx)
         decision: list[Action | Decided] = []
         answer: Answer | None = None
         new_question: str | None = None

@@ -7,12 +7,16 @@ driver (aiosqlite, asyncpg) itself so nobody has to know SQLAlchemy's `+driver` 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 logger = logging.getLogger(__name__)
 
@@ -60,3 +64,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
+    """INSERT for the connection's dialect, so ON CONFLICT (upserts, idempotent inserts) reads the same on both."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def process_owner() -> str:
+    """Who this process is when it claims something (a digest, a lease): host, process and a random part, so
+    two owners in one process differ too."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

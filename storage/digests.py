@@ -8,9 +8,6 @@ A claim whose owner died before its post reached the outbox is taken over after 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -21,6 +18,7 @@ from sqlmodel import Field, SQLModel
 
 from facilitation_rules.digest_figures import Figures, Period, digest_key
 from storage import metrics
+from storage.db import process_owner
 from storage.repository import T_OUTBOX
 from storage.types import UTCDateTime
 
@@ -46,11 +44,6 @@ class DigestRun(SQLModel, table=True):
 
 
 T_DIGEST_RUN = DigestRun.__table__  # type: ignore[attr-defined]
-
-
-def process_owner() -> str:
-    """Who claims: host, process and a random part, so two schedulers in one process differ too."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _key_match(workspace: str, channel: str, period_key: str) -> object:

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.db import dialect_insert
 from storage.models import InboxEvent, Workspace, WorkspaceLease
 
 T_LEASE: Table = WorkspaceLease.__table__  # type: ignore[attr-defined]
@@ -32,13 +32,9 @@ class LeaseLost(Exception):
         super().__init__(f"lease lost for {', '.join(sorted(self.workspaces))}")
 
 
-def _insert(conn: AsyncConnection) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(T_LEASE)
-
-
 async def take(conn: AsyncConnection, workspace: str, owner: str, *, now: datetime, until: datetime) -> bool:
     """Take or renew the lease of `workspace` until `until`; False when another process holds it."""
-    stmt = _insert(conn).values(workspace_id=workspace, owner=owner, expires_at=until)
+    stmt = dialect_insert(conn, T_LEASE).values(workspace_id=workspace, owner=owner, expires_at=until)
     stmt = stmt.on_conflict_do_update(
         index_elements=["workspace_id"],
         set_={"owner": stmt.excluded.owner, "expires_at": stmt.excluded.expires_at},
@@ -96,7 +92,7 @@ async def unowned(conn: AsyncConnection, *, now: datetime) -> list[str]:
 
 async def hand_over(conn: AsyncConnection, workspace: str, key: str, event: dict[str, Any], at: datetime) -> None:
     """Leave an event for the owner of its workspace (once: the same event handed over twice is one row)."""
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(T_INBOX)
+    insert = dialect_insert(conn, T_INBOX)
     await conn.execute(
         insert.values(workspace_id=workspace, key=key, event=event, received_at=at).on_conflict_do_nothing(
             index_elements=["workspace_id", "key"]

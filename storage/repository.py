@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, bindparam, case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.state import STATUS_RANK
 from storage import leases
+from storage.db import dialect_insert
 from storage.models import (
     Channel,
     Checkpoint,
@@ -92,15 +92,11 @@ class WriteBatch:
         return sum(len(v) for v in vars(self).values())
 
 
-def _insert(conn: AsyncConnection, table: Table) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
 async def _upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     keys = [c.name for c in table.primary_key.columns]
-    stmt = _insert(conn, table)
+    stmt = dialect_insert(conn, table)
     updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updates) if updates else stmt.on_conflict_do_nothing()
     await conn.execute(stmt, list(rows))
@@ -110,7 +106,7 @@ async def _upsert_questions(conn: AsyncConnection, rows: Sequence[dict[str, Any]
     """Questions are upserted, but a stored status never moves backwards (see `bot.state.TRANSITIONS`)."""
     if not rows:
         return
-    stmt = _insert(conn, T_QUESTION)
+    stmt = dialect_insert(conn, T_QUESTION)
     keys = {c.name for c in T_QUESTION.primary_key.columns}
     updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
     forward = _status_rank(T_QUESTION.c.status) <= _status_rank(stmt.excluded.status)
@@ -142,7 +138,7 @@ async def insert_ignoring_duplicates(
 ) -> None:
     """Idempotent inserts: a row whose key exists already is skipped (re-import, retried event)."""
     if rows:
-        await conn.execute(_insert(conn, table).on_conflict_do_nothing(index_elements=conflict), list(rows))
+        await conn.execute(dialect_insert(conn, table).on_conflict_do_nothing(index_elements=conflict), list(rows))
 
 
 async def write_batch(conn: AsyncConnection, batch: WriteBatch) -> None:

@@ -49,8 +49,7 @@ from bot.state import (
     WorkspaceState,
     columns,
 )
-from facilitation_rules.questions import is_facilitated
-from facilitation_rules.text.answers import ChatLine
+from facilitation_rules.questions import chat_line, is_facilitated
 from storage import leases
 from storage import repository as repo
 from storage.leases import LeaseLost
@@ -608,21 +607,19 @@ def _observe_again(state: CommunityState, row: dict[str, Any]) -> None:
     if name:
         tracker.register_name(row["user_id"], name)
     question = state.questions.get((ws, row["id"]))
-    tracker.observe(
-        ChatLine(
-            id=row["id"],
-            channel=row["channel_id"],
-            user=row["user_id"],
-            text=text,
-            at=row["posted_at"],
-            thread=row["thread_id"],
-            reply_to=row["reply_to"],
-            bot=False,
-            user_name=name,
-            mentions=mentions(text),
-        ),
-        is_question=question is not None,
+    stored = MessagePosted(
+        workspace=ws,
+        at=row["posted_at"],
+        channel=row["channel_id"],
+        message_id=row["id"],
+        user=row["user_id"],
+        text=text,
+        thread=row["thread_id"],
+        reply_to=row["reply_to"],
+        user_name=name,
+        mentions=mentions(text),
     )
+    tracker.observe(chat_line(stored), is_question=question is not None)
     if question is not None and question.status in {"not_a_question", "withdrawn"}:
         tracker.forget_question(question.id)
 

@@ -10,15 +10,13 @@ process that stalled past its lease cannot overwrite the new owner's decisions.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage import leases
+from storage.db import process_owner
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +38,7 @@ class Ownership:
         now: Callable[[], datetime] = wall_clock,
     ) -> None:
         self._db = db
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner or process_owner()
         self.ttl = ttl
         self.now = now
         self._held: dict[str, datetime] = {}  # workspace -> until when this process holds it
