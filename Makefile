@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench train quality clean
 
 $(VENV): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,15 @@ lint: $(VENV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Fit the reply-link model on the annotated shards (and the leave-one-shard-out models for `make quality`).
+train: $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
+	$(BIN)/python training/train_reply_links.py --folds build/reply-links
+
+quality: $(VENV)
+	$(BIN)/python benchmarks/quality.py
+	$(BIN)/python benchmarks/quality.py --links model --folds build/reply-links
 
 bench: $(VENV)
 	$(BIN)/python benchmarks/ingest.py

@@ -6,6 +6,7 @@ Secrets are `SecretStr`, so printing or logging the settings never shows a token
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     lesson_related_min_score: float = Field(default=0.6, gt=0, le=1)  # share of the question's terms it must hold
     lesson_review_days: int = Field(default=180, ge=1)  # unverified for this long: listed for review
     nudges_per_day: int = Field(default=2, ge=0)
+    # How flat-channel answers are found: "rules" (default) or "model", the learned reply links (not yet better)
+    reply_links: Literal["rules", "model"] = Field(default="rules")
     nudges_per_week: int = Field(default=5, ge=0)
     quiet_start_hour: int = Field(default=20, ge=0, le=23)
     quiet_end_hour: int = Field(default=8, ge=0, le=23)

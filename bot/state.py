@@ -219,6 +219,7 @@ class CommunityState:
         self.messages: OrderedDict[tuple[str, str], MessageInfo] = OrderedDict()
         self.expert_topics: dict[tuple[str, str], set[str]] = {}
         self.trackers: dict[str, ConversationTracker] = {}
+        self.tracker_kind: type[ConversationTracker] = ConversationTracker  # or the learned reply links'
         self.expertise: dict[str, ExpertiseIndex] = {}
         self.timers = Timers()
         self.layout_version = 0  # bumped when a channel or workspace appears or changes (schedules depend on them)
@@ -265,7 +266,7 @@ class CommunityState:
     def tracker(self, workspace_id: str) -> ConversationTracker:
         tracker = self.trackers.get(workspace_id)
         if tracker is None:
-            tracker = self.trackers[workspace_id] = ConversationTracker()
+            tracker = self.trackers[workspace_id] = self.tracker_kind()
         return tracker
 
     def expertise_index(self, workspace_id: str) -> ExpertiseIndex:

@@ -50,6 +50,7 @@ from bot.state import (
     columns,
 )
 from facilitation_rules.questions import chat_line, is_facilitated
+from facilitation_rules.text.linked_tracker import LinkedConversationTracker
 from storage import leases
 from storage import repository as repo
 from storage.leases import LeaseLost
@@ -92,6 +93,8 @@ class Engine:
         self.backfill = backfill
         self.batch_size = batch_size
         self.state = CommunityState()
+        if settings.reply_links == "model":
+            self.state.tracker_kind = LinkedConversationTracker
         self.router = CommandRouter(self.rules)
         self.observers: list[Observer] = []
         self.on_outbox: list[Callable[[], None]] = []

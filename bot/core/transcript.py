@@ -6,6 +6,7 @@ warning. Nothing is loaded whole: a transcript of any size streams through.
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 from collections.abc import Iterator
@@ -170,6 +171,8 @@ def _opt(value: Any) -> str | None:
 
 def _open(path: Path) -> Any:
     try:
+        if path.suffix == ".gz":  # a compressed transcript is read as it is, without unpacking it first
+            return gzip.open(path, "rt", encoding="utf-8", errors="replace")
         return path.open(encoding="utf-8", errors="replace")
     except FileNotFoundError as exc:
         raise TranscriptError(f"transcript not found: {path}") from exc

@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 import re
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +239,13 @@ class _Space:
     last_at: datetime | None = None
 
 
+class _Speakers(Protocol):
+    """A space as far as addressing needs it: who spoke there lately."""
+
+    @property
+    def last_by_user(self) -> Mapping[str, object]: ...
+
+
 def _early_line(question: _Question, users: frozenset[str], *, any_conv: bool = False) -> _Line | None:
     """The first line soon after the question by one of `users`, if it spoke to nobody else."""
     found = next((record for record in question.early if record.user in users), None)
@@ -299,7 +308,7 @@ class ConversationTracker:
             user = self._nicks.get(key.rstrip("0123456789"))
         return user
 
-    def _addressees(self, line: ChatLine, space: _Space) -> tuple[frozenset[str], frozenset[str]]:
+    def _addressees(self, line: ChatLine, space: _Speakers) -> tuple[frozenset[str], frozenset[str]]:
         """Whom the line speaks to: explicitly (mentions, "nick:", "@nick", "| nick") or by name."""
         strong: set[str] = set()
         for mention in line.mentions:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -68,3 +70,13 @@ def test_quiet_hours_wrap_midnight_in_the_members_zone() -> None:
     assert in_quiet_hours(at("2026-03-02 22:00"), "Europe/Berlin", 20, 8)
     assert not in_quiet_hours(at("2026-03-02 10:00"), "Europe/Berlin", 20, 8)
     assert in_quiet_hours(at("2026-03-02 10:00"), "America/Los_Angeles", 20, 8)  # 02:00 there
+
+
+def test_a_compressed_transcript_is_read_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "community.transcript.jsonl.gz"
+    line = {"kind": "message", "ts": "2024-05-06T09:00:00+00:00", "id": "m1", "channel": "help",
+            "user": "ana", "text": "Where is the rollout plan?"}
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(json.dumps(line) + "\n")
+    events = [event for _, event in read_events(path, "w", Problems())]
+    assert len(events) == 1 and isinstance(events[0], MessagePosted) and events[0].text == line["text"]
