@@ -132,6 +132,8 @@ class QuestionLifecycle(RuleBase):
             question = ctx.state.question(ws, response.question_id)
             if question is not None:
                 answer = self.record_response(question, Responder.of(event, response), response.how, ctx)
+            for again in filter(None, (ctx.state.question(ws, qid) for qid in response.also)):
+                self.record_response(again, Responder.of(event, response), response.how, ctx)
         if verdict is not None and asks and ctx.state.question(ws, event.message_id) is None:
             question = QuestionState(
                 workspace_id=ws,

@@ -55,6 +55,7 @@ class Response:
     line_id: str | None = None  # the line that responded, when earlier than the line observed now
     user: str | None = None  # its author (set together with line_id)
     at: datetime | None = None  # its time (set together with line_id)
+    also: tuple[str, ...] = ()  # the asker's later questions in the same conversation, answered by the same line
 
 
 # Words too common to say anything about a topic (English and German).

@@ -197,14 +197,11 @@ class LinkedConversationTracker(ConversationTracker):
         question = self._asked_in(space, said.conv)
         if question is None or question.asker == said.user:
             return None
-        question.answered = True
-        # The asker's newest question in the conversation (asked again, or a step further) is what it answers.
-        latest = next(
-            (q for q in reversed(space.questions.values()) if q.conv == question.conv and q.asker == question.asker),
-            question,
-        )
-        latest.answered = True
-        return Response(latest.id, how, round(confidence, 3))
+        # The asker's later questions in the conversation (asked again, or a step further) are answered too.
+        again = [q for q in space.questions.values() if q.conv == question.conv and q.asker == question.asker]
+        for asked in again:
+            asked.answered = True
+        return Response(question.id, how, round(confidence, 3), also=tuple(q.id for q in again if q is not question))
 
     def _infers(self, line: ChatLine, space: _Space, is_question: bool) -> bool:
         """Whether a flat line needs the model: channels that use threads or replies say what they answer."""
