@@ -185,6 +185,37 @@ def accuracy(model: ReplyLinkModel, groups: Groups) -> float:
     return hits / max(len(design.starts), 1)
 
 
+EDGES = (0.5, 0.7, 0.8, 0.9, 0.95)  # bands of the reliability table
+
+
+def decisions(model: ReplyLinkModel, groups: Groups) -> list[tuple[float, bool]]:
+    """For each annotated line: the probability of the model's choice, and whether it is the annotated one."""
+    vocabulary = {name: i for i, name in enumerate(model.weights)}
+    design = Design.of(groups, vocabulary)
+    probabilities = design.probabilities(np.asarray(list(model.weights.values())))
+    ends = np.append(design.starts[1:], len(probabilities))
+    found = []
+    for start, end, gold in zip(design.starts, ends, design.gold, strict=True):
+        best = start + int(np.argmax(probabilities[start:end]))
+        found.append((float(probabilities[best]), bool(best == gold)))
+    return found
+
+
+def reliability(seen: list[tuple[float, bool]]) -> str:
+    """A Markdown table: per band of the model's probability, how often its choice was the annotated one."""
+    bands: dict[int, list[tuple[float, bool]]] = {}
+    for confidence, right in seen:
+        bands.setdefault(sum(confidence >= edge for edge in EDGES), []).append((confidence, right))
+    bounds = (0.0, *EDGES, 1.0)
+    rows = ["| probability | lines | mean probability | share correct |", "|---|---|---|---|"]
+    for band in sorted(bands):
+        members = bands[band]
+        mean = sum(c for c, _ in members) / len(members)
+        correct = sum(r for _, r in members) / len(members)
+        rows.append(f"| {bounds[band]:.2f}–{bounds[band + 1]:.2f} | {len(members)} | {mean:.3f} | {correct:.3f} |")
+    return "\n".join(rows)
+
+
 def save(model: ReplyLinkModel, path: Path, note: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     body = {"format": 1, "trained_on": note, "weights": dict(sorted(model.weights.items()))}
@@ -220,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     save(model, args.out, CORPUS)
     print(f"model written to {args.out} ({time.perf_counter() - started:.0f} s)")
     if args.folds is not None:
+        seen: list[tuple[float, bool]] = []
         for held_out, path in enumerate(paths):
             train_groups = Groups()
             for index, groups in enumerate(per_shard):
@@ -229,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
             name = path.name.replace(".transcript.jsonl.gz", "")
             save(fold, args.folds / f"{name}.json", f"{CORPUS}; without {name}")
             print(f"{name}: link accuracy {accuracy(fold, per_shard[held_out]):.3f} (held out)")
+            seen.extend(decisions(fold, per_shard[held_out]))
+        print("reliability of the held-out choices, all shards:")
+        print(reliability(seen))
     return 0
 
 

@@ -21,7 +21,15 @@ from typing import Any
 
 from facilitation_rules.text.answers import ChatLine, ConversationTracker, Response, _norm
 from facilitation_rules.text.cues import is_greeting
-from facilitation_rules.text.reply_links import CANDIDATES, Link, Linker, Said, features, reply_link_model
+from facilitation_rules.text.reply_links import (
+    CANDIDATES,
+    Link,
+    Linker,
+    Said,
+    Surroundings,
+    features,
+    reply_link_model,
+)
 from facilitation_rules.text.tokens import terms
 
 logger = logging.getLogger(__name__)
@@ -70,6 +78,7 @@ class _Space:
     last_to_user: dict[str, Said] = field(default_factory=dict)  # the latest line addressed to each one
     talks: dict[tuple[str, str], datetime] = field(default_factory=dict)  # who spoke with whom, and when
     replying: float = 0.0  # running share of lines posted as explicit replies
+    pace: float = 60.0  # running mean of seconds between lines: busy rooms answer fast, quiet channels slowly
     count: int = 0  # lines seen: the distance between two lines
     last_at: datetime | None = None
 
@@ -113,6 +122,9 @@ class LinkedConversationTracker(ConversationTracker):
         if space is None:
             space = self._flat[key] = _Space(lines=deque())
         self._expire_space(space, line.at)
+        if space.last_at is not None:
+            gap = min((line.at - space.last_at).total_seconds(), 4 * 3600.0)
+            space.pace = 0.95 * space.pace + 0.05 * max(gap, 0.0)
         space.count += 1
         if line.bot:
             said = Said(line.id, me, line.at, frozenset(), line.id, space.count, bot=True)
@@ -123,13 +135,12 @@ class LinkedConversationTracker(ConversationTracker):
         words, link, greeting = _look(line.text)
         said = Said(line.id, me, line.at, strong, line.id, space.count, words, is_question, link, named=weak)
         response = self._place(line, said, space, greeting)
-        question = self._asked_in(space, said.conv)
         for other in strong:
             self._talked(space, me, other, line.at)
-        if is_question:
-            self._ask(said, key, space, question)
-        elif question is not None:
+        for question in filter(None, map(self._open_one, said.lineage)):
             question.last_at = line.at
+        if is_question:
+            self._ask(said, key, space, self._asked_in(space, said.conv))
         self._keep(key, space, said)
         self._observed += 1
         if self._observed % 1000 == 0:
@@ -150,12 +161,11 @@ class LinkedConversationTracker(ConversationTracker):
         space = self._flat.get(key) if key is not None else None
         return space.questions.get(question_id) if space is not None else None
 
-    @staticmethod
-    def _own_question_conv(space: _Space, said: Said) -> str | None:
-        """The conversation of the speaker's own recent question: where their unlinked remarks belong."""
+    def _own_question_line(self, space: _Space, said: Said) -> Said | None:
+        """The speaker's own recent question: where their remarks belong when they reply to nothing."""
         for question in reversed(space.questions.values()):
             if question.asker == said.user and said.at - question.last_at <= _OWN_QUESTION_GAP:
-                return question.conv
+                return self._line(question.id)
         return None
 
     def _asked_in(self, space: _Space, conv: str) -> _Question | None:
@@ -175,33 +185,46 @@ class LinkedConversationTracker(ConversationTracker):
     # ---------------------------------------------------------------- linking
 
     def _place(self, line: ChatLine, said: Said, space: _Space, greeting: bool) -> Response | None:
-        """Place the line in a conversation (thread, explicit reply, else the model) and name its question."""
+        """Place the line under its parent (thread, explicit reply, else the model) and name what it answers.
+
+        A line answers every open question above it in the reply structure, as long as someone else asked it.
+        """
         how = "thread" if line.thread and line.reply_to is None else "reply" if line.reply_to else "inferred"
         confidence = 1.0
+        parent: Said | None = None
         if how == "thread":
             said.conv = line.thread or said.id
+            parent = self._line(line.thread)
+            if parent is None and line.thread:
+                said.lineage = frozenset((line.thread,))  # the root is older than what the tracker keeps
         elif how == "reply":
-            found = self._said.get(line.reply_to or "")
-            said.conv = found[1].conv if found else (line.reply_to or said.id)
-            if found:
-                said.replied = found[1].user
-                self._talked(space, said.user, found[1].user, said.at)
+            parent = self._line(line.reply_to)
+            said.conv = parent.conv if parent else (line.reply_to or said.id)
         elif self._infers(line, space, said.question):
             link = self._choose(said, *self._features(said, space, greeting))
-            said.conv, confidence = link.conv, link.confidence
-            if link.parent is not None:
-                said.replied = link.parent.user
-                self._talked(space, said.user, link.parent.user, said.at)
-            elif not said.question and not said.addressees:
-                said.conv = self._own_question_conv(space, said) or said.conv
-        question = self._asked_in(space, said.conv)
-        if question is None or question.asker == said.user:
+            said.conv, confidence, parent = link.conv, link.confidence, link.parent
+            if parent is None and not said.question and not said.addressees:
+                parent = self._own_question_line(space, said)
+                said.conv = parent.conv if parent else said.conv
+        if parent is not None:
+            said.lineage = parent.lineage
+            if parent.user != said.user:
+                said.replied = parent.user
+                self._talked(space, said.user, parent.user, said.at)
+        answered = sorted(
+            (q for q in map(self._open_one, said.lineage) if q is not None and q.asker != said.user),
+            key=lambda q: q.at,
+        )
+        if not answered:
             return None
-        # The asker's later questions in the conversation (asked again, or a step further) are answered too.
-        again = [q for q in space.questions.values() if q.conv == question.conv and q.asker == question.asker]
-        for asked in again:
-            asked.answered = True
-        return Response(question.id, how, round(confidence, 3), also=tuple(q.id for q in again if q is not question))
+        for question in answered:
+            question.answered = True
+        first, *also = answered
+        return Response(first.id, how, round(confidence, 3), also=tuple(q.id for q in also))
+
+    def _line(self, line_id: str | None) -> Said | None:
+        found = self._said.get(line_id or "")
+        return found[1] if found else None
 
     def _infers(self, line: ChatLine, space: _Space, is_question: bool) -> bool:
         """Whether a flat line needs the model: channels that use threads or replies say what they answer."""
@@ -223,9 +246,10 @@ class LinkedConversationTracker(ConversationTracker):
             for other in ((second,) if first == me else (first,))
         )
         recent = islice(reversed(space.lines), CANDIDATES)
-        return features(
-            said, recent, space.last_by_user, space.last_to_user.get(me), partners, greeting, space.askers
+        around = Surroundings(
+            space.last_by_user, space.last_to_user.get(me), partners, space.askers, space.pace, greeting
         )
+        return features(said, recent, around)
 
     @staticmethod
     def _talked(space: _Space, me: str, other: str, at: datetime) -> None:
@@ -239,13 +263,21 @@ class LinkedConversationTracker(ConversationTracker):
     # ------------------------------------------------------------- bookkeeping
 
     def _ask(self, said: Said, key: str, space: _Space, conversation: _Question | None) -> None:
-        """Open a question; one asked inside its asker's open conversation continues that question."""
+        """Open a question; one asked below the asker's own open question continues that question.
+
+        The conversation (which the features read) is about the question that opened it, or about this one
+        when it is asked in someone else's conversation without replying to its asker.
+        """
         if len(space.questions) >= self._max_questions:
             self.forget_question(next(iter(space.questions)))
         question = _Question(id=said.id, asker=said.user, at=said.at, last_at=said.at, conv=said.conv)
-        if conversation is not None and conversation.asker == said.user:
-            question.root = conversation.root or conversation.id  # asked again, or a step further
-        elif conversation is None or said.replied != conversation.asker:
+        mine = [q for q in map(self._open_one, said.lineage) if q is not None and q.asker == said.user]
+        if mine:  # asked again, or a step further, below the asker's own question
+            first = min(mine, key=lambda q: q.at)
+            question.root = first.root or first.id
+        said.lineage = said.lineage | {said.id}
+        mine_already = conversation is not None and conversation.asker == said.user
+        if not mine_already and (conversation is None or said.replied != conversation.asker):
             if conversation is not None:
                 said.conv = question.conv = said.id  # a question of one's own, not a step in someone else's
             space.asked[said.conv] = said.id  # the question this conversation is about

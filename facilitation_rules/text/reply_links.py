@@ -18,15 +18,16 @@ import logging
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from itertools import repeat
 from pathlib import Path
 from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CANDIDATES", "Link", "Linker", "ReplyLinkModel", "Said", "features", "reply_link_model"]
+__all__ = ["CANDIDATES", "Link", "Linker", "ReplyLinkModel", "Said", "Surroundings", "features", "reply_link_model"]
 
 CANDIDATES = 40  # earlier lines a line may respond to: the annotated links reach further back in 2 % of cases
 MODEL_PATH = Path(__file__).with_name("models") / "reply_links.json"
@@ -49,6 +50,7 @@ class Said:
     bot: bool = False
     named: frozenset[str] = frozenset()  # people named later in the line, not addressed outright
     replied: str | None = None  # whose line this one responds to, once the tracker has placed it
+    lineage: frozenset[str] = frozenset()  # the questions this line answers, directly or through its parents
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,35 +68,58 @@ class Linker(Protocol):
     def choose(self, line: Said, own: list[str], candidates: list[tuple[Said, list[str]]]) -> Link: ...
 
 
+class _Zoned(dict[str, str]):
+    """A cue's name within a distance zone ("q" -> "q@near"), built once per name instead of once per pair."""
+
+    def __init__(self, zone: str) -> None:
+        super().__init__()
+        self.zone = zone
+
+    def __missing__(self, name: str) -> str:
+        self[name] = zoned = name + self.zone
+        return zoned
+
+
+_NEAR, _MID, _FAR = _Zoned("@near"), _Zoned("@mid"), _Zoned("@far")
+
+
 def _distance_bucket(lines: int) -> str:
     if lines <= 5:
         return str(lines)
     return "6" if lines <= 7 else "8" if lines <= 10 else "11" if lines <= 15 else "16" if lines <= 25 else "26"
 
 
-def _gap_bucket(seconds: float) -> str:
-    if seconds <= 15:
+def _gap_bucket(paces: float) -> str:
+    """A time gap in units of the channel's pace (its mean gap between lines), bucketed."""
+    if paces <= 0.5:
         return "0"
-    return "1" if seconds <= 60 else "3" if seconds <= 180 else "10" if seconds <= 600 else (
-        "30" if seconds <= 1800 else "long"
+    return "1" if paces <= 1 else "2" if paces <= 2 else "4" if paces <= 4 else "8" if paces <= 8 else (
+        "16" if paces <= 16 else "32" if paces <= 32 else "long"
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Surroundings:
+    """What the features read besides the two lines: the channel's recent talk and its pace."""
+
+    last_by_user: Mapping[str, Said]  # each speaker's latest line
+    last_to_me: Said | None = None  # the latest line that addressed the speaker
+    partners: frozenset[str] = frozenset()  # people the speaker exchanged lines with lately
+    askers: Mapping[str, str] = field(default_factory=dict)  # conversation about an open question -> its asker
+    pace: float = 60.0  # the channel's running mean of seconds between lines
+    greeting: bool = False  # the line is a bare greeting
+
+
 def features(
-    line: Said,
-    recent: Iterable[Said],
-    last_by_user: Mapping[str, Said],
-    last_to_me: Said | None,
-    partners: frozenset[str],
-    greeting: bool,
-    askers: Mapping[str, str],
+    line: Said, recent: Iterable[Said], around: Surroundings
 ) -> tuple[list[str], list[tuple[Said, list[str]]]]:
     """The features of "starts a conversation" and of each candidate parent, newest candidate first.
 
-    `recent` runs from the newest earlier line backwards; `partners` are the people the speaker exchanged
-    lines with lately; `last_to_me` is the latest line that addressed the speaker; `askers` names the asker
-    of each conversation that is about an open question.
+    `recent` runs from the newest earlier line backwards. Time gaps count in units of the channel's pace, so
+    a busy chat room and a quiet community channel are judged alike.
     """
+    last_by_user, last_to_me, partners, askers = around.last_by_user, around.last_to_me, around.partners, around.askers
+    pace = max(around.pace, 1.0)
     me = line.user
     mine = last_by_user.get(me)
     talks_to = line.addressees
@@ -103,21 +128,20 @@ def features(
         own.append("new:question")
     if talks_to:
         own.append("new:addresses")
-    if greeting:
+    if around.greeting:
         own.append("new:greeting")
     if line.link:
         own.append("new:link")
-    if mine is None:
-        own.append("new:first_line")
-    else:
-        own.append("new:since_mine_" + _gap_bucket((line.at - mine.at).total_seconds()))
-    if last_to_me is not None and (line.at - last_to_me.at).total_seconds() <= 600:
+    # Not having spoken lately, or at all: a drop-in help channel tells these apart, a community channel does not.
+    since_mine = (line.at - mine.at).total_seconds() / pace if mine is not None else float("inf")
+    own.append("new:since_mine_" + _gap_bucket(since_mine))
+    if last_to_me is not None and (line.at - last_to_me.at).total_seconds() <= 10 * pace:
         own.append("new:was_addressed")
     my_conv = mine.conv if mine is not None else None
     candidates: list[tuple[Said, list[str]]] = []
     for said in recent:
         distance = _distance_bucket(line.n - said.n)
-        gap = _gap_bucket((line.at - said.at).total_seconds())
+        gap = _gap_bucket((line.at - said.at).total_seconds() / pace)
         them = said.user
         found = ["d" + distance, "t" + gap]
         latest = last_by_user.get(them) is said
@@ -160,10 +184,9 @@ def features(
         shared = len(line.terms & said.terms) if line.terms and said.terms else 0
         if shared:
             found.append("shared1" if shared == 1 else "shared2" if shared == 2 else "shared3")
-        if mine is None or mine.n < said.n:
-            found.append("first_since")  # the speaker has not spoken since this line
-        zone = "@near" if line.n - said.n <= 2 else "@mid" if line.n - said.n <= 10 else "@far"
-        found.extend([name + zone for name in found[2:]])  # what a cue is worth depends on how far back it is
+        # What a cue is worth depends on how far back it is.
+        zoned = _NEAR if line.n - said.n <= 2 else _MID if line.n - said.n <= 10 else _FAR
+        found.extend(map(zoned.__getitem__, found[2:]))
         candidates.append((said, found))
     return own, candidates
 
@@ -182,8 +205,7 @@ class ReplyLinkModel:
         return cls(weights={str(k): float(v) for k, v in data["weights"].items()}, source=str(path))
 
     def score(self, found: list[str]) -> float:
-        weights = self.weights
-        return sum(weights.get(name, 0.0) for name in found)
+        return sum(map(self.weights.get, found, repeat(0.0)))
 
     def choose(self, line: Said, own: list[str], candidates: list[tuple[Said, list[str]]]) -> Link:
         """The most probable conversation (a candidate's, or a new one) and its most probable line."""

@@ -10,7 +10,14 @@ import pytest
 
 from facilitation_rules.text.answers import ChatLine
 from facilitation_rules.text.linked_tracker import LinkedConversationTracker
-from facilitation_rules.text.reply_links import MODEL_PATH, ReplyLinkModel, Said, features, reply_link_model
+from facilitation_rules.text.reply_links import (
+    MODEL_PATH,
+    ReplyLinkModel,
+    Said,
+    Surroundings,
+    features,
+    reply_link_model,
+)
 
 START = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
 
@@ -46,12 +53,12 @@ def test_features_say_who_addresses_whom_and_how_far_back() -> None:
     aside = _said(2, "ben")
     answer = Said(id="m3", user="cem", at=START + timedelta(seconds=90), addressees=frozenset({"ana"}),
                   conv="m3", n=3, terms=frozenset({"export"}))
-    own, candidates = features(answer, [aside, question], {"ana": question, "ben": aside}, None,
-                               frozenset(), False, {"m1": "ana"})
-    assert "new:addresses" in own and "new:first_line" in own
+    around = Surroundings({"ana": question, "ben": aside}, askers={"m1": "ana"}, pace=30.0)
+    own, candidates = features(answer, [aside, question], around)
+    assert {"new", "new:addresses", "new:since_mine_long"} <= set(own)  # not having spoken counts as long ago
     by_id = {said.id: found for said, found in candidates}
-    assert {"addr", "addr:question", "q", "shared1", "conv:addressee", "d2"} <= set(by_id["m1"])
-    assert "addr_other" in by_id["m2"] and "d1" in by_id["m2"]
+    assert {"addr", "addr:question", "q", "shared1", "conv:addressee", "d2", "t2"} <= set(by_id["m1"])
+    assert {"addr_other", "d1", "t1"} <= set(by_id["m2"])  # time counts in the channel's pace: 30 s here
 
 
 def test_the_most_probable_conversation_wins_and_its_probability_is_the_confidence() -> None:
