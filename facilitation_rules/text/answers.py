@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Protocol
 
+from facilitation_rules.text.tokens import ENGLISH_STOP_WORDS, GERMAN_STOP_WORDS, terms
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["ChatLine", "ConversationTracker", "Response"]
@@ -58,30 +60,8 @@ class Response:
     also: tuple[str, ...] = ()  # the asker's later questions in the same conversation, answered by the same line
 
 
-# Words too common to say anything about a topic (English and German).
-def _word_set(words: str) -> frozenset[str]:
-    """A set of words written as a readable block of text."""
-    return frozenset(words.split())
-
-
-_STOPWORDS = _word_set(
-    """
-    the and but for with from that this these those there here what which who whom whose when where why how
-    you your yours are was were been being have has had does did doing will would can could should shall may
-    might must not any some anyone someone anybody somebody know just about into onto then than them they
-    their its it's i'm i've don't doesn't can't isn't won't didn't also only very really still yet too get
-    got use using used need want like thanks thank please hello yes yeah okay way thing things one all out
-    him her his she our ours we're you're that's there's let's what's how's now well sure think try
-    der die das den dem des ein eine einen einem einer eines und oder aber nicht kein keine ist sind war
-    waren bin bist sein hat habe haben hast hatte wird werden wurde kann kannst können könnte muss müssen
-    soll sollte will wollen wer was wann wie warum wieso welche welcher welches ich du er sie es wir ihr
-    mich mir dich dir uns euch mein meine dein deine unser ihre man auch also noch schon nur mal doch ja
-    nein danke bitte hallo mit von zum zur bei für auf aus nach über unter vor als wenn dass ob weil denn
-    dann hier gibt jemand etwas alles sehr gut
-    """
-)
-
-_WORD = re.compile(r"[^\W\d_][\w'.+#-]*[\w+#]|[^\W\d_]", re.UNICODE)
+# Words too common to say anything about a topic: the one stop-word source the text layer shares.
+_STOPWORDS = ENGLISH_STOP_WORDS | GERMAN_STOP_WORDS
 # "nick: ...", "nick, ...", "@nick ..." at the start of a line: the usual way to address someone in chat.
 _PREFIX = re.compile(r"^\s*@?([^\s:,>]{1,40}?)\s*([:,>-])(?:\s|$)")
 _AT = re.compile(r"(?<![\w.])@([\w\[\]\\`^{}|.\-]{2,40})")
@@ -109,10 +89,11 @@ _GREETING = re.compile(
 _PIPE = re.compile(r"\|\s*@?([^\s|]{2,40})\s*$")
 _NON_ALNUM = re.compile(r"[^\w]|_", re.UNICODE)
 # Words that end in ":" at the start of a line without naming anyone.
-_LABELS = _word_set("""
-    edit update note question problem error warning info hint tip answer solution ps btw also example
-    frage antwort hinweis fehler achtung nachtrag beispiel
-    """)
+_LABELS = frozenset({
+    "edit", "update", "note", "question", "problem", "error", "warning", "info", "hint", "tip", "answer",
+    "solution", "ps", "btw", "also", "example",
+    "frage", "antwort", "hinweis", "fehler", "achtung", "nachtrag", "beispiel",
+})
 
 _FOLLOW_GAP = timedelta(minutes=4)  # a speaker's next line within this gap usually continues their talk
 _PAIR_GAP = timedelta(minutes=20)  # how long an exchange between two people stays the context of their lines
@@ -153,13 +134,11 @@ def _norm(name: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _words(text: str) -> frozenset[str]:
-    """Topic words of a line: lower-cased, stop words dropped, cut to a 5-letter stem so forms match.
+    """Topic terms of a line (the shared tokenizer's stems), so that forms of one word match.
 
     Cached: a line is compared again when the asker picks up its words, and chat repeats short lines.
     """
-    return frozenset(
-        w[:5] for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOPWORDS
-    )
+    return frozenset(terms(text))
 
 
 @lru_cache(maxsize=4096)
