@@ -3,7 +3,8 @@
 Each set is replayed with `steward replay` and scored with the evaluation scorer (`score.py`, next to the
 sets). With `--folds DIR` each train shard is replayed with the reply-link model trained without it
 (`make train` writes them), so its figures say how Steward does on logs it never learned from; the
-development sets always use the shipped model.
+development sets always use the shipped model. For the shards it also prints expert hit@3 (does Steward's
+top three hold someone who responded?) beside the three most active members of the day before.
 
     .venv/bin/python benchmarks/quality.py [--links rules|model] [--folds build/reply-links] [--only NAME]
 """
@@ -19,8 +20,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,11 +65,44 @@ def score(
         check=True, capture_output=True, text=True,
     )
     result = json.loads(scored.stdout.rsplit("\n", 2)[0])
-    return _figures(name, result)
+    figures = _figures(name, result)
+    if figures.task == "answered" and "-train-" in name:
+        figures.ours["experts_hit@3"], figures.base["experts_hit@3"] = _routing(report, transcript, gold)
+    return figures
+
+
+def _routing(report: Path, transcript: Path, gold: Path) -> tuple[float | None, float | None]:
+    """Expert hit@3 on answered questions: does Steward's top three hold someone who did respond?
+
+    The baseline ranks the three members who posted most in the channel during the day before the question.
+    """
+    responders = {}
+    for row in map(json.loads, gold.read_text(encoding="utf-8").splitlines()):
+        if row.get("answered") and row.get("responders"):
+            responders[row["id"]] = set(row["responders"])
+    suggested = {q["id"]: q.get("suggested_experts") or [] for q in json.loads(report.read_text())["questions"]}
+    recent: dict[str, list[tuple[datetime, str]]] = {}
+    popular: dict[str, list[str]] = {}
+    for row in map(json.loads, transcript.read_text(encoding="utf-8").splitlines()):
+        if row.get("kind") != "message" or row.get("bot"):
+            continue
+        at, lines = datetime.fromisoformat(row["ts"]), recent.setdefault(row["channel"], [])
+        while lines and at - lines[0][0] > timedelta(days=1):
+            lines.pop(0)
+        if row["id"] in responders:
+            counts = Counter(user for _, user in lines if user != row["user"])
+            popular[row["id"]] = [user for user, _ in counts.most_common(3)]
+        lines.append((at, row["user"]))
+
+    def hit(ranking: dict[str, list[str]]) -> float | None:
+        seen = [qid for qid in responders if ranking.get(qid)]
+        return sum(bool(set(ranking[q][:3]) & responders[q]) for q in seen) / len(seen) if seen else None
+
+    return hit(suggested), hit(popular)
 
 
 def _figures(name: str, result: dict) -> Scored:
-    baselines = result.get("baselines", {})
+    baselines: dict = result.get("baselines", {})
     if "unanswered_f1" in result:
         base = "addressed_30min"
         return Scored(name, "answered", {k: result.get(k) for k in ANSWERED}, base,
@@ -111,14 +147,14 @@ def main(argv: list[str] | None = None) -> int:
             model = fold if fold is not None and fold.exists() and args.links == "model" else None
             jobs.append(pool.submit(score, name, transcript, gold, scorer, Path(scratch), args.links, model))
         results = [job.result() for job in jobs]
-    print(f"{'set':32} {'task':10} {'Steward':>15} {'baseline':>15}  baseline rule")
+    print(f"{'set':32} {'task':10} {'Steward':>22} {'baseline':>22}  baseline rule (shards: + experts hit@3)")
     for r in results:
         ours = " / ".join(_cell(v) for v in r.ours.values())
         base = " / ".join(_cell(v) for v in r.base.values())
-        print(f"{r.name:32} {r.task:10} {ours:>15} {base:>15}  {r.baseline}")
+        print(f"{r.name:32} {r.task:10} {ours:>22} {base:>22}  {r.baseline}")
     shards = [r for r in results if "-train-" in r.name]
     if shards:
-        for key in ANSWERED:
+        for key in (*ANSWERED, "experts_hit@3"):
             values = [r.ours[key] or 0.0 for r in shards]
             bases = [r.base[key] or 0.0 for r in shards]
             print(f"shards {key}: mean {statistics.mean(values):.3f}, worst {min(values):.3f} "
