@@ -6,6 +6,8 @@ What reaches Slack: every flag once, none about an answered question.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,10 +76,20 @@ async def test_two_replicas_and_a_crash_post_every_flag_once(postgres_url: str) 
                    "event_id": f"Ev{next(counter)}", "event_time": int(clock.now().timestamp())}
         envelope = await fake.push("events_api", payload, connection=replica.connection)
         await wait_for(lambda: fake.acked(envelope))
-        for each in replicas:
-            await each.engine.tend_leases()  # the owner takes what the other handed over
-        await wait_for(lambda: any((WS, ts) in r.engine.state.messages for r in replicas))
+        await settle(ts)
         return ts
+
+    async def settle(ts: str) -> None:
+        """Tend the leases, as each replica's scheduler does, until some replica has taken the message in.
+
+        The ack comes before the event is handled, so a non-owner may hand it over only after a first round.
+        """
+        deadline = time.monotonic() + 10.0
+        while not any((WS, ts) in r.engine.state.messages for r in replicas):
+            assert time.monotonic() < deadline, f"message {ts} never reached its owner"
+            for each in replicas:
+                await each.engine.tend_leases()  # the owner takes what the other handed over
+            await asyncio.sleep(0.01)
 
     async def let_time_pass(span: timedelta) -> None:
         until = clock.now() + span
