@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from facilitation_rules.text.tokens import ENGLISH_STOP_WORDS, GERMAN_STOP_WORDS, terms
 
@@ -653,13 +653,32 @@ class ConversationTracker:
 
     def _sweep(self, now: datetime) -> None:
         """Now and then, drop channels and threads that have been silent for longer than the window."""
-        limit = now - self._window
-        silent = [k for k, s in self._spaces.items() if s.last_at is not None and s.last_at < limit]
-        if silent:
-            logger.debug("forgetting %d silent channels and threads", len(silent))
-        for key in silent:
-            space = self._spaces.pop(key)
-            for record in space.lines:
-                self._lines.pop(record.id, None)
-            for qid in space.questions:
-                self._question_space.pop(qid, None)
+        forget_silent(self._spaces, self._lines, self._question_space, now - self._window)
+
+
+class _Silent(Protocol):
+    """A channel or thread as far as forgetting it needs: when it last spoke, its lines and its questions."""
+
+    last_at: datetime | None
+
+    @property
+    def lines(self) -> Iterable[Any]: ...
+
+    @property
+    def questions(self) -> Mapping[str, Any]: ...
+
+
+def forget_silent(
+    spaces: MutableMapping[str, Any], lines: MutableMapping[str, Any], question_spaces: MutableMapping[str, str],
+    limit: datetime,
+) -> None:
+    """Drop the spaces silent since before `limit`, with their lines and questions (both trackers' sweep)."""
+    silent = [key for key, space in spaces.items() if space.last_at is not None and space.last_at < limit]
+    if silent:
+        logger.debug("forgetting %d silent channels and threads", len(silent))
+    for key in silent:
+        space: _Silent = spaces.pop(key)
+        for record in space.lines:
+            lines.pop(record.id, None)
+        for qid in space.questions:
+            question_spaces.pop(qid, None)

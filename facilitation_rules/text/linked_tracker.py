@@ -10,7 +10,6 @@ questions expire, and per-channel history is capped, so the tracker can run for 
 
 from __future__ import annotations
 
-import logging
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any
 
-from facilitation_rules.text.answers import ChatLine, ConversationTracker, Response, _norm
+from facilitation_rules.text.answers import ChatLine, ConversationTracker, Response, _norm, forget_silent
 from facilitation_rules.text.cues import is_greeting
 from facilitation_rules.text.reply_links import (
     CANDIDATES,
@@ -31,8 +30,6 @@ from facilitation_rules.text.reply_links import (
     reply_link_model,
 )
 from facilitation_rules.text.tokens import terms
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["LinkedConversationTracker"]
 
@@ -324,13 +321,4 @@ class LinkedConversationTracker(ConversationTracker):
 
     def _sweep_spaces(self, now: datetime) -> None:
         """Now and then, drop channels and threads that have been silent for longer than the window."""
-        limit = now - self._window
-        silent = [k for k, s in self._flat.items() if s.last_at is not None and s.last_at < limit]
-        if silent:
-            logger.debug("forgetting %d silent channels and threads", len(silent))
-        for key in silent:
-            space = self._flat.pop(key)
-            for record in space.lines:
-                self._said.pop(record.id, None)
-            for qid in space.questions:
-                self._asked_where.pop(qid, None)
+        forget_silent(self._flat, self._said, self._asked_where, now - self._window)

@@ -102,3 +102,16 @@ def test_the_learned_tracker_leaves_unrelated_talk_alone() -> None:
     chat.say("alice", "Where do we keep the onboarding checklist?", question=True)
     _, later = chat.say("erik", "hello everyone, good morning", after=1800)
     assert later is None
+
+
+def test_silent_channels_are_forgotten_with_their_lines_and_questions() -> None:
+    tracker = LinkedConversationTracker(window=timedelta(hours=1))
+    quiet = ChatLine(id="q1", channel="quiet", user="ana", text="Who runs the Jira training?", at=START)
+    tracker.observe(quiet, is_question=True)
+    later = START + timedelta(hours=2)
+    for n in range(1000):
+        line = ChatLine(id=f"b{n}", channel="busy", user=f"u{n % 7}", text="status update", at=later)
+        tracker.observe(line, is_question=False)
+    assert tracker.repeats("q1") is None and "q1" not in tracker._said
+    answer = ChatLine(id="a1", channel="quiet", user="ben", text="ana: the learning team", at=later)
+    assert tracker.observe(answer, is_question=False) is None  # the question went with its channel
