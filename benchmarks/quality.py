@@ -20,7 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,14 +81,14 @@ def _routing(report: Path, transcript: Path, gold: Path) -> tuple[float | None, 
         if row.get("answered") and row.get("responders"):
             responders[row["id"]] = set(row["responders"])
     suggested = {q["id"]: q.get("suggested_experts") or [] for q in json.loads(report.read_text())["questions"]}
-    recent: dict[str, list[tuple[datetime, str]]] = {}
+    recent: dict[str, deque[tuple[datetime, str]]] = {}
     popular: dict[str, list[str]] = {}
     for row in map(json.loads, transcript.read_text(encoding="utf-8").splitlines()):
         if row.get("kind") != "message" or row.get("bot"):
             continue
-        at, lines = datetime.fromisoformat(row["ts"]), recent.setdefault(row["channel"], [])
+        at, lines = datetime.fromisoformat(row["ts"]), recent.setdefault(row["channel"], deque())
         while lines and at - lines[0][0] > timedelta(days=1):
-            lines.pop(0)
+            lines.popleft()
         if row["id"] in responders:
             counts = Counter(user for _, user in lines if user != row["user"])
             popular[row["id"]] = [user for user, _ in counts.most_common(3)]

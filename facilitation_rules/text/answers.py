@@ -57,7 +57,7 @@ class Response:
     line_id: str | None = None  # the line that responded, when earlier than the line observed now
     user: str | None = None  # its author (set together with line_id)
     at: datetime | None = None  # its time (set together with line_id)
-    also: tuple[str, ...] = ()  # the asker's later questions in the same conversation, answered by the same line
+    also: tuple[str, ...] = ()  # other open questions the same line answers (above it in the reply structure)
 
 
 # Words too common to say anything about a topic: the one stop-word source the text layer shares.
@@ -334,15 +334,7 @@ class ConversationTracker:
         Lines by the asker are recorded (they shape the conversation) and never respond themselves, but may
         reveal a late link: a Response whose `line_id` names an earlier line of someone else as the response.
         """
-        me = _norm(line.user)
-        if line.user_name:
-            self.register_name(line.user, line.user_name)
-        self._remember_nick(me, me)
-        if not line.bot:
-            share, seen = self._threaded.get(line.channel, (0.0, 0))
-            weight = max(0.03, 1.0 / (seen + 1))  # a plain average at first, then a running one
-            self._threaded[line.channel] = ((1 - weight) * share + (weight if line.thread else 0.0), seen + 1)
-        key = f"{line.channel}\x00{line.thread}" if line.thread else line.channel
+        me, key = self._meet(line)
         space = self._spaces.get(key)
         if space is None:
             space = self._spaces[key] = _Space(lines=deque())
@@ -381,6 +373,18 @@ class ConversationTracker:
         if self._observed % 1000 == 0:
             self._sweep(line.at)
         return response
+
+    def _meet(self, line: ChatLine) -> tuple[str, str]:
+        """Learn the speaker's names and the channel's use of threads; the speaker and the line's space key."""
+        me = _norm(line.user)
+        if line.user_name:
+            self.register_name(line.user, line.user_name)
+        self._remember_nick(me, me)
+        if not line.bot:
+            share, seen = self._threaded.get(line.channel, (0.0, 0))
+            weight = max(0.03, 1.0 / (seen + 1))  # a plain average at first, then a running one
+            self._threaded[line.channel] = ((1 - weight) * share + (weight if line.thread else 0.0), seen + 1)
+        return me, f"{line.channel}\x00{line.thread}" if line.thread else line.channel
 
     def repeats(self, question_id: str) -> str | None:
         """The earlier, still unanswered question of the same asker that this question repeats, if any.

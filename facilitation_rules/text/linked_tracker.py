@@ -18,7 +18,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any
 
-from facilitation_rules.text.answers import ChatLine, ConversationTracker, Response, _norm, forget_silent
+from facilitation_rules.text.answers import ChatLine, ConversationTracker, Response, forget_silent
 from facilitation_rules.text.cues import is_greeting
 from facilitation_rules.text.reply_links import (
     CANDIDATES,
@@ -60,7 +60,6 @@ class _Question:
     last_at: datetime
     conv: str  # the conversation the question asks in (its own id, unless it opens with a greeting)
     root: str | None = None  # an earlier open question of the same asker whose conversation this one continues
-    answered: bool = False
 
 
 @dataclass(slots=True)
@@ -106,15 +105,7 @@ class LinkedConversationTracker(ConversationTracker):
 
         Lines by the asker are recorded (they shape the conversation) and never respond themselves.
         """
-        me = _norm(line.user)
-        if line.user_name:
-            self.register_name(line.user, line.user_name)
-        self._remember_nick(me, me)
-        if not line.bot:
-            share, seen = self._threaded.get(line.channel, (0.0, 0))
-            weight = max(0.03, 1.0 / (seen + 1))  # a plain average at first, then a running one
-            self._threaded[line.channel] = ((1 - weight) * share + (weight if line.thread else 0.0), seen + 1)
-        key = f"{line.channel}\x00{line.thread}" if line.thread else line.channel
+        me, key = self._meet(line)
         space = self._flat.get(key)
         if space is None:
             space = self._flat[key] = _Space(lines=deque())
@@ -214,8 +205,6 @@ class LinkedConversationTracker(ConversationTracker):
         )
         if not answered:
             return None
-        for question in answered:
-            question.answered = True
         first, *also = answered
         return Response(first.id, how, round(confidence, 3), also=tuple(q.id for q in also))
 
