@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from bot.core.actions import Action, Card
 from bot.core.events import CommandInvoked, Decided
 from bot.i18n import translate
-from bot.rules import Command, Rule, RuleContext
+from bot.rules import Command, Errand, Rule, RuleContext
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class CommandRouter:
                     raise ValueError(f"two rules offer the command '{name}'")
                 self.commands[name] = command
 
-    async def dispatch(self, event: CommandInvoked, ctx: RuleContext) -> list[Action | Decided]:
+    def dispatch(self, event: CommandInvoked, ctx: RuleContext) -> list[Action | Decided | Errand]:
         words = split_args(event.args)
         if not words or words[0].lower() in {"help", "hilfe", "?"}:
             return [self.help(event, ctx)]
@@ -46,7 +46,7 @@ class CommandRouter:
         if command.facilitators_only and not ctx.is_facilitator(event.workspace, event.user, is_admin=event.is_admin):
             return [ctx.reply(event, "command.not_allowed", name=name)]
         try:
-            return list(await command.handler(event, args, ctx))
+            return list(command.handler(event, args, ctx))
         except Exception:
             logger.exception("command %s failed", name)
             return [ctx.reply(event, "command.failed", name=name)]

@@ -1,15 +1,17 @@
 """The rule protocol: a rule looks at one event and the community's state and says what to do.
 
-Rules never import a platform SDK, the database or the LLM client: they return actions, and they change the
-community's state only through `CommunityState`'s mutators, which the engine persists in the same transaction
-as the actions. What a rule understood that others need (a new question, an answer, a flag) it returns as a
-`Decided` event beside its actions; the engine hands those to every rule right after the event itself.
+Rules never import a platform SDK, the database or the LLM client, and never await anything: a rule is a plain
+function of the event and the working set. It returns actions; what it understood that others need (a new
+question, an answer, a flag) as a `Decided` event, which the engine hands to every rule right after the event
+itself; and what needs slow I/O (a store query, a distillation, an LLM) as an `Errand`, which the application
+shell runs after the rule and turns into actions. State changes go through `CommunityState`'s mutators, which
+the engine persists in the same transaction as the actions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -34,11 +36,6 @@ class LessonHit:
     score: float = 0.0
 
 
-class NoKnowledge:
-    async def related(self, workspace: str, text: str, *, limit: int = 3) -> Sequence[LessonHit]:
-        return ()
-
-
 @dataclass
 class RuleContext:
     """What a rule may know while deciding: the time, the settings and the community."""
@@ -46,7 +43,6 @@ class RuleContext:
     now: datetime
     settings: Settings
     state: CommunityState
-    knowledge: KnowledgeBase = field(default_factory=NoKnowledge)
     backfill: bool = False  # importing history: the engine posts nothing; rules skip work that only serves posts
 
     def workspace(self, workspace_id: str) -> WorkspaceState:
@@ -88,7 +84,7 @@ class RuleContext:
         )
 
 
-CommandHandler = Callable[[CommandInvoked, list[str], RuleContext], Awaitable["Decision"]]
+CommandHandler = Callable[[CommandInvoked, list[str], RuleContext], "Decision"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +98,45 @@ class Command:
     usage: str = ""
 
 
-Decision = Sequence[Action | Decided]  # what a rule says to do, and the facts it decided for the other rules
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Errand:
+    """Work with slow I/O that a rule leaves to the application shell: a store query, a distillation, an LLM.
+
+    The shell runs it right after the rule decided (see `bot.app.errands`) and its outcome is a decision like a
+    rule's. Without a handler for it (no store wired in), or when the handler fails, `unserved` decides instead.
+    """
+
+    workspace: str
+
+    def unserved(self, ctx: RuleContext) -> Decision:
+        """What to do when the shell cannot run this errand: by default nothing."""
+        return ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandErrand(Errand):
+    """An errand that answers a `/steward` command: if it cannot be run, the member hears so."""
+
+    command: CommandInvoked
+
+    def unserved(self, ctx: RuleContext) -> Decision:
+        return [command_failed(self.command, ctx)]
+
+
+def command_failed(event: CommandInvoked, ctx: RuleContext) -> PostEphemeral:
+    name = event.args.split(maxsplit=1)[0].lower() if event.args.strip() else "help"
+    return ctx.reply(event, "command.failed", name=name)
+
+
+# What a rule says to do, the facts it decided for the other rules, and the errands it leaves to the shell.
+Decision = Sequence[Action | Decided | Errand]
 
 
 @runtime_checkable
 class Rule(Protocol):
     name: str
 
-    async def handle(self, event: Event, ctx: RuleContext) -> Decision: ...
+    def handle(self, event: Event, ctx: RuleContext) -> Decision: ...
 
 
 class RuleBase:
@@ -121,7 +148,7 @@ class RuleBase:
     def commands(self) -> Mapping[str, Command]:
         return {}
 
-    async def handle(self, event: Event, ctx: RuleContext) -> Decision:
+    def handle(self, event: Event, ctx: RuleContext) -> Decision:
         return ()
 
     def next_due(self, ctx: RuleContext) -> datetime | None:

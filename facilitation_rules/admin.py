@@ -28,7 +28,7 @@ class FacilitatorCommands(RuleBase):
             ),
         }
 
-    async def facilitator(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def facilitator(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
         who = [m for arg in args[1:] for m in (mentions(arg) or (arg.lstrip("@"),))]
         if len(args) < 2 or args[0].lower() not in {"add", "remove"} or not who:
             return [ctx.reply(event, "facilitator.usage")]
@@ -40,10 +40,10 @@ class FacilitatorCommands(RuleBase):
         key = "facilitator.added" if adding else "facilitator.removed"
         return [ctx.reply(event, key, members=", ".join(f"<@{m}>" for m in who))]
 
-    async def watch(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def watch(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
         return self._set_watched(event, ctx, watched=True)
 
-    async def unwatch(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def unwatch(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
         return self._set_watched(event, ctx, watched=False)
 
     def _set_watched(self, event: CommandInvoked, ctx: RuleContext, *, watched: bool) -> Sequence[Action]:
@@ -52,7 +52,7 @@ class FacilitatorCommands(RuleBase):
         ctx.state.touch_channel(channel)
         return [ctx.reply(event, "watch.on" if watched else "watch.off", channel=f"<#{event.channel}>")]
 
-    async def channel_settings(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def channel_settings(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
         channel = ctx.channel(event.workspace, event.channel)
         if not args:
             hours = channel.settings.get("answer_time_hours", ctx.settings.answer_time_hours)

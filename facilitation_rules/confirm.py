@@ -62,7 +62,7 @@ class AnswerConfirmation(RuleBase):
             return None
         return working_hours(ctx, question).add(question.first_response_at, hours)
 
-    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+    def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
         if isinstance(event, MessageUnderstood):
             answer = event.answer
             if answer is not None and answer.first and not ctx.backfill:  # history is never asked about

@@ -73,7 +73,7 @@ class MuteCommands(RuleBase):
             "unmute": Command("unmute", self.unmute, "help.unmute"),
         }
 
-    async def mute(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def mute(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
         try:
             span = _mute_span(args)
         except ValueError:
@@ -84,7 +84,7 @@ class MuteCommands(RuleBase):
         until = member.muted_until.astimezone().strftime("%Y-%m-%d")
         return [ctx.reply(event, "mute.done", until=until)]
 
-    async def unmute(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def unmute(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
         member = ctx.member(event.workspace, event.user)
         member.muted_until = None
         ctx.state.touch_member(member)

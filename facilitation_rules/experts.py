@@ -38,7 +38,7 @@ class ExpertRouting(RuleBase):
             "experts": Command("experts", self.experts_command, "help.experts", usage="[TOPIC]"),
         }
 
-    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+    def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
         if isinstance(event, MessageUnderstood):
             self.learn(event, ctx)
             return ()
@@ -151,7 +151,7 @@ class ExpertRouting(RuleBase):
         return ctx.t(ws, "nudge.reason_active", for_member=member)
 
     # --- registry ------------------------------------------------------------------------------------------
-    async def expert_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def expert_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
         if not args or args[0].lower() not in {"add", "remove"}:
             return [ctx.reply(event, "expert.usage")]
         ws, key = event.workspace, (event.workspace, event.user)
@@ -170,7 +170,7 @@ class ExpertRouting(RuleBase):
             return [ctx.reply(event, "expert.none_left")]
         return [ctx.reply(event, "expert.now", topics=", ".join(sorted(current)))]
 
-    async def experts_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def experts_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
         ws = event.workspace
         wanted = _topic(" ".join(args)) if args else ""
         lines = []

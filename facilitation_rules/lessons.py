@@ -6,7 +6,8 @@ first message and answers in the thread with the lesson card, crediting the peop
 Private channels never feed the knowledge store. Facilitators curate with `/steward lesson edit|retag|merge|
 verify|delete|review`; anyone searches with `/steward lessons QUERY` (answered privately).
 
-The store, the thread's messages and the distiller are I/O, so they come in through the ports below.
+The store, the thread's messages and the distiller are I/O: the rule decides, and leaves the reading, distilling
+and storing to the shell as errands (bot.app.errands.lessons), through the ports below.
 """
 
 from __future__ import annotations
@@ -14,12 +15,23 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.actions import Action, Card, PinMessage, PostMessage, UpdateMessage
 from bot.core.events import CommandInvoked, Event, MessageDeleted, MessageUnderstood, ReactionAdded
-from bot.rules import Command, KnowledgeBase, RuleBase, RuleContext
+from bot.rules import (
+    Command,
+    CommandErrand,
+    Decision,
+    Errand,
+    KnowledgeBase,
+    LessonHit,
+    RuleBase,
+    RuleContext,
+    command_failed,
+)
 from bot.state import QuestionState
 from facilitation_rules.text.distill import LessonDraft, ThreadMessage, distill
 
@@ -63,8 +75,15 @@ class LessonBook(KnowledgeBase, Protocol):
     """The knowledge store (storage.lessons.LessonStore)."""
 
     async def upsert(
-        self, workspace_id: str, source_message_id: str, draft: LessonDraft, *, channel_id: str, permalink: str,
-        now: datetime, private: bool = False,
+        self,
+        workspace_id: str,
+        source_message_id: str,
+        draft: LessonDraft,
+        *,
+        channel_id: str,
+        permalink: str,
+        now: datetime,
+        private: bool = False,
     ) -> tuple[LessonView, bool]: ...
     async def get(self, workspace_id: str, lesson_id: int) -> LessonView | None: ...
     async def by_source(self, workspace_id: str, source_message_id: str) -> LessonView | None: ...
@@ -111,181 +130,231 @@ def permalink(workspace: str, channel: str, message_id: str) -> str:
 
 
 class LessonCapture(RuleBase):
+    """Decides when a thread becomes a lesson and who may curate; the shell reads, distils and stores."""
+
     name = "lessons"
     reacts_to = (MessageUnderstood, MessageDeleted, ReactionAdded)
 
-    def __init__(self) -> None:
-        self.book: LessonBook | None = None
-        self.reader: ThreadReader | None = None
-        self.distiller: Distiller = OfflineDistiller()
-        self._captured: dict[tuple[str, int], dict[str, str]] = {}
-
-    def attach(self, *, book: LessonBook, reader: ThreadReader, distiller: Distiller | None = None) -> None:
-        """Connect the rule to the knowledge store; without it, lesson commands say the store is unavailable."""
-        self.book, self.reader = book, reader
-        if distiller is not None:
-            self.distiller = distiller
-
-    def captured_report(self) -> list[dict[str, str]]:
-        """Lessons captured while this process ran, for the replay report."""
-        return list(self._captured.values())
+    def __init__(self, *, enabled: bool = False) -> None:
+        self.enabled = enabled  # False until the app wires the knowledge store in: lesson commands say so
 
     def commands(self) -> Mapping[str, Command]:
         return {
-            "lesson": Command("lesson", self.lesson_command, "lesson.help",
-                              usage="[title] | edit|retag|merge|verify|delete ID … | review"),
+            "lesson": Command(
+                "lesson",
+                self.lesson_command,
+                "lesson.help",
+                usage="[title] | edit|retag|merge|verify|delete ID … | review",
+            ),
             "lessons": Command("lessons", self.search_command, "lessons.help", usage="QUERY"),
         }
 
     # --- events --------------------------------------------------------------------------------------------
-    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
-        if self.book is None or self.reader is None:
+    def handle(self, event: Event, ctx: RuleContext) -> Decision:
+        if not self.enabled:
             return ()
         if isinstance(event, ReactionAdded) and event.emoji == ctx.settings.lesson_emoji:
-            return await self.on_reaction(event, ctx)
+            return self.on_reaction(event, ctx)
         if isinstance(event, MessageDeleted):
-            if await self.book.delete_by_source(event.workspace, event.message_id):
-                self._captured = {k: v for k, v in self._captured.items() if v["source"] != event.message_id}
-            return ()
+            return [DropLessonOf(workspace=event.workspace, message_id=event.message_id)]
         if isinstance(event, MessageUnderstood) and ctx.settings.lesson_related_replies and not ctx.backfill:
             question = ctx.state.question(event.workspace, event.question_id) if event.question_id else None
             if question is not None and not ctx.channel(event.workspace, event.message.channel).private:
-                return await self.related_reply(question, ctx)
+                return [
+                    SuggestLesson(
+                        workspace=question.workspace_id,
+                        question_id=question.id,
+                        channel=question.channel_id,
+                        text=question.text,
+                    )
+                ]
         return ()
 
-    async def on_reaction(self, event: ReactionAdded, ctx: RuleContext) -> Sequence[Action]:
+    def on_reaction(self, event: ReactionAdded, ctx: RuleContext) -> Decision:
         """A facilitator's lesson emoji captures at once; members' count when enough of them agree."""
-        assert self.book is not None and self.reader is not None
         info = ctx.state.message(event.workspace, event.message_id)
-        if info is None or info.bot:
+        if info is None or info.bot or ctx.channel(event.workspace, info.channel).private:
             return ()
-        root = info.thread or event.message_id
-        if await self.book.by_source(event.workspace, root) is not None:
-            return ()  # already a lesson; more reactions change nothing
-        if not ctx.is_facilitator(event.workspace, event.user):
-            reactors = await self.reader.reactors(event.workspace, event.message_id, event.emoji)
-            if len(reactors | {event.user}) < ctx.settings.lesson_reaction_threshold:
-                return ()
-        actions, _ = await self.capture(event.workspace, info.channel, root, None, ctx)
-        return actions
-
-    async def related_reply(self, question: QuestionState, ctx: RuleContext) -> Sequence[Action]:
-        """Point a new question to one lesson, only when it clearly covers the same thing."""
-        hits = await ctx.knowledge.related(question.workspace_id, question.text, limit=1)
-        if not hits or hits[0].score < ctx.settings.lesson_related_min_score:
-            return ()
-        hit = hits[0]
-        return [PostMessage(
-            key=f"lesson-related:{question.id}", workspace=question.workspace_id, channel=question.channel_id,
-            thread=question.id, text=ctx.t(question.workspace_id, "lesson.related", title=hit.title, link=hit.link),
-        )]
-
-    # --- capture -------------------------------------------------------------------------------------------
-    async def capture(
-        self, ws: str, channel: str, root: str, title: str | None, ctx: RuleContext
-    ) -> tuple[list[Action], str]:
-        """Distil and store the thread; the actions to take and a catalog key saying what happened."""
-        assert self.book is not None and self.reader is not None
-        if ctx.channel(ws, channel).private:
-            return [], "lesson.private_channel"
-        thread = await self.reader.thread(ws, root)
-        if not any(m.text for m in thread):
-            return [], "lesson.empty"
-        draft = await self.distiller.distill(thread, title=title)
-        if not draft.summary and not title:
-            return [], "lesson.empty"
-        lesson, created = await self.book.upsert(ws, root, draft, channel_id=channel,
-                                                 permalink=permalink(ws, channel, root), now=ctx.now)
-        lesson_id = lesson.id or 0
-        self._captured[(ws, lesson_id)] = {"id": str(lesson_id), "title": lesson.title, "source": root}
-        card = lesson_card(lesson, ctx, ws)
-        if created:
-            text = ctx.t(ws, "lesson.captured", contributors=_mentions(lesson.contributors))
-            return [
-                PinMessage(key=f"lesson-pin:{root}", workspace=ws, channel=channel, message_id=root),
-                PostMessage(key=f"lesson:{ws}:{lesson_id}", workspace=ws, channel=channel, thread=root, text=text,
-                            card=card),
-            ], "lesson.saved"
-        text = ctx.t(ws, "lesson.captured", contributors=_mentions(lesson.contributors))
-        revision = hashlib.sha256(repr((text, card)).encode()).hexdigest()[:16]  # the same update is one update
         return [
-            UpdateMessage(key=f"lesson-update:{lesson_id}:{revision}", workspace=ws, channel=channel,
-                          original_key=f"lesson:{ws}:{lesson_id}", text=text, card=card)
-        ], "lesson.updated"
+            ConsiderLesson(
+                workspace=event.workspace,
+                channel=info.channel,
+                root=info.thread or event.message_id,
+                reaction=event,
+                by_facilitator=ctx.is_facilitator(event.workspace, event.user),
+            )
+        ]
 
     # --- commands ------------------------------------------------------------------------------------------
-    async def lesson_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> list[Action]:
-        if self.book is None or self.reader is None:
+    def lesson_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
+        if not self.enabled:
             return [ctx.reply(event, "lesson.unavailable")]
         if args and args[0].lower() in CURATION:
+            verb = args[0].lower()
             if not ctx.is_facilitator(event.workspace, event.user, is_admin=event.is_admin):
-                return [ctx.reply(event, "command.not_allowed", name=f"lesson {args[0].lower()}")]
-            return await self.curate(event, args[0].lower(), args[1:], ctx)
+                return [ctx.reply(event, "command.not_allowed", name=f"lesson {verb}")]
+            return self.curate(event, verb, args[1:], ctx)
         root = event.thread or _latest_question(ctx, event.workspace, event.channel)
         known = ctx.state.message(event.workspace, root) if root else None
         if known is not None and known.thread:
             root = known.thread  # run on a reply: the lesson is the whole thread
         if root is None:
             return [ctx.reply(event, "lesson.need_thread")]
-        actions, outcome = await self.capture(event.workspace, event.channel, root, " ".join(args) or None, ctx)
-        lesson = await self.book.by_source(event.workspace, root)
-        found = {"id": lesson.id, "title": lesson.title} if lesson else {"id": "", "title": ""}
-        return [*actions, ctx.reply(event, outcome, **found)]
+        if ctx.channel(event.workspace, event.channel).private:
+            return [ctx.reply(event, "lesson.private_channel", id="", title="")]
+        return [
+            CaptureLesson(
+                workspace=event.workspace, channel=event.channel, root=root, title=" ".join(args) or None, command=event
+            )
+        ]
 
-    async def curate(self, event: CommandInvoked, verb: str, args: list[str], ctx: RuleContext) -> list[Action]:
+    def curate(self, event: CommandInvoked, verb: str, args: list[str], ctx: RuleContext) -> Decision:
         """Facilitators keep the store useful: fix, retag, merge, verify, delete, and review old lessons."""
-        assert self.book is not None
-        ws, book = event.workspace, self.book
         if verb == "review":
-            older = ctx.now - timedelta(days=ctx.settings.lesson_review_days)
-            stale = await book.list_for_review(ws, older)
-            if not stale:
-                return [ctx.reply(event, "lesson.review_none")]
-            card = Card(title=ctx.t(ws, "lesson.review_title", for_member=event.user),
-                        sections=tuple(f"#{x.id} {x.title} {x.permalink}".rstrip() for x in stale[:20]))
-            return [ctx.reply(event, "lesson.review", card=card, count=len(stale))]
+            return [CurateLesson(workspace=event.workspace, command=event, verb=verb)]
         ids = [int(a.lstrip("#")) for a in args[:2] if a.lstrip("#").isdigit()]
         if not ids:
             return [ctx.reply(event, "lesson.usage")]
-        lesson_id, rest = ids[0], args[1:]
-        result: LessonView | bool | None
-        if verb == "delete":
-            result = await book.delete(ws, lesson_id)
-            self._captured.pop((ws, lesson_id), None)
-        elif verb == "verify":
-            result = await book.verify(ws, lesson_id, by=event.user, now=ctx.now)
-        elif verb == "retag":
-            result = await book.retag(ws, lesson_id, [t for a in rest for t in a.split(",")], now=ctx.now)
-        elif verb == "edit":
-            if not rest:
-                return [ctx.reply(event, "lesson.usage")]
-            result = await book.edit(ws, lesson_id, title=" ".join(rest), now=ctx.now)
-        else:  # merge ID INTO
-            if len(ids) < 2:
-                return [ctx.reply(event, "lesson.usage")]
-            result = await book.merge(ws, lesson_id, ids[1], now=ctx.now)
-            self._captured.pop((ws, lesson_id), None)
-        if not result:
-            return [ctx.reply(event, "lesson.not_found", id=lesson_id)]
-        title = result.title if not isinstance(result, bool) else ""
-        if not isinstance(result, bool) and result.id is not None and (ws, result.id) in self._captured:
-            self._captured[(ws, result.id)]["title"] = result.title
-        return [ctx.reply(event, f"lesson.{verb}_done", id=lesson_id, title=title)]
+        rest = tuple(args[1:])
+        if (verb == "edit" and not rest) or (verb == "merge" and len(ids) < 2):
+            return [ctx.reply(event, "lesson.usage")]
+        return [
+            CurateLesson(
+                workspace=event.workspace,
+                command=event,
+                verb=verb,
+                lesson_id=ids[0],
+                into_id=ids[1] if len(ids) > 1 else None,
+                words=rest,
+            )
+        ]
 
-    async def search_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> list[Action]:
-        if self.book is None:
+    def search_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
+        if not self.enabled:
             return [ctx.reply(event, "lesson.unavailable")]
         query = " ".join(args).strip()
         if not query:
             return [ctx.reply(event, "lessons.usage")]
-        hits = await self.book.search(event.workspace, query, MAX_SEARCH_RESULTS, channel_id=event.channel)
-        if not hits:
-            return [ctx.reply(event, "lessons.none", query=query)]
-        card = Card(
-            title=ctx.t(event.workspace, "lessons.title", for_member=event.user, query=query),
-            sections=tuple(f"#{h.lesson.id} *{h.lesson.title}* {h.lesson.permalink}".rstrip() for h in hits),
+        return [SearchLessons(workspace=event.workspace, command=event, query=query)]
+
+
+# --- errands: what the shell does with the store ---------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaptureLesson(Errand):
+    """Distil the thread and store it as a lesson (again: update it); pin it and answer with its card."""
+
+    channel: str
+    root: str
+    title: str | None = None
+    command: CommandInvoked | None = None  # who asked, to be told what happened
+
+    def unserved(self, ctx: RuleContext) -> Decision:
+        return [command_failed(self.command, ctx)] if self.command is not None else ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsiderLesson(Errand):
+    """Someone reacted with the lesson emoji: capture unless it is a lesson already or too few agree yet."""
+
+    channel: str
+    root: str
+    reaction: ReactionAdded
+    by_facilitator: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropLessonOf(Errand):
+    """A message was deleted: a lesson distilled from its thread goes too."""
+
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SuggestLesson(Errand):
+    """A new question: point it to one lesson, when one clearly covers the same thing."""
+
+    question_id: str
+    channel: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CurateLesson(CommandErrand):
+    """`/steward lesson edit|retag|merge|verify|delete|review` by a facilitator."""
+
+    verb: str
+    lesson_id: int | None = None
+    into_id: int | None = None
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchLessons(CommandErrand):
+    """`/steward lessons QUERY`, answered privately."""
+
+    query: str
+
+
+def related_reply(question_id: str, ws: str, channel: str, hits: Sequence[LessonHit], ctx: RuleContext) -> Decision:
+    """The pointer to a related lesson, only when the best match clearly covers the same thing."""
+    if not hits or hits[0].score < ctx.settings.lesson_related_min_score:
+        return ()
+    hit = hits[0]
+    return [
+        PostMessage(
+            key=f"lesson-related:{question_id}",
+            workspace=ws,
+            channel=channel,
+            thread=question_id,
+            text=ctx.t(ws, "lesson.related", title=hit.title, link=hit.link),
         )
-        return [ctx.reply(event, "lessons.found", card=card, count=len(hits))]
+    ]
+
+
+def captured(lesson: LessonView, created: bool, ws: str, channel: str, root: str, ctx: RuleContext) -> list[Action]:
+    """What members see when a thread became a lesson: the pinned root and the card in the thread (or, captured
+    again, the card updated in place)."""
+    lesson_id = lesson.id or 0
+    card = lesson_card(lesson, ctx, ws)
+    text = ctx.t(ws, "lesson.captured", contributors=_mentions(lesson.contributors))
+    if created:
+        return [
+            PinMessage(key=f"lesson-pin:{root}", workspace=ws, channel=channel, message_id=root),
+            PostMessage(
+                key=f"lesson:{ws}:{lesson_id}", workspace=ws, channel=channel, thread=root, text=text, card=card
+            ),
+        ]
+    revision = hashlib.sha256(repr((text, card)).encode()).hexdigest()[:16]  # the same update is one update
+    return [
+        UpdateMessage(
+            key=f"lesson-update:{lesson_id}:{revision}",
+            workspace=ws,
+            channel=channel,
+            original_key=f"lesson:{ws}:{lesson_id}",
+            text=text,
+            card=card,
+        )
+    ]
+
+
+def search_reply(event: CommandInvoked, query: str, hits: Sequence[SearchResult], ctx: RuleContext) -> Action:
+    if not hits:
+        return ctx.reply(event, "lessons.none", query=query)
+    card = Card(
+        title=ctx.t(event.workspace, "lessons.title", for_member=event.user, query=query),
+        sections=tuple(f"#{h.lesson.id} *{h.lesson.title}* {h.lesson.permalink}".rstrip() for h in hits),
+    )
+    return ctx.reply(event, "lessons.found", card=card, count=len(hits))
+
+
+def review_reply(event: CommandInvoked, stale: Sequence[LessonView], ctx: RuleContext) -> Action:
+    if not stale:
+        return ctx.reply(event, "lesson.review_none")
+    card = Card(
+        title=ctx.t(event.workspace, "lesson.review_title", for_member=event.user),
+        sections=tuple(f"#{x.id} {x.title} {x.permalink}".rstrip() for x in stale[:20]),
+    )
+    return ctx.reply(event, "lesson.review", card=card, count=len(stale))
 
 
 def lesson_card(lesson: LessonView, ctx: RuleContext, ws: str) -> Card:
@@ -299,8 +368,12 @@ def lesson_card(lesson: LessonView, ctx: RuleContext, ws: str) -> Card:
     if lesson.contributors:
         fields.append((ctx.t(ws, "lesson.field_contributors"), _mentions(lesson.contributors)))
     fields.append((ctx.t(ws, "lesson.field_source"), lesson.permalink))
-    return Card(title=f"💡 {lesson.title}", sections=tuple(s for s in sections if s), fields=tuple(fields),
-                footer=ctx.t(ws, "lesson.card_footer", id=lesson.id))
+    return Card(
+        title=f"💡 {lesson.title}",
+        sections=tuple(s for s in sections if s),
+        fields=tuple(fields),
+        footer=ctx.t(ws, "lesson.card_footer", id=lesson.id),
+    )
 
 
 def _mentions(members: Sequence[str]) -> str:
@@ -311,8 +384,10 @@ def _latest_question(ctx: RuleContext, ws: str, channel: str) -> str | None:
     """Outside a thread, `/steward lesson` means the channel's most recent question."""
     latest: QuestionState | None = None
     for question in ctx.state.questions.values():
-        if question.workspace_id == ws and question.channel_id == channel and (
-            latest is None or question.asked_at > latest.asked_at
+        if (
+            question.workspace_id == ws
+            and question.channel_id == channel
+            and (latest is None or question.asked_at > latest.asked_at)
         ):
             latest = question
     return latest.id if latest else None

@@ -23,7 +23,7 @@ class ForgetMe(RuleBase):
     def commands(self) -> Mapping[str, Command]:
         return {"forget": Command("forget", self.forget, "help.forget", usage="me")}
 
-    async def forget(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def forget(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
         if [a.lower() for a in args] != ["me"]:
             return [ctx.reply(event, "forget.usage")]
         ws, user = event.workspace, event.user

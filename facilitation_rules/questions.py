@@ -89,7 +89,7 @@ class QuestionLifecycle(RuleBase):
     def commands(self) -> Mapping[str, Command]:
         return {"solved": Command("solved", self.solved_command, "help.solved")}
 
-    async def handle(self, event: Event, ctx: RuleContext) -> Decision:
+    def handle(self, event: Event, ctx: RuleContext) -> Decision:
         if isinstance(event, MessagePosted):
             return self.on_message(event, ctx)
         if isinstance(event, ReactionAdded):
@@ -280,7 +280,7 @@ class QuestionLifecycle(RuleBase):
             ]
         return [resolved]
 
-    async def solved_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
+    def solved_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         ws = event.workspace
         question = ctx.state.question(ws, event.thread) if event.thread else None
         if question is None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core.actions import Action, Button, PostMessage, SendDirectMessage
 from bot.core.events import CommandInvoked, Event, InteractionClicked, MessageUnderstood, TimePassed
 from bot.core.markup import excerpt
 from bot.i18n import translate
-from bot.rules import Command, RuleBase, RuleContext
+from bot.rules import Command, Decision, Errand, LessonHit, RuleBase, RuleContext
 from bot.state import MemberState, QuestionState
 from facilitation_rules.etiquette import nudge_refusal, record_nudge
 from facilitation_rules.questions import is_facilitated
@@ -44,23 +45,23 @@ class StuckMembers(RuleBase):
     def _schedule(self, ctx: RuleContext, q: QuestionState) -> None:
         ctx.state.timers.schedule(self.name, flag_due(ctx, q, factor=2.0), "waiting", q.workspace_id, q.id)
 
-    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+    def handle(self, event: Event, ctx: RuleContext) -> Decision:
         if isinstance(event, MessageUnderstood) and not event.message.bot:
-            return await self.on_message(event, ctx)
+            return self.on_message(event, ctx)
         if isinstance(event, TimePassed):
             self._seed(ctx)
-            actions: list[Action] = []
+            actions: list[Action | Errand] = []
             for _, _, (ws, qid) in ctx.state.timers.pop_due(self.name, ctx.now):
                 question = ctx.state.question(ws, qid)
                 if question is not None and question.awaiting_answer and not question.followup:
                     asker = question.asker_id
-                    actions.extend(await self.help_member(ws, asker, ctx, question, "waiting", cause=qid))
+                    actions.extend(self.help_member(ws, asker, ctx, question, "waiting", cause=qid))
             return actions
         if isinstance(event, InteractionClicked) and event.action == "call_facilitator":
             return self.call_facilitator(event.workspace, event.user, event.value, ctx, at=event.at)
         return ()
 
-    async def on_message(self, understood: MessageUnderstood, ctx: RuleContext) -> Sequence[Action]:
+    def on_message(self, understood: MessageUnderstood, ctx: RuleContext) -> Decision:
         event = understood.message
         if not is_facilitated(ctx, event.workspace, event.channel):
             return ()
@@ -70,16 +71,16 @@ class StuckMembers(RuleBase):
             if not question.followup:
                 self._schedule(ctx, question)
             if understood.asked_again:
-                return await self.help_member(
+                return self.help_member(
                     event.workspace, event.user, ctx, question, "asked_again", cause=event.message_id
                 )
         if is_stuck(event.text, ctx.workspace(event.workspace).language):
-            return await self.help_member(
+            return self.help_member(
                 event.workspace, event.user, ctx, question, "said", cause=event.message_id, text=event.text
             )
         return ()
 
-    async def help_member(
+    def help_member(
         self,
         ws: str,
         user: str,
@@ -90,11 +91,11 @@ class StuckMembers(RuleBase):
         cause: str,
         text: str = "",
         on_request: bool = False,
-    ) -> list[Action]:
+    ) -> list[Action | Errand]:
         """The stuck DM: lessons, people, and the offer to bring in a facilitator.
 
         `cause` names what led to it (the question, the message or the command), so the same cause never yields
-        a second DM, however often it is decided.
+        a second DM, however often it is decided. The related lessons are the store's: the shell looks them up.
         """
         if ctx.backfill:
             return []
@@ -102,30 +103,23 @@ class StuckMembers(RuleBase):
         if not on_request and not self._may_nudge(member, ctx):
             return []
         topic = question.text if question is not None else text
-        lessons = await ctx.knowledge.related(ws, topic, limit=3) if topic else ()
         exclude = {user, *(question.responders if question else ())}
         people = ctx.state.expertise_index(ws).suggest(topic, at=ctx.now, exclude=exclude, limit=3) if topic else []
-        lang = ctx.language(ws, user)
-        lines = [translate(f"stuck.why_{why}", lang)]
-        if lessons:
-            lines.append(translate("stuck.lessons", lang))
-            lines.extend(f"• {hit.title} {hit.link}".rstrip() for hit in lessons)
-        if people:
-            lines.append(translate("stuck.people", lang, people=", ".join(f"<@{p.user}>" for p in people)))
-        lines.append(translate("stuck.offer", lang))
         if not on_request:
             record_nudge(ctx, member, kind="stuck", question_id=question.id if question else None, reason=why)
             ctx.state.touch_member(member)
         subject = question.id if question is not None else ""
-        return [
-            SendDirectMessage(
-                key=f"stuck:{user}:{subject or cause}",
-                workspace=ws,
-                user=user,
-                text="\n".join(lines),
-                buttons=(Button("call_facilitator", translate("button.call_facilitator", lang), subject, "primary"),),
-            )
-        ]
+        help_ = HelpStuckMember(
+            workspace=ws,
+            user=user,
+            why=why,
+            topic=topic,
+            people=tuple(p.user for p in people),
+            subject=subject,
+            key=f"stuck:{user}:{subject or cause}",
+            language=ctx.language(ws, user),
+        )
+        return [help_ if topic else help_.message(())]
 
     def _may_nudge(self, member: MemberState, ctx: RuleContext) -> bool:
         cooldown = timedelta(days=ctx.settings.stuck_nudge_cooldown_days)
@@ -135,9 +129,7 @@ class StuckMembers(RuleBase):
         # Help is not a request for work: the member's nudge budget does not apply, mute and quiet hours do.
         return nudge_refusal(member, ctx, budgeted=False) is None
 
-    def call_facilitator(
-        self, ws: str, user: str, question_id: str, ctx: RuleContext, *, at: datetime
-    ) -> list[Action]:
+    def call_facilitator(self, ws: str, user: str, question_id: str, ctx: RuleContext, *, at: datetime) -> list[Action]:
         """The facilitators hear of it once per question, or once a day for a member stuck without one."""
         question = ctx.state.question(ws, question_id) if question_id else None
         about = excerpt(question.text) if question is not None else "-"
@@ -151,15 +143,46 @@ class StuckMembers(RuleBase):
             )
         ]
 
-    async def stuck_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def stuck_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         ws = event.workspace
         question = ctx.state.question(ws, event.thread) if event.thread else None
         text = " ".join(args)
-        help_dm = await self.help_member(
-            ws, event.user, ctx, question, "asked", cause=event.key, text=text, on_request=True
-        )
+        help_dm = self.help_member(ws, event.user, ctx, question, "asked", cause=event.key, text=text, on_request=True)
         return [
             *help_dm,
             *self.call_facilitator(ws, event.user, question.id if question else "", ctx, at=event.at),
             ctx.reply(event, "stuck.ack"),
         ]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HelpStuckMember(Errand):
+    """The stuck DM, once the shell has looked up the lessons related to what the member is stuck on."""
+
+    user: str
+    why: str
+    topic: str
+    people: tuple[str, ...]
+    subject: str  # the question it is about, or ""
+    key: str
+    language: str
+
+    def unserved(self, ctx: RuleContext) -> Decision:
+        return [self.message(())]  # without the store, the DM still offers people and a facilitator
+
+    def message(self, lessons: Sequence[LessonHit]) -> SendDirectMessage:
+        lang = self.language
+        lines = [translate(f"stuck.why_{self.why}", lang)]
+        if lessons:
+            lines.append(translate("stuck.lessons", lang))
+            lines.extend(f"• {hit.title} {hit.link}".rstrip() for hit in lessons)
+        if self.people:
+            lines.append(translate("stuck.people", lang, people=", ".join(f"<@{p}>" for p in self.people)))
+        lines.append(translate("stuck.offer", lang))
+        return SendDirectMessage(
+            key=self.key,
+            workspace=self.workspace,
+            user=self.user,
+            text="\n".join(lines),
+            buttons=(Button("call_facilitator", translate("button.call_facilitator", lang), self.subject, "primary"),),
+        )

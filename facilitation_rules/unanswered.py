@@ -89,7 +89,7 @@ class UnansweredQuestions(RuleBase):
                 self.name, q.asked_at + timedelta(days=ctx.settings.stale_after_days), "stale", q.workspace_id, q.id
             )
 
-    async def handle(self, event: Event, ctx: RuleContext) -> Decision:
+    def handle(self, event: Event, ctx: RuleContext) -> Decision:
         if isinstance(event, MessageUnderstood):
             question = ctx.state.question(event.workspace, event.question_id) if event.question_id else None
             if question is not None and not question.followup:
@@ -181,7 +181,7 @@ class UnansweredQuestions(RuleBase):
             )
         ]
 
-    async def list_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def list_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
         waiting = sorted(
             (q for q in ctx.state.awaiting_answer() if q.workspace_id == event.workspace),
             key=lambda q: q.asked_at,

@@ -51,8 +51,7 @@ async def thread(engine: Engine, root: str = "q1", channel: str = "help") -> Non
 
 
 def store(engine: Engine) -> LessonStore:
-    assert isinstance(engine.knowledge, LessonStore)
-    return engine.knowledge
+    return LessonStore(engine.db)
 
 
 def of(actions: list[Action], kind: type[Action]) -> list[Action]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app.errands import Errands
 from bot.app.ownership import Ownership, wall_clock
 from bot.commands import CommandRouter
 from bot.core.actions import Action, PostEphemeral
@@ -38,7 +39,7 @@ from bot.core.events import (
     event_to_dict,
 )
 from bot.core.markup import mentions
-from bot.rules import KnowledgeBase, NoKnowledge, Rule, RuleContext
+from bot.rules import Decision, Errand, Rule, RuleContext
 from bot.settings import Settings
 from bot.state import (
     ChannelState,
@@ -77,7 +78,6 @@ class Engine:
         rules: Sequence[Rule],
         clock: Clock,
         *,
-        knowledge: KnowledgeBase | None = None,
         backfill: bool = False,
         batch_size: int = 1,
     ) -> None:
@@ -89,7 +89,7 @@ class Engine:
         self._timekeepers = [r for r in self.rules if _overrides(r, "next_due")]
         self._handlers_for: dict[type[Event], list[Rule]] = {}  # per event type, the rules that react to it
         self.clock = clock
-        self.knowledge: KnowledgeBase = knowledge or NoKnowledge()
+        self.errands = Errands()  # the shell's side of the rules' slow work (the composition root registers it)
         self.backfill = backfill
         self.batch_size = batch_size
         self.state = CommunityState()
@@ -296,18 +296,23 @@ class Engine:
                 rule for rule in self._handlers if isinstance(event, getattr(rule, "reacts_to", (Event,)))
             ]
 
-        def take(decision: Sequence[Action | Decided]) -> None:
+        async def take(decision: Decision) -> None:
             for item in decision:
-                (decided if isinstance(item, Decided) else actions).append(item)  # type: ignore[arg-type]
+                if isinstance(item, Errand):
+                    await take(await self.errands.run(item, ctx))
+                else:
+                    (decided if isinstance(item, Decided) else actions).append(item)  # type: ignore[arg-type]
 
         for rule in handlers:
             try:
-                take(await rule.handle(event, ctx))
+                decision = rule.handle(event, ctx)
             except Exception:
                 self.rule_failures[rule.name] = self.rule_failures.get(rule.name, 0) + 1
                 logger.exception("rule %s failed on %s; the other rules go on", rule.name, type(event).__name__)
+                continue
+            await take(decision)
         if isinstance(event, CommandInvoked):
-            take(await self.router.dispatch(event, ctx))
+            await take(self.router.dispatch(event, ctx))
         return actions
 
     async def flush(self) -> None:
@@ -505,7 +510,7 @@ class Engine:
 
     def context(self, now: datetime) -> RuleContext:
         return RuleContext(
-            now=now, settings=self.settings, state=self.state, knowledge=self.knowledge, backfill=self.backfill
+            now=now, settings=self.settings, state=self.state, backfill=self.backfill
         )
 
     def next_due(self, now: datetime) -> datetime | None:

@@ -5,14 +5,26 @@ from __future__ import annotations
 import logging
 
 from bot.app.engine import Engine
+from bot.app.errands.digests import DigestErrands
+from bot.app.errands.knowledge import KnowledgeErrands
+from bot.app.errands.lessons import LessonErrands
 from bot.app.llm import make_distiller
 from bot.app.narrator import make_narrator
 from bot.app.ownership import Ownership
 from bot.core.clock import Clock
 from bot.settings import Settings
 from facilitation_rules import default_rules
-from facilitation_rules.digest import WeeklyDigest
-from facilitation_rules.lessons import LessonCapture
+from facilitation_rules.digest import PublishDigest, ShowDigest, ShowStats, WeeklyDigest
+from facilitation_rules.lessons import (
+    CaptureLesson,
+    ConsiderLesson,
+    CurateLesson,
+    DropLessonOf,
+    LessonCapture,
+    SearchLessons,
+    SuggestLesson,
+)
+from facilitation_rules.stuck import HelpStuckMember
 from storage.db import create_engine, redact
 from storage.digests import StoredDigests
 from storage.lessons import LessonStore, MessageThreadReader
@@ -51,22 +63,32 @@ async def build_engine(
 
 
 def wire_digests(engine: Engine) -> None:
-    """Give the engine's digest rules their storage port, and their narrator when an LLM is configured."""
-    narrator = make_narrator(engine.settings)
+    """Run the digest rules' errands against the database, with a narrator when an LLM is configured."""
+    shell = DigestErrands(StoredDigests(engine.db, flush=engine.flush), make_narrator(engine.settings))
+    engine.errands.register(PublishDigest, shell.publish)
+    engine.errands.register(ShowDigest, shell.show)
+    engine.errands.register(ShowStats, shell.stats)
     for rule in engine.rules:
         if isinstance(rule, WeeklyDigest):
-            rule.source = StoredDigests(engine.db, flush=engine.flush)
-            rule.narrator = narrator
+            rule.enabled = True
 
 
 def attach_lessons(engine: Engine) -> LessonStore:
-    """Give the engine its knowledge store and the lesson rule its ports; the replay report lists captures."""
+    """Run the lesson and knowledge errands against the knowledge store; the replay report lists captures."""
     store = LessonStore(engine.db)
-    engine.knowledge = store
     engine.on_forget.append(store.forget_member)
-    reader = MessageThreadReader(engine.db, before=engine.flush)
+    lessons = LessonErrands(
+        store, MessageThreadReader(engine.db, before=engine.flush), make_distiller(engine.settings)
+    )
+    engine.errands.register(CaptureLesson, lessons.capture)
+    engine.errands.register(ConsiderLesson, lessons.consider)
+    engine.errands.register(DropLessonOf, lessons.drop)
+    engine.errands.register(SuggestLesson, lessons.suggest)
+    engine.errands.register(CurateLesson, lessons.curate)
+    engine.errands.register(SearchLessons, lessons.search)
+    engine.errands.register(HelpStuckMember, KnowledgeErrands(store).help_stuck)
+    engine.extras["report_lessons"] = lessons.captured_report
     for rule in engine.rules:
         if isinstance(rule, LessonCapture):
-            rule.attach(book=store, reader=reader, distiller=make_distiller(engine.settings))
-            engine.extras["report_lessons"] = rule.captured_report
+            rule.enabled = True
     return store

@@ -9,16 +9,16 @@ from sqlalchemy import func, select
 
 from bot.core.actions import Action, PostMessage
 from bot.core.events import Event, MessagePosted
-from bot.rules import RuleBase, RuleContext
+from bot.rules import Decision, Errand, RuleBase, RuleContext
 from bot.settings import Settings
 from storage.repository import T_MESSAGE, T_OUTBOX
-from tests.support import at, community, message
+from tests.support import at, command, community, message
 
 
 class Exploding(RuleBase):
     name = "exploding"
 
-    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+    def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
         raise RuntimeError("boom")
 
 
@@ -27,7 +27,7 @@ class Echo(RuleBase):
 
     name = "echo"
 
-    async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+    def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
         if isinstance(event, MessagePosted):
             return [
                 PostMessage(
@@ -115,22 +115,33 @@ async def test_old_closed_and_answered_questions_leave_memory_but_not_the_databa
 
 async def test_events_from_several_sources_are_handled_one_at_a_time(settings: Settings) -> None:
     import asyncio
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True, slots=True, kw_only=True)
+    class Pause(Errand):
+        pass
 
     class Slow(RuleBase):
         name = "slow"
-        running = 0
-        overlaps = 0
 
-        async def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
-            Slow.running += 1
-            Slow.overlaps += Slow.running > 1
-            await asyncio.sleep(0.01)
-            Slow.running -= 1
-            return []
+        def handle(self, event: Event, ctx: RuleContext) -> Decision:
+            return [Pause(workspace=event.workspace)]
+
+    running = overlaps = paused = 0
+
+    async def pause(errand: Pause, ctx: RuleContext) -> Decision:  # the shell's slow I/O, between rules' decisions
+        nonlocal running, overlaps, paused
+        running += 1
+        overlaps += running > 1
+        await asyncio.sleep(0.01)
+        running -= 1
+        paused += 1
+        return []
 
     engine = await community(settings, at("2026-03-02 09:00"), rules=[Slow()])
+    engine.errands.register(Pause, pause)
     await asyncio.gather(*(engine.handle(message("anna", f"hello {n}", at("2026-03-02 09:00"))) for n in range(5)))
-    assert Slow.overlaps == 0
+    assert paused == 5 and overlaps == 0
     assert await count(engine, T_MESSAGE) == 5
     await engine.db.dispose()
 
@@ -140,4 +151,39 @@ async def test_backfill_decides_but_posts_nothing(settings: Settings) -> None:
     engine.backfill = True
     await engine.handle(message("anna", "history", at("2026-03-02 09:00"), message_id="m1"))
     assert await count(engine, T_OUTBOX) == 0 and await count(engine, T_MESSAGE) == 1
+    await engine.db.dispose()
+
+
+async def test_a_failing_errand_leaves_its_unserved_decision(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The shell's slow work can fail (the store is down): a command's member hears so in one line."""
+    from collections.abc import Mapping
+    from dataclasses import dataclass
+
+    from bot.core.actions import PostEphemeral
+    from bot.core.events import CommandInvoked
+    from bot.rules import Command, CommandErrand
+
+    @dataclass(frozen=True, slots=True, kw_only=True)
+    class Look(CommandErrand):
+        pass
+
+    class Looking(RuleBase):
+        name = "looking"
+
+        def commands(self) -> Mapping[str, Command]:
+            return {"look": Command("look", self.look, "help.solved")}
+
+        def look(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
+            return [Look(workspace=event.workspace, command=event)]
+
+    async def broken(errand: Look, ctx: RuleContext) -> Decision:
+        raise ConnectionError("the store is unreachable")
+
+    engine = await community(settings, at("2026-03-02 09:00"), rules=[Looking()])
+    engine.errands.register(Look, broken)
+    [reply] = await engine.handle(command("anna", "look", at("2026-03-02 09:00")))
+    assert isinstance(reply, PostEphemeral) and "/steward look" in reply.text and reply.user == "anna"
+    assert "errand Look failed" in caplog.text
     await engine.db.dispose()

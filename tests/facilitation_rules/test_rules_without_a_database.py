@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from bot.core.actions import Action, PostMessage, SendDirectMessage
-from bot.core.events import Answer, Decided, Event, MessagePosted, MessageUnderstood, QuestionsFlagged, TimePassed
+from bot.core.actions import PostEphemeral, PostMessage, SendDirectMessage
+from bot.core.events import (
+    Answer,
+    CommandInvoked,
+    Event,
+    MessagePosted,
+    MessageUnderstood,
+    QuestionsFlagged,
+    TimePassed,
+)
 from bot.core.markup import mentions
-from bot.rules import RuleBase, RuleContext
+from bot.rules import Decision, LessonHit, RuleBase, RuleContext
 from bot.settings import Settings
 from bot.state import CommunityState, QuestionState
 from facilitation_rules.confirm import AnswerConfirmation
+from facilitation_rules.digest import PublishDigest, WeeklyDigest
 from facilitation_rules.etiquette import nudge_refusal
 from facilitation_rules.experts import ExpertRouting
+from facilitation_rules.lessons import CaptureLesson, LessonCapture
 from facilitation_rules.questions import QuestionLifecycle
+from facilitation_rules.stuck import HelpStuckMember, StuckMembers
 from facilitation_rules.unanswered import UnansweredQuestions
 
 WS = "console:view"
@@ -34,8 +43,8 @@ def context(state: CommunityState, now: datetime) -> RuleContext:
     return RuleContext(now=now, settings=settings, state=state)
 
 
-def decide(rule: RuleBase, event: Event, ctx: RuleContext) -> Sequence[Action | Decided]:
-    return asyncio.run(rule.handle(event, ctx))
+def decide(rule: RuleBase, event: Event, ctx: RuleContext) -> Decision:
+    return rule.handle(event, ctx)  # a plain call: a rule awaits nothing
 
 
 def posted(user: str, text: str, at: datetime, mid: str, thread: str | None = None) -> MessagePosted:
@@ -136,3 +145,43 @@ def test_an_asker_asked_already_is_not_asked_again() -> None:
     second.first_response_id, second.answered_how = "b", "thread"
     second.first_response_at = MONDAY + timedelta(hours=2)
     assert rule.ask(second, context(state, MONDAY + timedelta(days=2))) == [], "at most once a week"
+
+
+def test_a_due_digest_is_an_errand_for_the_shell_with_its_period() -> None:
+    state, rule = view(), WeeklyDigest(enabled=True)
+    state.channel(WS, "help").last_activity_at = MONDAY - timedelta(days=1)
+    week = timedelta(days=7)
+    # Seen first on Sunday: the occurrence it waits for is the latest one (posted late, once: the shell claims it).
+    sunday = context(state, MONDAY - timedelta(days=1))
+    [late] = decide(rule, TimePassed(workspace="", at=sunday.now), sunday)
+    assert isinstance(late, PublishDigest) and late.period.end == MONDAY - week
+    assert rule.next_due(sunday) == MONDAY, "then the schedule: Monday 09:00 in Berlin"
+    assert decide(rule, TimePassed(workspace="", at=sunday.now), sunday) == []
+    due = context(state, MONDAY)
+    [errand] = decide(rule, TimePassed(workspace="", at=due.now), due)
+    assert isinstance(errand, PublishDigest) and errand.channel == "help" and errand.workspace == WS
+    assert (errand.period.start, errand.period.end) == (MONDAY - week, MONDAY)
+    assert decide(rule, TimePassed(workspace="", at=due.now), due) == [], "one period, one errand"
+
+
+def test_a_lesson_command_in_a_thread_leaves_the_capture_to_the_shell() -> None:
+    state, rule = view(), LessonCapture(enabled=True)
+    asked(state)
+    run = CommandInvoked(workspace=WS, at=MONDAY, channel="help", user="tom", args="lesson SAP access", thread="q")
+    [errand] = rule.lesson_command(run, ["SAP", "access"], context(state, MONDAY))
+    assert errand == CaptureLesson(workspace=WS, channel="help", root="q", title="SAP access", command=run)
+    [refused] = rule.lesson_command(run, ["delete", "3"], context(state, MONDAY))
+    assert isinstance(refused, PostEphemeral) and "facilitator" in refused.text.lower()
+
+
+def test_the_stuck_dm_is_complete_without_the_knowledge_store() -> None:
+    state, rule = view(), StuckMembers()
+    question = asked(state)
+    state.member(WS, "nina")
+    ctx = context(state, MONDAY + timedelta(hours=1))
+    [errand] = rule.help_member(WS, "nina", ctx, question, "said", cause="m")
+    assert isinstance(errand, HelpStuckMember) and errand.topic == question.text
+    [dm] = errand.unserved(ctx)
+    assert isinstance(dm, SendDirectMessage) and dm.user == "nina" and dm.buttons[0].action == "call_facilitator"
+    hit = LessonHit(id="7", title="SAP access in three steps", link="https://wiki/7")
+    assert "SAP access in three steps" in errand.message([hit]).text

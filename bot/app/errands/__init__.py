@@ -1,0 +1,44 @@
+"""The shell's side of errands: the slow I/O a rule leaves behind (a store query, a distillation, an LLM call).
+
+A rule stays a plain function of the event and the working set; when it needs the database's figures, the
+knowledge store or a model, it returns an `Errand` (bot.rules). The engine hands each errand to the handler
+registered for its type, right after the rule, and treats what comes back like the rule's own decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from bot.rules import Decision, Errand, RuleContext
+
+logger = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Errand)
+Handler = Callable[[Any, RuleContext], Awaitable[Decision]]
+
+
+class Errands:
+    """Errand type -> the coroutine that runs it."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type[Errand], Handler] = {}
+
+    def register(self, kind: type[E], handler: Callable[[E, RuleContext], Awaitable[Decision]]) -> None:
+        self._handlers[kind] = handler
+
+    def handles(self, kind: type[Errand]) -> bool:
+        return kind in self._handlers
+
+    async def run(self, errand: Errand, ctx: RuleContext) -> Decision:
+        """The errand's outcome; its `unserved` decision when nothing handles it or its handler fails."""
+        handler = self._handlers.get(type(errand))
+        if handler is None:
+            logger.debug("no handler for %s", type(errand).__name__)
+            return errand.unserved(ctx)
+        try:
+            return await handler(errand, ctx)
+        except Exception:
+            logger.exception("errand %s failed", type(errand).__name__)
+            return errand.unserved(ctx)
