@@ -10,9 +10,9 @@ import shlex
 from collections.abc import Sequence
 
 from bot.core.actions import Action, Card
-from bot.core.events import CommandInvoked, Decided
+from bot.core.events import CommandInvoked
 from bot.i18n import translate
-from bot.rules import Command, Errand, Rule, RuleContext
+from bot.rules import Command, Decision, Rule, RuleContext
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class CommandRouter:
                     raise ValueError(f"two rules offer the command '{name}'")
                 self.commands[name] = command
 
-    def dispatch(self, event: CommandInvoked, ctx: RuleContext) -> list[Action | Decided | Errand]:
+    def dispatch(self, event: CommandInvoked, ctx: RuleContext) -> Decision:
         words = split_args(event.args)
         if not words or words[0].lower() in {"help", "hilfe", "?"}:
             return [self.help(event, ctx)]

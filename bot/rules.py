@@ -3,23 +3,26 @@
 Rules never import a platform SDK, the database or the LLM client, and never await anything: a rule is a plain
 function of the event and the working set. It returns actions; what it understood that others need (a new
 question, an answer, a flag) as a `Decided` event, which the engine hands to every rule right after the event
-itself; and what needs slow I/O (a store query, a distillation, an LLM) as an `Errand`, which the application
-shell runs after the rule and turns into actions. State changes go through `CommunityState`'s mutators, which
-the engine persists in the same transaction as the actions.
+itself; what it changes in the working set as `Change`s (bot.changes), which the engine applies and persists in
+the same transaction as the actions; and what needs slow I/O (a store query, a distillation, an LLM) as an
+`Errand`, which the application shell runs after the rule and turns into actions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from bot.changes import Change
 from bot.core.actions import Action, Card, PostEphemeral
 from bot.core.events import CommandInvoked, Decided, Event
 from bot.i18n import supported, translate
 from bot.settings import Settings
 from bot.state import ChannelState, CommunityState, MemberState, WorkspaceState
+from facilitation_rules.text.answers import Response
+from facilitation_rules.text.questions import QuestionVerdict
 
 
 class KnowledgeBase(Protocol):
@@ -36,23 +39,41 @@ class LessonHit:
     score: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Perception:
+    """What the text models made of a posted message before the rules ran (see `bot.app.perception`)."""
+
+    verdict: QuestionVerdict | None = None  # None: not looked at (a reply in a thread, a command, a bot)
+    response: Response | None = None  # the earlier question the conversation tracker links it to
+
+    @property
+    def asks(self) -> bool:
+        return self.verdict is not None and self.verdict.is_question
+
+
 @dataclass
 class RuleContext:
-    """What a rule may know while deciding: the time, the settings and the community."""
+    """What a rule may know while deciding: the time, the settings, the community (a view: rules read it and
+    return changes), and what the text models perceived in the message being decided about."""
 
     now: datetime
     settings: Settings
     state: CommunityState
     backfill: bool = False  # importing history: the engine posts nothing; rules skip work that only serves posts
+    perception: Perception = field(default_factory=Perception)
 
     def workspace(self, workspace_id: str) -> WorkspaceState:
-        return self.state.workspace(workspace_id)
+        """The workspace, or its defaults if Steward has not seen it (nothing is added to the working set)."""
+        found = self.state.workspaces.get(workspace_id)
+        return found if found is not None else WorkspaceState(id=workspace_id, platform=workspace_id.split(":")[0])
 
     def channel(self, workspace_id: str, channel_id: str) -> ChannelState:
-        return self.state.channel(workspace_id, channel_id)
+        found = self.state.channels.get((workspace_id, channel_id))
+        return found if found is not None else ChannelState(workspace_id=workspace_id, id=channel_id, name=channel_id)
 
     def member(self, workspace_id: str, member_id: str) -> MemberState:
-        return self.state.member(workspace_id, member_id)
+        found = self.state.members.get((workspace_id, member_id))
+        return found if found is not None else MemberState(workspace_id=workspace_id, id=member_id, name=member_id)
 
     def language(self, workspace_id: str, member_id: str | None = None) -> str:
         """The member's language if known, else the workspace's."""
@@ -129,7 +150,7 @@ def command_failed(event: CommandInvoked, ctx: RuleContext) -> PostEphemeral:
 
 
 # What a rule says to do, the facts it decided for the other rules, and the errands it leaves to the shell.
-Decision = Sequence[Action | Decided | Errand]
+Decision = Sequence[Action | Decided | Errand | Change]
 
 
 @runtime_checkable
@@ -154,3 +175,7 @@ class RuleBase:
     def next_due(self, ctx: RuleContext) -> datetime | None:
         """When this rule next has time-based work (replay jumps the simulated clock there); None: nothing due."""
         return None
+
+    def seed(self, ctx: RuleContext) -> Decision:
+        """The deadlines to derive from the stored questions when a working set is loaded (as `Scheduled`)."""
+        return ()

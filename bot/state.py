@@ -1,7 +1,8 @@
 """The community as Steward currently knows it: an in-memory read model of the stored tables.
 
-Rules read and change this state; every change marks the object dirty, and the engine writes the dirty objects
-together with the outbox in one transaction. Keeping the working set in memory is what lets replay and import
+Rules read this state and return what should change (`bot.changes`); the engine applies the changes, which marks
+the objects dirty, and writes the dirty objects together with the outbox in one transaction. Keeping the working
+set in memory is what lets replay and import
 reach thousands of messages per second; the database stays the source of truth and the state is rebuilt from it
 at start.
 """
@@ -117,6 +118,10 @@ class QuestionState:
     responders: list[str] = field(default_factory=list)
     followup: bool = False  # asked inside a running conversation or re-posted: not flagged on its own
 
+    def can_advance(self, status: str) -> bool:
+        """Whether `status` is a step forward (or no step) from here."""
+        return status == self.status or status in TRANSITIONS[self.status]
+
     def advance(self, status: str) -> bool:
         """Move to `status` if that is a step forward (or no step); a step backwards is refused and logged."""
         if status == self.status:
@@ -177,18 +182,24 @@ class Dirty:
 
 
 class Timers:
-    """Per-rule deadlines (a heap each): rules schedule keys and collect the ones that fell due."""
+    """Per-rule deadlines (a heap each): rules read which fell due and say, as changes, what to keep or drop."""
 
     def __init__(self) -> None:
         self._heaps: dict[str, list[tuple[datetime, str, tuple[str, ...]]]] = {}
-        self.seeded: set[str] = set()  # owners whose deadlines were derived from the stored questions
+        self.seeded = False  # the rules' deadlines were derived from the stored questions (the engine does it)
 
-    def needs_seeding(self, owner: str) -> bool:
-        """True once per working set and owner: time to derive its deadlines from the stored timestamps."""
-        if owner in self.seeded:
-            return False
-        self.seeded.add(owner)
-        return True
+    def due(self, owner: str, now: datetime) -> list[tuple[datetime, str, tuple[str, ...]]]:
+        """The deadlines at or before `now`, earliest first, without taking them (a walk down the heap)."""
+        heap = self._heaps.get(owner, [])
+        found: list[tuple[datetime, str, tuple[str, ...]]] = []
+        frontier = [(heap[0], 0)] if heap and heap[0][0] <= now else []
+        while frontier:
+            entry, index = heapq.heappop(frontier)
+            found.append(entry)
+            for child in (2 * index + 1, 2 * index + 2):
+                if child < len(heap) and heap[child][0] <= now:
+                    heapq.heappush(frontier, (heap[child], child))
+        return found
 
     def schedule(self, owner: str, at: datetime, kind: str, *subject: str) -> None:
         heapq.heappush(self._heaps.setdefault(owner, []), (at, kind, subject))
@@ -206,7 +217,7 @@ class Timers:
 
 
 class CommunityState:
-    """Everything rules may read; mutators mark what must be written."""
+    """Everything rules may read; the engine's mutators (through `bot.changes`) mark what must be written."""
 
     def __init__(self, *, recent_messages: int = 50_000) -> None:
         self.workspaces: dict[str, WorkspaceState] = {}
@@ -215,13 +226,16 @@ class CommunityState:
         self.questions: dict[tuple[str, str], QuestionState] = {}
         self.awaiting: dict[tuple[str, str], QuestionState] = {}  # nobody has responded yet
         self.unresolved: dict[tuple[str, str], QuestionState] = {}  # not resolved, stale or dismissed
-        self._unresolved_askers: dict[tuple[str, str], set[str]] = {}  # (workspace, asker) -> question ids
+        # (workspace, asker) -> question ids, in the order asked (a dict: the same order whatever the hash seed)
+        self._unresolved_askers: dict[tuple[str, str], dict[str, None]] = {}
         self.messages: OrderedDict[tuple[str, str], MessageInfo] = OrderedDict()
         self.expert_topics: dict[tuple[str, str], set[str]] = {}
         self.trackers: dict[str, ConversationTracker] = {}
         self.tracker_kind: type[ConversationTracker] = ConversationTracker  # or the learned reply links'
         self.expertise: dict[str, ExpertiseIndex] = {}
         self.timers = Timers()
+        self.digest_due: dict[tuple[str, str], datetime] = {}  # the digest occurrence each channel waits for
+        self.digest_version = 0  # bumped when digest_due changes (the digest rule caches its earliest moment)
         self.layout_version = 0  # bumped when a channel or workspace appears or changes (schedules depend on them)
         self.new_nudges: list[dict[str, Any]] = []
         self.new_responses: list[dict[str, Any]] = []  # expertise evidence, rebuilt into the index after a restart
@@ -305,9 +319,9 @@ class CommunityState:
         _index(self.unresolved, key, question, not closed)
         asker = (question.workspace_id, question.asker_id)
         if closed:
-            self._unresolved_askers.get(asker, set()).discard(question.id)
+            self._unresolved_askers.get(asker, {}).pop(question.id, None)
         else:
-            self._unresolved_askers.setdefault(asker, set()).add(question.id)
+            self._unresolved_askers.setdefault(asker, {})[question.id] = None
         _index(self.awaiting, key, question, not closed and not question.answered)
 
     def touch_member(self, member: MemberState) -> None:
@@ -383,7 +397,7 @@ class CommunityState:
             q = self.questions.pop(key)
             self.unresolved.pop(key, None)
             self.awaiting.pop(key, None)
-            self._unresolved_askers.get((q.workspace_id, q.asker_id), set()).discard(q.id)
+            self._unresolved_askers.get((q.workspace_id, q.asker_id), {}).pop(q.id, None)
         return len(old)
 
     def drop_workspace(self, workspace_id: str) -> None:
@@ -407,6 +421,9 @@ class CommunityState:
         self.trackers.pop(workspace_id, None)
         self.expertise.pop(workspace_id, None)
         self.timers = Timers()
+        for key in [k for k in self.digest_due if not keep(k)]:
+            del self.digest_due[key]
+        self.digest_version += 1
         self.layout_version += 1
         for name in ("workspaces", "channels", "members", "questions"):
             dirty = getattr(self.dirty, name)

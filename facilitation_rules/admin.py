@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from bot.core.actions import Action
+from bot.changes import Set
 from bot.core.events import CommandInvoked
 from bot.core.markup import mentions
-from bot.rules import Command, RuleBase, RuleContext
+from bot.rules import Command, Decision, RuleBase, RuleContext
 
 CHANNEL_SETTINGS = {"answer_time": ("answer_time_hours", 0.25, 24 * 14)}
 
@@ -28,31 +28,30 @@ class FacilitatorCommands(RuleBase):
             ),
         }
 
-    def facilitator(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def facilitator(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         who = [m for arg in args[1:] for m in (mentions(arg) or (arg.lstrip("@"),))]
         if len(args) < 2 or args[0].lower() not in {"add", "remove"} or not who:
             return [ctx.reply(event, "facilitator.usage")]
         adding = args[0].lower() == "add"
-        for member_id in who:
-            member = ctx.member(event.workspace, member_id)
-            member.is_facilitator = adding
-            ctx.state.touch_member(member)
         key = "facilitator.added" if adding else "facilitator.removed"
-        return [ctx.reply(event, key, members=", ".join(f"<@{m}>" for m in who))]
+        return [
+            *(Set.member(event.workspace, member_id, is_facilitator=adding) for member_id in who),
+            ctx.reply(event, key, members=", ".join(f"<@{m}>" for m in who)),
+        ]
 
-    def watch(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def watch(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         return self._set_watched(event, ctx, watched=True)
 
-    def unwatch(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def unwatch(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         return self._set_watched(event, ctx, watched=False)
 
-    def _set_watched(self, event: CommandInvoked, ctx: RuleContext, *, watched: bool) -> Sequence[Action]:
-        channel = ctx.channel(event.workspace, event.channel)
-        channel.watched = watched
-        ctx.state.touch_channel(channel)
-        return [ctx.reply(event, "watch.on" if watched else "watch.off", channel=f"<#{event.channel}>")]
+    def _set_watched(self, event: CommandInvoked, ctx: RuleContext, *, watched: bool) -> Decision:
+        return [
+            Set.channel(event.workspace, event.channel, watched=watched),
+            ctx.reply(event, "watch.on" if watched else "watch.off", channel=f"<#{event.channel}>"),
+        ]
 
-    def channel_settings(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def channel_settings(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         channel = ctx.channel(event.workspace, event.channel)
         if not args:
             hours = channel.settings.get("answer_time_hours", ctx.settings.answer_time_hours)
@@ -73,6 +72,7 @@ class FacilitatorCommands(RuleBase):
         number = float(value)
         if not low <= number <= high:
             return [ctx.reply(event, "settings.range", name=name, low=f"{low:g}", high=f"{high:g}")]
-        channel.settings = {**channel.settings, field: number}
-        ctx.state.touch_channel(channel)
-        return [ctx.reply(event, "settings.saved", name=name, value=f"{number:g}", channel=f"<#{event.channel}>")]
+        return [
+            Set.channel(event.workspace, event.channel, settings={**channel.settings, field: number}),
+            ctx.reply(event, "settings.saved", name=name, value=f"{number:g}", channel=f"<#{event.channel}>"),
+        ]

@@ -15,16 +15,16 @@ repeats a question nor forgets one that fell due while Steward was down.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bot.changes import Change, DeadlinesMet, Scheduled, Set
 from bot.core.actions import Action, Button, SendDirectMessage
 from bot.core.events import Event, MessageUnderstood, TimePassed
 from bot.core.markup import excerpt
 from bot.i18n import translate
-from bot.rules import RuleBase, RuleContext
+from bot.rules import Decision, RuleBase, RuleContext
 from bot.state import QuestionState
-from facilitation_rules.etiquette import nudge_refusal, record_nudge
+from facilitation_rules.etiquette import nudge, nudge_refusal
 from facilitation_rules.unanswered import working_hours
 
 logger = logging.getLogger(__name__)
@@ -40,18 +40,17 @@ class AnswerConfirmation(RuleBase):
     reacts_to = (MessageUnderstood, TimePassed)
 
     def next_due(self, ctx: RuleContext) -> datetime | None:
-        self._seed(ctx)
         return ctx.state.timers.next(self.name)
 
-    def _seed(self, ctx: RuleContext) -> None:
-        """After a start, schedule every open question not asked about yet (one that fell due while Steward was
-        down is asked now, unless it is older than `GIVE_UP`)."""
-        if not ctx.state.timers.needs_seeding(self.name):
-            return
-        for question in list(ctx.state.unresolved.values()):
+    def seed(self, ctx: RuleContext) -> Decision:
+        """After a start, every open question not asked about yet (one that fell due while Steward was down is
+        asked now, unless it is older than `GIVE_UP`)."""
+        decision = []
+        for question in ctx.state.unresolved.values():
             due = self._due(ctx, question)
             if due is not None and question.confirm_asked_at is None:
-                ctx.state.timers.schedule(self.name, due, KIND, question.workspace_id, question.id)
+                decision.append(Scheduled(self.name, due, KIND, (question.workspace_id, question.id)))
+        return decision
 
     def _due(self, ctx: RuleContext, question: QuestionState) -> datetime | None:
         """When to ask: `confirm_after_hours` working hours after the first response (None: never)."""
@@ -62,28 +61,30 @@ class AnswerConfirmation(RuleBase):
             return None
         return working_hours(ctx, question).add(question.first_response_at, hours)
 
-    def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+    def handle(self, event: Event, ctx: RuleContext) -> Decision:
         if isinstance(event, MessageUnderstood):
             answer = event.answer
             if answer is not None and answer.first and not ctx.backfill:  # history is never asked about
                 question = ctx.state.question(event.workspace, answer.question_id)
-                if question is not None:
-                    self._seed(ctx)
-                    due = self._due(ctx, question)
-                    if due is not None:
-                        ctx.state.timers.schedule(self.name, due, KIND, question.workspace_id, question.id)
+                due = self._due(ctx, question) if question is not None else None
+                if question is not None and due is not None:
+                    return [Scheduled(self.name, due, KIND, (question.workspace_id, question.id))]
             return ()
         if isinstance(event, TimePassed):
-            self._seed(ctx)
-            actions: list[Action] = []
-            for _, _, (ws, qid) in ctx.state.timers.pop_due(self.name, ctx.now):
+            due_now = ctx.state.timers.due(self.name, ctx.now)
+            decision: list[Action | Change] = [DeadlinesMet(self.name, ctx.now)] if due_now else []
+            asked: set[tuple[str, str]] = set()  # once per sweep and member (the weekly cap, before it is applied)
+            for _, _, (ws, qid) in due_now:
                 question = ctx.state.question(ws, qid)
-                if question is not None:
-                    actions.extend(self.ask(question, ctx))
-            return actions
+                if question is not None and (ws, question.asker_id) not in asked:
+                    step = self.ask(question, ctx)
+                    if any(isinstance(item, SendDirectMessage) for item in step):
+                        asked.add((ws, question.asker_id))
+                    decision.extend(step)
+            return decision
         return ()
 
-    def ask(self, question: QuestionState, ctx: RuleContext) -> list[Action]:
+    def ask(self, question: QuestionState, ctx: RuleContext) -> list[Action | Change]:
         """The one question to the asker, if their question is still open and they may be messaged now."""
         if ctx.backfill or question.status != "answered" or question.first_response_at is None:
             return []
@@ -96,20 +97,17 @@ class AnswerConfirmation(RuleBase):
         refusal = nudge_refusal(member, ctx, budgeted=False)
         if refusal == "quiet hours":  # ask in their next working hour instead
             later = working_hours(ctx, question).add(ctx.now, 1.0)
-            ctx.state.timers.schedule(self.name, later, KIND, ws, question.id)
-            return []
+            return [Scheduled(self.name, later, KIND, (ws, question.id))]
         if refusal is not None:
             logger.debug("not asking %s to confirm %s: %s", member.id, question.id, refusal)
             return []
         last = member.last_nudged.get(KIND)
         if last is not None and ctx.now - last < ONCE_PER:
             return []
-        question.confirm_asked_at = ctx.now
-        ctx.state.touch_question(question)
-        record_nudge(ctx, member, kind=KIND, question_id=question.id, reason="answered, not confirmed")
-        ctx.state.touch_member(member)
         lang = ctx.language(ws, member.id)
         return [
+            Set.question(question, confirm_asked_at=ctx.now),
+            nudge(ctx, member, kind=KIND, question_id=question.id, reason="answered, not confirmed"),
             SendDirectMessage(
                 key=f"confirm:{question.id}",
                 workspace=ws,

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.changes import Change, DigestDue, Set
 from bot.core.events import CommandInvoked, Event, TimePassed
 from bot.i18n import translate
 from bot.rules import Command, CommandErrand, Decision, Errand, RuleBase, RuleContext
@@ -81,10 +82,10 @@ class WeeklyDigest(RuleBase):
 
     def __init__(self, *, enabled: bool = False) -> None:
         self.enabled = enabled  # False until the app wires the digest store in: then the rule stays silent
-        self._due: dict[tuple[str, str], datetime] = {}  # the occurrence each channel waits for
+        # Caches of what the view implies, recomputed when channels, workspaces or the stored due moments change.
         self._schedules: dict[tuple[str, str], tuple[ChannelState, Schedule]] = {}
         self._layout_version = -1
-        self._next: tuple[datetime | None] | None = None  # cached earliest due moment; None: recompute
+        self._next: tuple[tuple[int, int], datetime | None] | None = None
 
     def commands(self) -> Mapping[str, Command]:
         return {
@@ -95,18 +96,22 @@ class WeeklyDigest(RuleBase):
     def next_due(self, ctx: RuleContext) -> datetime | None:
         if not self.enabled:
             return None
-        if self._next is None or ctx.state.layout_version != self._layout_version:
-            self._next = (min((due for _, due in self._channels_due(ctx)), default=None),)
-        return self._next[0]
+        version = (ctx.state.layout_version, ctx.state.digest_version)
+        if self._next is not None and self._next[0] == version:
+            return self._next[1]
+        due = self._channels_due(ctx)
+        earliest = min((at for _, at, _ in due), default=None)
+        if all(stored for _, _, stored in due):  # a channel seen first waits for its latest occurrence: due now
+            self._next = (version, earliest)
+        return earliest
 
-    def _channels_due(self, ctx: RuleContext) -> list[tuple[ChannelState, datetime]]:
-        """Each digest channel with the occurrence it waits for (a newly seen channel: its latest one)."""
+    def _channels_due(self, ctx: RuleContext) -> list[tuple[ChannelState, datetime, bool]]:
+        """Each digest channel with the occurrence it waits for, and whether that is stored (a channel seen first
+        waits for its latest occurrence, which the rule then stores)."""
         result = []
         for key, (channel, schedule) in self._scheduled(ctx).items():
-            due = self._due.get(key)
-            if due is None:
-                due = self._due[key] = schedule.latest(ctx.now)
-            result.append((channel, due))
+            stored = ctx.state.digest_due.get(key)
+            result.append((channel, stored or schedule.latest(ctx.now), stored is not None))
         return result
 
     def _scheduled(self, ctx: RuleContext) -> dict[tuple[str, str], tuple[ChannelState, Schedule]]:
@@ -121,23 +126,20 @@ class WeeklyDigest(RuleBase):
                 schedule = schedule_of(ctx, channel) if in_digest(ctx, channel) else None
                 if schedule is not None:
                     self._schedules[key] = (channel, schedule)
-            for key in self._due.keys() - self._schedules.keys():
-                del self._due[key]
         return self._schedules
 
     def handle(self, event: Event, ctx: RuleContext) -> Decision:
         if not isinstance(event, TimePassed) or not self.enabled:
             return ()
-        errands: list[Errand] = []
-        for channel, due in self._channels_due(ctx):
+        decision: list[Errand | Change] = []
+        for channel, due, _ in self._channels_due(ctx):
             if due > ctx.now:
                 continue
             _, schedule = self._schedules[(channel.workspace_id, channel.id)]
-            self._due[(channel.workspace_id, channel.id)] = schedule.following(ctx.now)
-            self._next = None
+            decision.append(DigestDue(channel.workspace_id, channel.id, schedule.following(ctx.now)))
             if not ctx.backfill:  # history gets no digests; the first live period does
-                errands.extend(self.scheduled(channel, schedule, due))
-        return errands
+                decision.extend(self.scheduled(channel, schedule, due))
+        return decision
 
     def scheduled(self, channel: ChannelState, schedule: Schedule, occurrence: datetime) -> list[Errand]:
         """The period's digest, posted late if Steward was not running at the occurrence; none for a channel
@@ -192,22 +194,24 @@ class WeeklyDigest(RuleBase):
         channel = ctx.channel(event.workspace, event.channel)
         if not in_digest(ctx, channel):
             return [ctx.reply(event, "digest.not_here")]
+        ws, channel_id = channel.workspace_id, channel.id
         if args and args[0].lower() in {"off", "aus"}:
-            channel.settings = {**channel.settings, "digest": "off"}
-            ctx.state.touch_channel(channel)
-            self._due.pop((channel.workspace_id, channel.id), None)
-            return [ctx.reply(event, "digest.schedule_off")]
+            return [
+                Set.channel(ws, channel_id, settings={**channel.settings, "digest": "off"}),
+                DigestDue(ws, channel_id, None),
+                ctx.reply(event, "digest.schedule_off"),
+            ]
         try:
             day, at = parse_day(args[0]), parse_time(args[1])
         except (IndexError, ValueError):
             return [ctx.reply(event, "digest.schedule_usage")]
-        channel.settings = {**channel.settings, "digest": {"day": WEEKDAYS[day], "time": f"{at:%H:%M}"}}
-        ctx.state.touch_channel(channel)
-        schedule = schedule_of(ctx, channel)
+        settings = {**channel.settings, "digest": {"day": WEEKDAYS[day], "time": f"{at:%H:%M}"}}
+        schedule = schedule_of(ctx, replace(channel, settings=settings))
         assert schedule is not None
-        self._due[(channel.workspace_id, channel.id)] = schedule.following(ctx.now)
         lang = ctx.language(event.workspace, event.user)
         return [
+            Set.channel(ws, channel_id, settings=settings),
+            DigestDue(ws, channel_id, schedule.following(ctx.now)),
             ctx.reply(
                 event,
                 "digest.scheduled",

@@ -1,18 +1,18 @@
 """Nudge etiquette: budgets, quiet hours, mute. The sharpest tool Steward has, used gently.
 
-Every nudge path asks `nudge_refusal` first and records the nudge with `record_nudge`, so budgets, quiet hours
+Every nudge path asks `nudge_refusal` first and returns the nudge as a change with `nudge`, so budgets, quiet hours
 and "never the same nudge twice" hold for experts and stuck members alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from bot.core.actions import Action
+from bot.changes import NudgeSent, Set
 from bot.core.clock import parse_duration
 from bot.core.events import CommandInvoked
-from bot.rules import Command, RuleBase, RuleContext
+from bot.rules import Command, Decision, RuleBase, RuleContext
 from bot.state import MemberState
 from facilitation_rules.working_time import in_quiet_hours
 
@@ -45,21 +45,9 @@ def recent_nudges(member: MemberState, now: datetime, days: int = 7) -> int:
     return sum(1 for sent in member.nudges_sent if now - sent < timedelta(days=days))
 
 
-def record_nudge(ctx: RuleContext, member: MemberState, *, kind: str, question_id: str | None, reason: str) -> None:
-    member.nudges_sent = [sent for sent in member.nudges_sent if ctx.now - sent < timedelta(days=7)]
-    member.nudges_sent.append(ctx.now)
-    member.last_nudged[kind] = ctx.now
-    ctx.state.new_nudges.append(
-        {
-            "workspace_id": member.workspace_id,
-            "member_id": member.id,
-            "question_id": question_id,
-            "kind": kind,
-            "reason": reason,
-            "sent_at": ctx.now,
-            "led_to_answer": False,
-        }
-    )
+def nudge(ctx: RuleContext, member: MemberState, *, kind: str, question_id: str | None, reason: str) -> NudgeSent:
+    """The change that counts a nudge against the member's budgets and cool-downs, and stores it."""
+    return NudgeSent(member.workspace_id, member.id, kind, question_id, reason, ctx.now)
 
 
 class MuteCommands(RuleBase):
@@ -73,22 +61,19 @@ class MuteCommands(RuleBase):
             "unmute": Command("unmute", self.unmute, "help.unmute"),
         }
 
-    def mute(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def mute(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         try:
             span = _mute_span(args)
         except ValueError:
             return [ctx.reply(event, "mute.bad_duration", value=" ".join(args))]
-        member = ctx.member(event.workspace, event.user)
-        member.muted_until = ctx.now + span
-        ctx.state.touch_member(member)
-        until = member.muted_until.astimezone().strftime("%Y-%m-%d")
-        return [ctx.reply(event, "mute.done", until=until)]
+        until = ctx.now + span
+        return [
+            Set.member(event.workspace, event.user, muted_until=until),
+            ctx.reply(event, "mute.done", until=until.astimezone().strftime("%Y-%m-%d")),
+        ]
 
-    def unmute(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
-        member = ctx.member(event.workspace, event.user)
-        member.muted_until = None
-        ctx.state.touch_member(member)
-        return [ctx.reply(event, "mute.undone")]
+    def unmute(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
+        return [Set.member(event.workspace, event.user, muted_until=None), ctx.reply(event, "mute.undone")]
 
 
 def _mute_span(args: list[str]) -> timedelta:

@@ -9,16 +9,19 @@ candidates, the one nudged least recently goes first, so nobody is the only expe
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
+from bot.changes import ActivitySeen, AnswerLearned, Change, ExpertTopics, Set
 from bot.core.actions import Action, SendDirectMessage
 from bot.core.events import AnswerAccepted, CommandInvoked, Event, MessageUnderstood, QuestionsFlagged
 from bot.core.markup import excerpt
 from bot.i18n import translate
-from bot.rules import Command, RuleBase, RuleContext
+from bot.rules import Command, Decision, RuleBase, RuleContext
 from bot.state import QuestionState
-from facilitation_rules.etiquette import nudge_refusal, recent_nudges, record_nudge
+from facilitation_rules.etiquette import nudge, nudge_refusal, recent_nudges
 from facilitation_rules.text.expertise import ExpertSuggestion
 from facilitation_rules.unanswered import flag_buttons
 
@@ -38,68 +41,74 @@ class ExpertRouting(RuleBase):
             "experts": Command("experts", self.experts_command, "help.experts", usage="[TOPIC]"),
         }
 
-    def handle(self, event: Event, ctx: RuleContext) -> Sequence[Action]:
+    def handle(self, event: Event, ctx: RuleContext) -> Decision:
         if isinstance(event, MessageUnderstood):
-            self.learn(event, ctx)
-            return ()
+            return self.learn(event, ctx)
         if isinstance(event, AnswerAccepted):
-            accepted = ctx.state.question(event.workspace, event.question_id)
-            if accepted is not None:
-                ctx.state.record_answer(
-                    accepted, responder=event.answerer, message_id=event.message_id, at=event.at,
-                    recorded_at=event.at, accepted=True,
-                )
-            return ()
+            if ctx.state.question(event.workspace, event.question_id) is None:
+                return ()
+            return [AnswerLearned(event.workspace, event.question_id, event.answerer, event.message_id, event.at,
+                                  event.at, accepted=True)]
         if isinstance(event, QuestionsFlagged):
-            actions: list[Action] = []
+            decision: list[Action | Change] = []
+            nudged: Counter[str] = Counter()  # nudges decided in this event, per member (budgets, rotation)
             for question_id in event.question_ids:
                 flagged = ctx.state.question(event.workspace, question_id)
                 if flagged is not None:
-                    actions.extend(self.nudge_experts(flagged, ctx))
-            return actions
+                    decision.extend(self.nudge_experts(flagged, ctx, nudged))
+            return decision
         return ()
 
-    def learn(self, understood: MessageUnderstood, ctx: RuleContext) -> None:
+    def learn(self, understood: MessageUnderstood, ctx: RuleContext) -> list[Change]:
         """Every message shows who is around; questions show what people ask about; answers who knows what."""
         event = understood.message
         index = ctx.state.expertise_index(event.workspace)
         new_question = ctx.state.question(event.workspace, understood.question_id) if understood.question_id else None
+        changes: list[Change] = []
         if new_question is not None:
             # Every question gets suggestions, follow-ups too: whether a question is a follow-up is a guess (in a
             # flat channel a new question often reads as a reply to the running conversation), and suggestions
             # alone never reach anyone: nudges go only to flagged questions, and follow-ups are never flagged.
             found = index.suggest(new_question.text, at=event.at, exclude={new_question.asker_id}, limit=SUGGESTIONS)
-            new_question.suggested_experts = [s.user for s in found]
-            ctx.state.touch_question(new_question)
+            changes.append(Set.question(new_question, suggested_experts=[s.user for s in found]))
         if not event.bot:
             # Presence for every message; words only for questions (what people ask about is topical evidence).
-            index.record_activity(event.user, event.at, new_question.text if new_question is not None else "")
+            text = new_question.text if new_question is not None else ""
+            changes.append(ActivitySeen(event.workspace, event.user, event.at, text))
         answer = understood.answer
-        question = ctx.state.question(event.workspace, answer.question_id) if answer is not None else None
-        if answer is not None and question is not None:
-            ctx.state.record_answer(
-                question,
-                responder=answer.responder,
-                message_id=answer.message_id,
-                at=answer.at,
-                recorded_at=event.at,
-                answer_text=event.text if answer.message_id == event.message_id else "",
-                first=answer.first,
+        if answer is not None and ctx.state.question(event.workspace, answer.question_id) is not None:
+            changes.append(
+                AnswerLearned(
+                    event.workspace, answer.question_id, answer.responder, answer.message_id, answer.at, event.at,
+                    answer_text=event.text if answer.message_id == event.message_id else "", first=answer.first,
+                )
             )
+        return changes
 
-    def candidates(self, question: QuestionState, ctx: RuleContext) -> list[ExpertSuggestion]:
-        """Experts who may be nudged about this question now, best first, rotated by recent load."""
+    def candidates(
+        self, question: QuestionState, ctx: RuleContext, nudged: Counter[str] | None = None
+    ) -> list[ExpertSuggestion]:
+        """Experts who may be nudged about this question now, best first, rotated by recent load.
+
+        `nudged`: nudges already decided in this event, which count as sent."""
         ws = question.workspace_id
         excluded = {question.asker_id, *question.responders, *question.nudged_experts}
         index = ctx.state.expertise_index(ws)
         found = index.suggest(question.text, at=ctx.now, exclude=excluded, limit=CANDIDATE_POOL)
         allowed = []
+        load: dict[str, int] = {}
         for suggestion in found:
             if not index.answered(suggestion.user) and not ctx.state.expert_topics.get((ws, suggestion.user)):
                 continue  # a nudge must be able to say truthfully why this person was asked
             member = ctx.state.members.get((ws, suggestion.user))
-            if member is None or nudge_refusal(member, ctx) is not None or not _working_now(member, ctx):
+            if member is None or not _working_now(member, ctx):
                 continue
+            pending = nudged[member.id] if nudged else 0
+            if pending:
+                member = replace(member, nudges_sent=[*member.nudges_sent, *[ctx.now] * pending])
+            if nudge_refusal(member, ctx) is not None:
+                continue
+            load[suggestion.user] = recent_nudges(member, ctx.now)
             allowed.append(suggestion)
         if not allowed:
             return []
@@ -107,19 +116,24 @@ class ExpertRouting(RuleBase):
         # Rotation: comparable candidates (within 30% of the best) are ordered by how often they were nudged lately.
         comparable = [s for s in allowed if s.score >= 0.7 * best]
         rest = [s for s in allowed if s.score < 0.7 * best]
-        comparable.sort(key=lambda s: recent_nudges(ctx.state.members[(ws, s.user)], ctx.now))
+        comparable.sort(key=lambda s: load[s.user])
         return comparable + rest
 
-    def nudge_experts(self, question: QuestionState, ctx: RuleContext) -> list[Action]:
+    def nudge_experts(
+        self, question: QuestionState, ctx: RuleContext, nudged: Counter[str] | None = None
+    ) -> list[Action | Change]:
         if ctx.backfill:
             return []
-        actions: list[Action] = []
-        for suggestion in self.candidates(question, ctx)[: ctx.settings.experts_per_question]:
+        nudged = Counter() if nudged is None else nudged
+        decision: list[Action | Change] = []
+        experts: list[str] = []
+        for suggestion in self.candidates(question, ctx, nudged)[: ctx.settings.experts_per_question]:
             member = ctx.state.members[(question.workspace_id, suggestion.user)]
             reason = self.reason(suggestion, ctx, member.id, question.workspace_id)
-            record_nudge(ctx, member, kind="expert", question_id=question.id, reason=reason)
-            question.nudged_experts.append(member.id)
-            actions.append(
+            decision.append(nudge(ctx, member, kind="expert", question_id=question.id, reason=reason))
+            nudged[member.id] += 1
+            experts.append(member.id)
+            decision.append(
                 SendDirectMessage(
                     key=f"nudge:{question.id}:{member.id}",
                     workspace=question.workspace_id,
@@ -137,9 +151,9 @@ class ExpertRouting(RuleBase):
                     buttons=flag_buttons(ctx, question),
                 )
             )
-        if actions:
-            ctx.state.touch_question(question)
-        return actions
+        if experts:
+            decision.append(Set.question(question, nudged_experts=[*question.nudged_experts, *experts]))
+        return decision
 
     def reason(self, suggestion: ExpertSuggestion, ctx: RuleContext, member: str, ws: str) -> str:
         """The "why you" line every nudge carries."""
@@ -151,26 +165,25 @@ class ExpertRouting(RuleBase):
         return ctx.t(ws, "nudge.reason_active", for_member=member)
 
     # --- registry ------------------------------------------------------------------------------------------
-    def expert_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def expert_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         if not args or args[0].lower() not in {"add", "remove"}:
             return [ctx.reply(event, "expert.usage")]
-        ws, key = event.workspace, (event.workspace, event.user)
-        topics = {_topic(t) for t in " ".join(args[1:]).split(",") if _topic(t)}
-        current = ctx.state.expert_topics.setdefault(key, set())
+        ws = event.workspace
+        topics = frozenset(_topic(t) for t in " ".join(args[1:]).split(",") if _topic(t))
+        current = frozenset(ctx.state.expert_topics.get((ws, event.user), ()))
+        change: ExpertTopics
         if args[0].lower() == "add":
             if not topics:
                 return [ctx.reply(event, "expert.usage")]
-            current |= topics
-            ctx.state.topic_changes.append(("add", ws, event.user, topics))
+            change, current = ExpertTopics(ws, event.user, topics), current | topics
         else:
-            current -= topics if topics else set(current)
-            ctx.state.topic_changes.append(("remove", ws, event.user, set(current)))
-        ctx.state.expertise_index(ws).set_registered_topics(event.user, current)
+            current = current - topics if topics else frozenset()
+            change = ExpertTopics(ws, event.user, current, op="replace")
         if not current:
-            return [ctx.reply(event, "expert.none_left")]
-        return [ctx.reply(event, "expert.now", topics=", ".join(sorted(current)))]
+            return [change, ctx.reply(event, "expert.none_left")]
+        return [change, ctx.reply(event, "expert.now", topics=", ".join(sorted(current)))]
 
-    def experts_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def experts_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         ws = event.workspace
         wanted = _topic(" ".join(args)) if args else ""
         lines = []

@@ -7,12 +7,12 @@ was posted), but nothing says what they wrote or who they are beyond the platfor
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
 
-from bot.core.actions import Action
+from bot.changes import ExpertTopics, MemberForgotten, Set
 from bot.core.events import CommandInvoked
-from bot.rules import Command, RuleBase, RuleContext
+from bot.rules import Command, Decision, RuleBase, RuleContext
 
 FOREVER = timedelta(days=365 * 100)
 
@@ -23,17 +23,14 @@ class ForgetMe(RuleBase):
     def commands(self) -> Mapping[str, Command]:
         return {"forget": Command("forget", self.forget, "help.forget", usage="me")}
 
-    def forget(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def forget(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         if [a.lower() for a in args] != ["me"]:
             return [ctx.reply(event, "forget.usage")]
         ws, user = event.workspace, event.user
-        member = ctx.member(ws, user)
-        member.name = ""
-        member.muted_until = ctx.now + FOREVER
-        ctx.state.touch_member(member)
-        if ctx.state.expert_topics.pop((ws, user), None):
-            ctx.state.topic_changes.append(("remove", ws, user, set()))
-        ctx.state.expertise_index(ws).forget(user)
-        ctx.state.tracker(ws).register_name(user, user)
-        ctx.state.forget_requests.append((ws, user))
-        return [ctx.reply(event, "forget.done")]
+        topics = [ExpertTopics(ws, user, frozenset(), op="replace")] if ctx.state.expert_topics.get((ws, user)) else []
+        return [
+            Set.member(ws, user, name="", muted_until=ctx.now + FOREVER),
+            *topics,
+            MemberForgotten(ws, user),
+            ctx.reply(event, "forget.done"),
+        ]

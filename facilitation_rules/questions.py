@@ -12,7 +12,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from bot.changes import Change, NewQuestion, NudgeAnswered, Set, TrackerForgets
 from bot.core.actions import Action, SetForumSolved
 from bot.core.events import (
     Answer,
@@ -22,7 +24,6 @@ from bot.core.events import (
     Event,
     ForumTagChanged,
     InteractionClicked,
-    MemberJoined,
     MessageDeleted,
     MessagePosted,
     MessageUnderstood,
@@ -33,7 +34,6 @@ from bot.rules import Command, Decision, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.text.answers import ChatLine, Response
 from facilitation_rules.text.cues import is_thanks
-from facilitation_rules.text.questions import classify_question
 from facilitation_rules.text.tokens import terms
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class Responder:
 
 class QuestionLifecycle(RuleBase):
     name = "questions"
-    reacts_to = (MessagePosted, ReactionAdded, InteractionClicked, ForumTagChanged, MessageDeleted, MemberJoined)
+    reacts_to = (MessagePosted, ReactionAdded, InteractionClicked, ForumTagChanged, MessageDeleted)
 
     def commands(self) -> Mapping[str, Command]:
         return {"solved": Command("solved", self.solved_command, "help.solved")}
@@ -101,39 +101,32 @@ class QuestionLifecycle(RuleBase):
             return self.resolve(question, ctx, how="forum_tag") if question else ()
         if isinstance(event, MessageDeleted):
             question = ctx.state.question(event.workspace, event.message_id)
-            if question is not None and question.status != "stale" and question.advance("withdrawn"):
-                ctx.state.tracker(event.workspace).forget_question(question.id)
-                ctx.state.touch_question(question)
-        if isinstance(event, MemberJoined):
-            ctx.state.tracker(event.workspace).observe_join(event.channel, event.user, event.at)
+            if question is not None and question.status != "stale" and question.can_advance("withdrawn"):
+                return [Set.question(question, status="withdrawn"), TrackerForgets(event.workspace, question.id)]
         return ()
 
     # --- messages ------------------------------------------------------------------------------------------
-    def on_message(self, event: MessagePosted, ctx: RuleContext) -> list[Action | Decided]:
+    def on_message(self, event: MessagePosted, ctx: RuleContext) -> Decision:
+        """What the message is (the text models' perception, read before the rules ran) and what it changes."""
         if event.bot or not is_facilitated(ctx, event.workspace, event.channel):
             return [MessageUnderstood(workspace=event.workspace, at=event.at, message=event)]
         ws = event.workspace
-        tracker = ctx.state.tracker(ws)
-        if event.user_name:
-            tracker.register_name(event.user, event.user_name)
-        opens_thread = event.thread in (None, event.message_id)
-        verdict = (
-            classify_question(event.text, ctx.workspace(ws).language)
-            if opens_thread and not event.text.startswith("/")
-            else None
-        )
-        asks = verdict is not None and verdict.is_question
-        response = tracker.observe(chat_line(event), is_question=asks) or self._explicit_link(event, ctx)
-        decision: list[Action | Decided] = []
+        verdict, asks = ctx.perception.verdict, ctx.perception.asks
+        response = ctx.perception.response or self._explicit_link(event, ctx)
+        decision: list[Action | Decided | Change] = []
         answer: Answer | None = None
         new_question: str | None = None
         asked_again = False
+        answered_now: set[str] = set()  # answered by this message's decision (its changes are not applied yet)
         if response is not None:
             question = ctx.state.question(ws, response.question_id)
             if question is not None:
-                answer = self.record_response(question, Responder.of(event, response), response.how, ctx)
+                answer = self.record_response(question, Responder.of(event, response), response.how, ctx, decision)
             for again in filter(None, (ctx.state.question(ws, qid) for qid in response.also)):
-                self.record_response(again, Responder.of(event, response), response.how, ctx)
+                if self.record_response(again, Responder.of(event, response), response.how, ctx, decision):
+                    answered_now.add(again.id)
+            if answer is not None:
+                answered_now.add(answer.question_id)
         if verdict is not None and asks and ctx.state.question(ws, event.message_id) is None:
             question = QuestionState(
                 workspace_id=ws,
@@ -145,18 +138,22 @@ class QuestionLifecycle(RuleBase):
                 text=event.text,
             )
             in_conversation = response is not None and response.line_id is None
-            question.followup = in_conversation or tracker.repeats(question.id) is not None
+            tracker = ctx.state.trackers.get(ws)
+            repeated = tracker is not None and tracker.repeats(question.id) is not None
+            question.followup = in_conversation or repeated
             asked_again = not question.followup and self._asks_again(question, ctx)
-            ctx.state.add_question(question)
+            decision.append(NewQuestion(question))
             new_question = question.id
         elif ctx.state.has_unresolved_question(ws, event.user) and is_thanks(event.text, ctx.workspace(ws).language):
-            question = self._thanked_question(event, ctx)
+            question = self._thanked_question(event, ctx, answered_now)
             if question is not None:
                 decision.extend(self.resolve(question, ctx, how="thanks"))
         understood = MessageUnderstood(
             workspace=ws, at=event.at, message=event, question_id=new_question, asked_again=asked_again, answer=answer
         )
-        return [understood, *decision]
+        # The changes first: the other rules hear of the message once the working set knows the question.
+        changes = [c for c in decision if isinstance(c, Change)]
+        return [*changes, understood, *(d for d in decision if not isinstance(d, Change))]
 
     def _explicit_link(self, event: MessagePosted, ctx: RuleContext) -> Response | None:
         """A reply in a question's thread, or an explicit reply to it, answers it however late it comes.
@@ -185,43 +182,51 @@ class QuestionLifecycle(RuleBase):
         return False
 
     def record_response(
-        self, question: QuestionState, responder: Responder, how: str, ctx: RuleContext
+        self, question: QuestionState, responder: Responder, how: str, ctx: RuleContext, changes: list[Any]
     ) -> Answer | None:
         """Someone other than the asker responded; the earliest response is the first response."""
         if responder.user == question.asker_id:
             return None
+        values: dict[str, Any] = {}
         if responder.user not in question.responders:
-            question.responders.append(responder.user)
-        if question.first_response_at is None or responder.at < question.first_response_at:
-            self._first_response(question, responder, how, ctx)
-        first = question.first_response_id == responder.message_id
-        return Answer(question.id, responder.user, responder.message_id, responder.at, how, first)
+            values["responders"] = [*question.responders, responder.user]
+        first = question.first_response_at is None or responder.at < question.first_response_at
+        if first:
+            values.update(
+                first_response_id=responder.message_id,
+                first_responder_id=responder.user,
+                first_response_at=responder.at,
+                answered_how=how,
+            )
+            if question.status in {"asked", "flagged", "escalated"}:
+                values["status"] = "answered"
+            if responder.user in question.nudged_experts:
+                changes.append(NudgeAnswered(question.workspace_id, responder.user, question.id))
+        if values:
+            changes.append(Set.question(question, **values))
+        is_first = first or question.first_response_id == responder.message_id
+        return Answer(question.id, responder.user, responder.message_id, responder.at, how, is_first)
 
-    def _first_response(self, question: QuestionState, responder: Responder, how: str, ctx: RuleContext) -> None:
-        question.first_response_id = responder.message_id
-        question.first_responder_id = responder.user
-        question.first_response_at = responder.at
-        question.answered_how = how
-        if question.status in {"asked", "flagged", "escalated"}:
-            question.advance("answered")
-        if responder.user in question.nudged_experts:
-            ctx.state.answered_nudges.append({"ws": question.workspace_id, "mid": responder.user, "qid": question.id})
-        ctx.state.touch_question(question)
-
-    def _thanked_question(self, event: MessagePosted, ctx: RuleContext) -> QuestionState | None:
+    def _thanked_question(
+        self, event: MessagePosted, ctx: RuleContext, answered_now: set[str]
+    ) -> QuestionState | None:
         """The asker's own answered question this thanks most likely refers to (same thread, else latest)."""
         ws = event.workspace
         if event.thread:
             question = ctx.state.question(ws, event.thread)
-            if question and question.asker_id == event.user and question.answered and not question.resolved:
+            answered = question is not None and (question.answered or question.id in answered_now)
+            if question and question.asker_id == event.user and answered and not question.resolved:
                 return question
             return None
         candidates = [
             q
             for q in ctx.state.unresolved_of(ws, event.user)
-            if q.channel_id == event.channel and q.answered and (event.at - q.asked_at).days < 2
+            if q.channel_id == event.channel
+            and (q.answered or q.id in answered_now)
+            and (event.at - q.asked_at).days < 2
         ]
-        return max(candidates, key=lambda q: q.asked_at, default=None)
+        # The latest asked; of two asked in the same moment, the later one (candidates come in the order asked).
+        return max(reversed(candidates), key=lambda q: q.asked_at, default=None)
 
     # --- resolution ----------------------------------------------------------------------------------------
     def on_reaction(self, event: ReactionAdded, ctx: RuleContext) -> Decision:
@@ -250,26 +255,27 @@ class QuestionLifecycle(RuleBase):
             return ()
         if event.action == "solved":
             return self.resolve(question, ctx, how="button")
-        if event.action == "not_a_question" and question.advance("not_a_question"):
-            question.not_a_question_at = event.at
-            question.not_a_question_by = event.user
-            ctx.state.tracker(event.workspace).forget_question(question.id)
-            ctx.state.touch_question(question)
+        if event.action == "not_a_question" and question.can_advance("not_a_question"):
             logger.info("question %s marked 'not a question' by %s", question.id, event.user)
+            return [
+                Set.question(
+                    question, status="not_a_question", not_a_question_at=event.at, not_a_question_by=event.user
+                ),
+                TrackerForgets(event.workspace, question.id),
+            ]
         return ()
 
-    def resolve(self, question: QuestionState, ctx: RuleContext, *, how: str) -> list[Action | Decided]:
+    def resolve(self, question: QuestionState, ctx: RuleContext, *, how: str) -> list[Action | Decided | Change]:
         if question.resolved or question.status in {"not_a_question", "withdrawn"}:
             return []
-        if not question.advance("resolved"):
+        if not question.can_advance("resolved"):
             return []
-        question.resolved_at = ctx.now
-        question.resolved_how = how
-        ctx.state.touch_question(question)
         resolved = QuestionResolved(workspace=question.workspace_id, at=ctx.now, question_id=question.id, how=how)
+        changed = Set.question(question, status="resolved", resolved_at=ctx.now, resolved_how=how)
         channel = ctx.channel(question.workspace_id, question.channel_id)
         if channel.kind == "forum" and how != "forum_tag":
             return [
+                changed,
                 resolved,
                 SetForumSolved(
                     key=f"forum-solved:{question.id}",
@@ -278,7 +284,7 @@ class QuestionLifecycle(RuleBase):
                     thread=question.id,
                 ),
             ]
-        return [resolved]
+        return [changed, resolved]
 
     def solved_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         ws = event.workspace

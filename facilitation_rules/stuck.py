@@ -12,13 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.changes import Change, DeadlinesMet, Scheduled
 from bot.core.actions import Action, Button, PostMessage, SendDirectMessage
 from bot.core.events import CommandInvoked, Event, InteractionClicked, MessageUnderstood, TimePassed
 from bot.core.markup import excerpt
 from bot.i18n import translate
 from bot.rules import Command, Decision, Errand, LessonHit, RuleBase, RuleContext
 from bot.state import MemberState, QuestionState
-from facilitation_rules.etiquette import nudge_refusal, record_nudge
+from facilitation_rules.etiquette import nudge, nudge_refusal
 from facilitation_rules.questions import is_facilitated
 from facilitation_rules.text.cues import is_stuck
 from facilitation_rules.unanswered import flag_due
@@ -34,29 +35,31 @@ class StuckMembers(RuleBase):
         return {"stuck": Command("stuck", self.stuck_command, "help.stuck", usage="[what you are stuck on]")}
 
     def next_due(self, ctx: RuleContext) -> datetime | None:
-        self._seed(ctx)
         return ctx.state.timers.next(self.name)
 
-    def _seed(self, ctx: RuleContext) -> None:
-        if ctx.state.timers.needs_seeding(self.name):
-            for question in ctx.state.awaiting_answer():
-                self._schedule(ctx, question)
+    def seed(self, ctx: RuleContext) -> Decision:
+        return [self._waiting(ctx, question) for question in ctx.state.awaiting_answer()]
 
-    def _schedule(self, ctx: RuleContext, q: QuestionState) -> None:
-        ctx.state.timers.schedule(self.name, flag_due(ctx, q, factor=2.0), "waiting", q.workspace_id, q.id)
+    def _waiting(self, ctx: RuleContext, q: QuestionState) -> Scheduled:
+        return Scheduled(self.name, flag_due(ctx, q, factor=2.0), "waiting", (q.workspace_id, q.id))
 
     def handle(self, event: Event, ctx: RuleContext) -> Decision:
         if isinstance(event, MessageUnderstood) and not event.message.bot:
             return self.on_message(event, ctx)
         if isinstance(event, TimePassed):
-            self._seed(ctx)
-            actions: list[Action | Errand] = []
-            for _, _, (ws, qid) in ctx.state.timers.pop_due(self.name, ctx.now):
+            due = ctx.state.timers.due(self.name, ctx.now)
+            decision: list[Action | Errand | Change] = [DeadlinesMet(self.name, ctx.now)] if due else []
+            helped: set[tuple[str, str]] = set()  # once per sweep and member (the cool-down, before it is applied)
+            for _, _, (ws, qid) in due:
                 question = ctx.state.question(ws, qid)
-                if question is not None and question.awaiting_answer and not question.followup:
-                    asker = question.asker_id
-                    actions.extend(self.help_member(ws, asker, ctx, question, "waiting", cause=qid))
-            return actions
+                if question is None or not question.awaiting_answer or question.followup:
+                    continue
+                if (ws, question.asker_id) not in helped:
+                    help_ = self.help_member(ws, question.asker_id, ctx, question, "waiting", cause=qid)
+                    if help_:
+                        helped.add((ws, question.asker_id))
+                    decision.extend(help_)
+            return decision
         if isinstance(event, InteractionClicked) and event.action == "call_facilitator":
             return self.call_facilitator(event.workspace, event.user, event.value, ctx, at=event.at)
         return ()
@@ -66,19 +69,19 @@ class StuckMembers(RuleBase):
         if not is_facilitated(ctx, event.workspace, event.channel):
             return ()
         question = ctx.state.question(event.workspace, understood.question_id) if understood.question_id else None
+        decision: list[Action | Errand | Change] = []
         if question is not None:
-            self._seed(ctx)
             if not question.followup:
-                self._schedule(ctx, question)
+                decision.append(self._waiting(ctx, question))
             if understood.asked_again:
-                return self.help_member(
+                return [*decision, *self.help_member(
                     event.workspace, event.user, ctx, question, "asked_again", cause=event.message_id
-                )
+                )]
         if is_stuck(event.text, ctx.workspace(event.workspace).language):
-            return self.help_member(
+            decision.extend(self.help_member(
                 event.workspace, event.user, ctx, question, "said", cause=event.message_id, text=event.text
-            )
-        return ()
+            ))
+        return decision
 
     def help_member(
         self,
@@ -91,7 +94,7 @@ class StuckMembers(RuleBase):
         cause: str,
         text: str = "",
         on_request: bool = False,
-    ) -> list[Action | Errand]:
+    ) -> list[Action | Errand | Change]:
         """The stuck DM: lessons, people, and the offer to bring in a facilitator.
 
         `cause` names what led to it (the question, the message or the command), so the same cause never yields
@@ -105,9 +108,8 @@ class StuckMembers(RuleBase):
         topic = question.text if question is not None else text
         exclude = {user, *(question.responders if question else ())}
         people = ctx.state.expertise_index(ws).suggest(topic, at=ctx.now, exclude=exclude, limit=3) if topic else []
-        if not on_request:
-            record_nudge(ctx, member, kind="stuck", question_id=question.id if question else None, reason=why)
-            ctx.state.touch_member(member)
+        sent = [] if on_request else [nudge(ctx, member, kind="stuck", question_id=question.id if question else None,
+                                            reason=why)]
         subject = question.id if question is not None else ""
         help_ = HelpStuckMember(
             workspace=ws,
@@ -119,7 +121,7 @@ class StuckMembers(RuleBase):
             key=f"stuck:{user}:{subject or cause}",
             language=ctx.language(ws, user),
         )
-        return [help_ if topic else help_.message(())]
+        return [*sent, help_ if topic else help_.message(())]
 
     def _may_nudge(self, member: MemberState, ctx: RuleContext) -> bool:
         cooldown = timedelta(days=ctx.settings.stuck_nudge_cooldown_days)

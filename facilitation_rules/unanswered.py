@@ -8,9 +8,10 @@ second replica never flags twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from bot.changes import Change, DeadlinesMet, Scheduled, Set
 from bot.core.actions import Action, Button, PostMessage
 from bot.core.events import (
     CommandInvoked,
@@ -66,72 +67,70 @@ class UnansweredQuestions(RuleBase):
         return {"unanswered": Command("unanswered", self.list_command, "help.unanswered")}
 
     def next_due(self, ctx: RuleContext) -> datetime | None:
-        self._seed(ctx)
         return ctx.state.timers.next(self.name)
 
-    def _seed(self, ctx: RuleContext) -> None:
-        """After a start, schedule the next step of every question still waiting."""
-        if not ctx.state.timers.needs_seeding(self.name):
-            return
-        for question in ctx.state.awaiting_answer():
-            if not question.followup:
-                self._schedule_next(ctx, question)
+    def seed(self, ctx: RuleContext) -> Decision:
+        """After a start, the next step of every question still waiting."""
+        return [step for q in ctx.state.awaiting_answer() if not q.followup for step in self._next_step(ctx, q)]
 
-    def _schedule_next(self, ctx: RuleContext, q: QuestionState) -> None:
-        timers = ctx.state.timers
-        if q.flagged_at is None:
-            timers.schedule(self.name, flag_due(ctx, q), "flag", q.workspace_id, q.id)
-        elif q.escalated_at is None:
-            due = working_hours(ctx, q).add(q.flagged_at, ctx.settings.escalation_hours)
-            timers.schedule(self.name, due, "escalate", q.workspace_id, q.id)
-        elif q.stale_at is None:
-            timers.schedule(
-                self.name, q.asked_at + timedelta(days=ctx.settings.stale_after_days), "stale", q.workspace_id, q.id
-            )
+    def _next_step(
+        self, ctx: RuleContext, q: QuestionState, *, flagged_at: datetime | None = None,
+        escalated_at: datetime | None = None,
+    ) -> list[Scheduled]:
+        """The question's next deadline; `flagged_at`/`escalated_at`: a step decided just now."""
+        flagged_at, escalated_at = flagged_at or q.flagged_at, escalated_at or q.escalated_at
+        subject = (q.workspace_id, q.id)
+        if flagged_at is None:
+            return [Scheduled(self.name, flag_due(ctx, q), "flag", subject)]
+        if escalated_at is None:
+            due = working_hours(ctx, q).add(flagged_at, ctx.settings.escalation_hours)
+            return [Scheduled(self.name, due, "escalate", subject)]
+        if q.stale_at is None:
+            return [Scheduled(self.name, q.asked_at + timedelta(days=ctx.settings.stale_after_days), "stale", subject)]
+        return []
 
     def handle(self, event: Event, ctx: RuleContext) -> Decision:
         if isinstance(event, MessageUnderstood):
             question = ctx.state.question(event.workspace, event.question_id) if event.question_id else None
             if question is not None and not question.followup:
-                self._seed(ctx)
-                self._schedule_next(ctx, question)
+                return self._next_step(ctx, question)
             return ()
         if isinstance(event, InteractionClicked) and event.action == "claim":
             return self.claim(event, ctx)
         if isinstance(event, TimePassed):
-            self._seed(ctx)
             return self.sweep(ctx)
         return ()
 
-    def sweep(self, ctx: RuleContext) -> list[Action | Decided]:
+    def sweep(self, ctx: RuleContext) -> list[Action | Decided | Change]:
         """Flag, escalate or retire what fell due; the flagged questions are told to the other rules."""
-        actions: list[Action | Decided] = []
+        due = ctx.state.timers.due(self.name, ctx.now)
+        if not due:
+            return []
+        decision: list[Action | Decided | Change] = [DeadlinesMet(self.name, ctx.now)]
         flagged: dict[str, list[str]] = {}  # workspace -> question ids, in the order flagged
-        for _, step, (ws, qid) in ctx.state.timers.pop_due(self.name, ctx.now):
+        for _, step, (ws, qid) in due:
             question = ctx.state.question(ws, qid)
             if question is None or not question.awaiting_answer:
                 continue
             if step == "flag" and question.flagged_at is None:
-                actions.extend(self.flag(question, ctx))
+                decision.extend(self.flag(question, ctx))
                 flagged.setdefault(ws, []).append(question.id)
+                decision.extend(self._next_step(ctx, question, flagged_at=ctx.now))
             elif step == "escalate" and question.escalated_at is None and question.claimed_by is None:
-                actions.extend(self.escalate(question, ctx))
+                decision.extend(self.escalate(question, ctx))
+                decision.extend(self._next_step(ctx, question, escalated_at=ctx.now))
             elif step == "stale":
-                question.advance("stale")
-                question.stale_at = ctx.now
-                ctx.state.touch_question(question)
-                continue
-            self._schedule_next(ctx, question)
+                decision.append(Set.question(question, status="stale", stale_at=ctx.now))
+            else:
+                decision.extend(self._next_step(ctx, question))
         for ws, ids in flagged.items():
-            actions.append(QuestionsFlagged(workspace=ws, at=ctx.now, question_ids=tuple(ids)))
-        return actions
+            decision.append(QuestionsFlagged(workspace=ws, at=ctx.now, question_ids=tuple(ids)))
+        return decision
 
-    def flag(self, q: QuestionState, ctx: RuleContext) -> list[Action]:
-        q.advance("flagged")
-        q.flagged_at = ctx.now
-        ctx.state.touch_question(q)
+    def flag(self, q: QuestionState, ctx: RuleContext) -> list[Action | Change]:
         hours = answer_time(ctx, q)
         return [
+            Set.question(q, status="flagged", flagged_at=ctx.now),
             PostMessage(
                 key=f"flag:{q.id}",
                 workspace=q.workspace_id,
@@ -139,15 +138,13 @@ class UnansweredQuestions(RuleBase):
                 thread=q.id,
                 text=ctx.t(q.workspace_id, "flag.unanswered", asker=f"<@{q.asker_id}>", hours=f"{hours:g}"),
                 buttons=flag_buttons(ctx, q),
-            )
+            ),
         ]
 
-    def escalate(self, q: QuestionState, ctx: RuleContext) -> list[Action]:
-        q.advance("escalated")
-        q.escalated_at = ctx.now
-        ctx.state.touch_question(q)
+    def escalate(self, q: QuestionState, ctx: RuleContext) -> list[Action | Change]:
         waited = ctx.now - q.asked_at
         return [
+            Set.question(q, status="escalated", escalated_at=ctx.now),
             PostMessage(
                 key=f"escalate:{q.id}",
                 workspace=q.workspace_id,
@@ -162,16 +159,15 @@ class UnansweredQuestions(RuleBase):
                     experts=", ".join(f"<@{e}>" for e in q.nudged_experts) or "-",
                 ),
                 buttons=flag_buttons(ctx, q),
-            )
+            ),
         ]
 
-    def claim(self, event: InteractionClicked, ctx: RuleContext) -> list[Action]:
+    def claim(self, event: InteractionClicked, ctx: RuleContext) -> list[Action | Change]:
         q = ctx.state.question(event.workspace, event.value)
         if q is None or q.resolved:
             return []
-        q.claimed_by = event.user
-        ctx.state.touch_question(q)
         return [
+            Set.question(q, claimed_by=event.user),
             PostMessage(
                 key=f"claim:{q.id}:{event.user}",
                 workspace=q.workspace_id,
@@ -181,7 +177,7 @@ class UnansweredQuestions(RuleBase):
             )
         ]
 
-    def list_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Sequence[Action]:
+    def list_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         waiting = sorted(
             (q for q in ctx.state.awaiting_answer() if q.workspace_id == event.workspace),
             key=lambda q: q.asked_at,

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app.errands import Errands
 from bot.app.ownership import Ownership, wall_clock
+from bot.app.perception import perceive, perceive_join
+from bot.changes import Change, apply_all
 from bot.commands import CommandRouter
 from bot.core.actions import Action, PostEphemeral
 from bot.core.clock import Clock
@@ -270,6 +272,11 @@ class Engine:
                 self._batch.processed.append({"workspace_id": event.workspace, "key": key, "at": event.at})
         self._record(event)
         ctx = self.context(event.at)
+        self._seed_deadlines(ctx)
+        if isinstance(event, MessagePosted):
+            ctx.perception = perceive(event, ctx)
+        elif isinstance(event, MemberJoined):
+            perceive_join(event, ctx)
         replies: list[Action] = []
         pending: deque[Event] = deque([event])
         for _ in range(MAX_DECIDED_PER_EVENT):
@@ -298,7 +305,9 @@ class Engine:
 
         async def take(decision: Decision) -> None:
             for item in decision:
-                if isinstance(item, Errand):
+                if isinstance(item, Change):
+                    item.apply(self.state)
+                elif isinstance(item, Errand):
                     await take(await self.errands.run(item, ctx))
                 else:
                     (decided if isinstance(item, Decided) else actions).append(item)  # type: ignore[arg-type]
@@ -513,9 +522,25 @@ class Engine:
             now=now, settings=self.settings, state=self.state, backfill=self.backfill
         )
 
+    def _seed_deadlines(self, ctx: RuleContext) -> None:
+        """Once per working set (after a start, a reload or a lost lease): every rule that keeps time derives its
+        deadlines from the stored questions, so work that fell due while Steward was down is done once, now."""
+        if self.state.timers.seeded:
+            return
+        self.state.timers.seeded = True
+        for rule in self._timekeepers:
+            seed = getattr(rule, "seed", None)
+            if seed is None:
+                continue
+            try:
+                apply_all((c for c in seed(ctx) if isinstance(c, Change)), self.state)
+            except Exception:
+                logger.exception("rule %s failed to derive its deadlines", rule.name)
+
     def next_due(self, now: datetime) -> datetime | None:
         """The earliest moment any rule has time-based work."""
         ctx = self.context(now)
+        self._seed_deadlines(ctx)
         moments = [due for rule in self._timekeepers if (due := _next_due(rule, ctx)) is not None]
         return min(moments, default=None)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.app.perception import perceive
+from bot.changes import Change, NewQuestion, NudgeSent, Set, apply_all
 from bot.core.actions import PostEphemeral, PostMessage, SendDirectMessage
 from bot.core.events import (
     Answer,
@@ -44,7 +46,16 @@ def context(state: CommunityState, now: datetime) -> RuleContext:
 
 
 def decide(rule: RuleBase, event: Event, ctx: RuleContext) -> Decision:
-    return rule.handle(event, ctx)  # a plain call: a rule awaits nothing
+    """The rule's decision: a plain call (a rule awaits nothing), after the text models read the message."""
+    if isinstance(event, MessagePosted):
+        ctx.perception = perceive(event, ctx)
+    return rule.handle(event, ctx)
+
+
+def carried_out(decision: Decision, state: CommunityState) -> list[object]:
+    """Apply the decision's changes to the view as the engine does; the rest (actions, facts, errands)."""
+    apply_all([item for item in decision if isinstance(item, Change)], state)
+    return [item for item in decision if not isinstance(item, Change)]
 
 
 def posted(user: str, text: str, at: datetime, mid: str, thread: str | None = None) -> MessagePosted:
@@ -55,25 +66,39 @@ def posted(user: str, text: str, at: datetime, mid: str, thread: str | None = No
 def asked(state: CommunityState, qid: str = "q", asker: str = "nina", at: datetime = MONDAY) -> QuestionState:
     question = QuestionState(workspace_id=WS, id=qid, channel_id="help", asker_id=asker, asked_at=at,
                              text="How long do SAP access requests take?")
-    state.add_question(question)
+    NewQuestion(question).apply(state)
     return question
+
+
+def answered(state: CommunityState, question: QuestionState, mid: str, at: datetime, how: str = "thread") -> None:
+    Set.question(question, status="answered", first_response_id=mid, first_response_at=at, answered_how=how).apply(
+        state
+    )
 
 
 def test_a_question_is_recognised_answered_in_its_thread_and_not_reopened_by_a_redelivery() -> None:
     state, rule = view(), QuestionLifecycle()
+    state.channel(WS, "help")
     question_event = posted("nina", "How long do SAP access requests take?", MONDAY, "q")
-    [understood] = decide(rule, question_event, context(state, MONDAY))
+    decision = decide(rule, question_event, context(state, MONDAY))
+    [new, understood] = decision
+    assert isinstance(new, NewQuestion) and new.question.id == "q" and new.question.asker_id == "nina"
     assert understood == MessageUnderstood(workspace=WS, at=MONDAY, message=question_event, question_id="q")
+    assert state.question(WS, "q") is None, "the rule changes nothing itself"
+    carried_out(decision, state)
     question = state.question(WS, "q")
     assert question is not None and question.status == "asked"
 
     later = MONDAY + timedelta(minutes=10)
     reply = posted("marc", "About two days.", later, "a", thread="q")
-    [understood] = decide(rule, reply, context(state, later))
+    decision = decide(rule, reply, context(state, later))
+    assert Set.question(question, responders=["marc"], first_response_id="a", first_responder_id="marc",
+                        first_response_at=later, answered_how="thread", status="answered") in decision
+    [understood] = carried_out(decision, state)
     assert understood.answer == Answer("q", "marc", "a", later, "thread", first=True)  # type: ignore[attr-defined]
     assert question.status == "answered" and question.first_responder_id == "marc"
 
-    decide(rule, question_event, context(state, later))
+    carried_out(decide(rule, question_event, context(state, later)), state)
     assert state.question(WS, "q") is question and question.status == "answered"
 
 
@@ -81,25 +106,27 @@ def test_a_question_unanswered_past_the_answer_time_is_flagged_once() -> None:
     state, rule = view(), UnansweredQuestions()
     question = asked(state)
     early = context(state, MONDAY + timedelta(hours=3))
+    carried_out(rule.seed(early), state)
     assert rule.next_due(early) == MONDAY + timedelta(hours=4)
     assert decide(rule, TimePassed(workspace="", at=early.now), early) == []
 
     due = context(state, MONDAY + timedelta(hours=4))
-    [flag, told] = decide(rule, TimePassed(workspace="", at=due.now), due)
+    [flag, told] = carried_out(decide(rule, TimePassed(workspace="", at=due.now), due), state)
     assert isinstance(flag, PostMessage) and flag.key == "flag:q" and flag.thread == "q"
     assert told == QuestionsFlagged(workspace=WS, at=due.now, question_ids=("q",)), "the other rules hear of it"
     assert question.status == "flagged" and question.flagged_at == due.now
+    escalation = due.now + timedelta(hours=due.settings.escalation_hours)  # within Monday's working hours
+    assert rule.next_due(due) == escalation, "the next step: escalation"
     assert decide(rule, TimePassed(workspace="", at=due.now), due) == []
 
 
 def test_an_answered_question_is_never_flagged() -> None:
     state, rule = view(), UnansweredQuestions()
     question = asked(state)
-    question.advance("answered")
-    question.first_response_id, question.first_response_at = "a", MONDAY + timedelta(minutes=5)
-    state.touch_question(question)
+    answered(state, question, "a", MONDAY + timedelta(minutes=5))
     ctx = context(state, MONDAY + timedelta(days=2))
-    assert decide(rule, TimePassed(workspace="", at=ctx.now), ctx) == []
+    carried_out(rule.seed(ctx), state)
+    assert carried_out(decide(rule, TimePassed(workspace="", at=ctx.now), ctx), state) == []
     assert question.status == "answered"
 
 
@@ -111,12 +138,16 @@ def test_an_expert_is_nudged_with_a_reason_unless_muted() -> None:
                         answerer="marc", at=MONDAY - timedelta(days=1), first=True)
     state.member(WS, "marc")
     ctx = context(state, MONDAY + timedelta(hours=4))
-    [nudge] = decide(rule, QuestionsFlagged(workspace=WS, at=ctx.now, question_ids=("q",)), ctx)
+    decision = decide(rule, QuestionsFlagged(workspace=WS, at=ctx.now, question_ids=("q",)), ctx)
+    sent = [c for c in decision if isinstance(c, NudgeSent)]
+    assert [(n.member, n.kind, n.question_id) for n in sent] == [("marc", "expert", "q")], "counted and stored"
+    [nudge] = carried_out(decision, state)
     assert isinstance(nudge, SendDirectMessage) and nudge.user == "marc" and nudge.key == "nudge:q:marc"
     assert "sap" in nudge.text.lower() and question.nudged_experts == ["marc"]
+    assert state.member(WS, "marc").nudges_sent == [ctx.now]
 
     other = asked(state, "q2", asker="ida")
-    state.member(WS, "marc").muted_until = ctx.now + timedelta(days=3)
+    Set.member(WS, "marc", muted_until=ctx.now + timedelta(days=3)).apply(state)
     assert rule.nudge_experts(other, ctx) == []
 
 
@@ -132,18 +163,16 @@ def test_a_spent_budget_refuses_a_nudge() -> None:
 def test_an_asker_asked_already_is_not_asked_again() -> None:
     state, rule = view(), AnswerConfirmation()
     question = asked(state, asker="tom")
-    question.advance("answered")
-    question.first_response_id, question.answered_how = "a", "thread"
-    question.first_response_at = MONDAY + timedelta(minutes=30)
+    answered(state, question, "a", MONDAY + timedelta(minutes=30))
     ctx = context(state, MONDAY + timedelta(days=1))
-    [ask] = rule.ask(question, ctx)
+    decision = rule.ask(question, ctx)
+    assert Set.question(question, confirm_asked_at=ctx.now) in decision
+    [ask] = carried_out(decision, state)
     assert isinstance(ask, SendDirectMessage) and ask.user == "tom" and question.confirm_asked_at == ctx.now
     assert rule.ask(question, ctx) == [], "the question says it was asked"
 
     second = asked(state, "q2", asker="tom")
-    second.advance("answered")
-    second.first_response_id, second.answered_how = "b", "thread"
-    second.first_response_at = MONDAY + timedelta(hours=2)
+    answered(state, second, "b", MONDAY + timedelta(hours=2))
     assert rule.ask(second, context(state, MONDAY + timedelta(days=2))) == [], "at most once a week"
 
 
@@ -153,12 +182,12 @@ def test_a_due_digest_is_an_errand_for_the_shell_with_its_period() -> None:
     week = timedelta(days=7)
     # Seen first on Sunday: the occurrence it waits for is the latest one (posted late, once: the shell claims it).
     sunday = context(state, MONDAY - timedelta(days=1))
-    [late] = decide(rule, TimePassed(workspace="", at=sunday.now), sunday)
+    [late] = carried_out(decide(rule, TimePassed(workspace="", at=sunday.now), sunday), state)
     assert isinstance(late, PublishDigest) and late.period.end == MONDAY - week
     assert rule.next_due(sunday) == MONDAY, "then the schedule: Monday 09:00 in Berlin"
     assert decide(rule, TimePassed(workspace="", at=sunday.now), sunday) == []
     due = context(state, MONDAY)
-    [errand] = decide(rule, TimePassed(workspace="", at=due.now), due)
+    [errand] = carried_out(decide(rule, TimePassed(workspace="", at=due.now), due), state)
     assert isinstance(errand, PublishDigest) and errand.channel == "help" and errand.workspace == WS
     assert (errand.period.start, errand.period.end) == (MONDAY - week, MONDAY)
     assert decide(rule, TimePassed(workspace="", at=due.now), due) == [], "one period, one errand"
@@ -179,7 +208,8 @@ def test_the_stuck_dm_is_complete_without_the_knowledge_store() -> None:
     question = asked(state)
     state.member(WS, "nina")
     ctx = context(state, MONDAY + timedelta(hours=1))
-    [errand] = rule.help_member(WS, "nina", ctx, question, "said", cause="m")
+    [sent, errand] = rule.help_member(WS, "nina", ctx, question, "said", cause="m")
+    assert isinstance(sent, NudgeSent) and sent.kind == "stuck" and sent.member == "nina"
     assert isinstance(errand, HelpStuckMember) and errand.topic == question.text
     [dm] = errand.unserved(ctx)
     assert isinstance(dm, SendDirectMessage) and dm.user == "nina" and dm.buttons[0].action == "call_facilitator"
