@@ -33,3 +33,4 @@ def setup_logging(level: str) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise at every start
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # two lines per job run, every sweep

@@ -90,7 +90,7 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
     adapters = platform_adapters(settings, engine)
     worker = DeliveryWorker(engine.db, [a.sender for a in adapters], clock)
     engine.on_outbox.append(worker.wake)
-    scheduler = Scheduler(engine)
+    scheduler = Scheduler(engine, sweep_seconds=settings.sweep_seconds)
     started: list[PlatformAdapter] = []
     try:
         for adapter in adapters:

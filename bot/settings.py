@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     openai_max_input_chars: int = Field(default=12000, ge=500)
 
     log_level: str = Field(default="INFO")
+    # How often `steward run` looks for due work, and how long a replica's lease on a workspace lasts unrenewed
+    # (it is renewed every third of that; another replica takes the workspace over once it expired).
+    sweep_seconds: int = Field(default=60, ge=1, le=3600)
+    lease_seconds: int = Field(default=30, ge=3, le=3600)
 
     @field_validator("steward_language")
     @classmethod

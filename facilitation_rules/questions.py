@@ -112,7 +112,7 @@ class QuestionLifecycle(RuleBase):
             return [MessageUnderstood(workspace=event.workspace, at=event.at, message=event)]
         ws = event.workspace
         verdict, asks = ctx.perception.verdict, ctx.perception.asks
-        response = ctx.perception.response or self._explicit_link(event, ctx)
+        response = self._causal(ctx.perception.response or self._explicit_link(event, ctx), event, ctx)
         decision: list[Action | Decided | Change] = []
         answer: Answer | None = None
         new_question: str | None = None
@@ -154,6 +154,18 @@ class QuestionLifecycle(RuleBase):
         # The changes first: the other rules hear of the message once the working set knows the question.
         changes = [c for c in decision if isinstance(c, Change)]
         return [*changes, understood, *(d for d in decision if not isinstance(d, Change))]
+
+    def _causal(self, response: Response | None, event: MessagePosted, ctx: RuleContext) -> Response | None:
+        """No line answers a question asked after it. Lines arrive in order on one connection, but with several
+        replicas an event handed over through the inbox can reach the owner after later ones it received itself;
+        the tracker may then link the late line to the newer question."""
+        if response is None:
+            return None
+        question = ctx.state.question(event.workspace, response.question_id)
+        if question is not None and Responder.of(event, response).at < question.asked_at:
+            logger.debug("%s came before question %s; not an answer to it", event.message_id, question.id)
+            return None
+        return response
 
     def _explicit_link(self, event: MessagePosted, ctx: RuleContext) -> Response | None:
         """A reply in a question's thread, or an explicit reply to it, answers it however late it comes.

@@ -15,7 +15,7 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
@@ -41,7 +41,7 @@ from bot.core.actions import (
     Action,
     PostEphemeral,
 )
-from bot.core.events import Event, MessagePosted
+from bot.core.events import CommandInvoked, Event, InteractionClicked, MessagePosted
 from bot.core.ports import AdapterStartError
 from bot.settings import Settings
 
@@ -238,10 +238,9 @@ class SlackAdapter:
         await ack()
 
         async def job() -> list[Action]:
-            user = await self._member(self._workspace(body), str(body.get("user_id", "")))
-            return await self.engine.handle(
-                translate_command(body, at=self.engine.clock.now(), is_admin=user.is_admin)
-            )
+            user = await self.users.get(str(body.get("user_id", "")))
+            command = translate_command(body, at=self.engine.clock.now(), is_admin=user.is_admin)
+            return await self.engine.handle(_as_said_by(command, user))
 
         await self._answer(await self._serialized(job), respond)
 
@@ -250,10 +249,10 @@ class SlackAdapter:
         user_id = str((body.get("user") or {}).get("id", ""))
 
         async def job() -> list[Action]:
-            user = await self._member(self._workspace(body), user_id)
+            user = await self.users.get(user_id)
             replies: list[Action] = []
             for click in translate_block_actions(body, at=self.engine.clock.now(), is_admin=user.is_admin):
-                replies.extend(await self.engine.handle(click))
+                replies.extend(await self.engine.handle(_as_said_by(click, user)))
             return replies
 
         await self._answer(await self._serialized(job), respond if body.get("response_url") else None)
@@ -263,10 +262,9 @@ class SlackAdapter:
         user_id = str((body.get("user") or {}).get("id", ""))
 
         async def job() -> list[Action]:
-            user = await self._member(self._workspace(body), user_id)
-            return await self.engine.handle(
-                translate_message_shortcut(body, at=self.engine.clock.now(), is_admin=user.is_admin)
-            )
+            user = await self.users.get(user_id)
+            shortcut = translate_message_shortcut(body, at=self.engine.clock.now(), is_admin=user.is_admin)
+            return await self.engine.handle(_as_said_by(shortcut, user))
 
         await self._answer(await self._serialized(job), respond if body.get("response_url") else None)
 
@@ -276,7 +274,7 @@ class SlackAdapter:
         user_id = str(event.get("user", ""))
 
         async def job() -> list[Action]:
-            user = await self._member(self._workspace(body), user_id)
+            user = await self.users.get(user_id)
             view = home.home_view(
                 self.engine.state, self._workspace(body), user.id, now=self.engine.clock.now()
             )
@@ -299,26 +297,12 @@ class SlackAdapter:
 
     async def _handle(self, event: Event) -> list[Action]:
         if isinstance(event, MessagePosted):
-            user = await self._member(event.workspace, event.user)
-            if user.name:
-                event = dataclasses.replace(event, user_name=user.name)
+            user = await self.users.get(event.user)
+            event = dataclasses.replace(_as_said_by(event, user), user_name=user.name or event.user_name)
         return await self.engine.handle(event)
 
     def _workspace(self, body: dict[str, Any]) -> str:
         return workspace_id(team_of(body) or (self.me.team_id if self.me else ""))
-
-    async def _member(self, ws: str, user_id: str) -> SlackUser:
-        """users.info (cached), with time zone and language written onto the member's state."""
-        user = await self.users.get(user_id)
-        member = self.engine.state.member(ws, user_id)
-        changed = False
-        for attr, value in (("timezone", user.timezone), ("language", user.language)):
-            if value and getattr(member, attr) != value:
-                setattr(member, attr, value)
-                changed = True
-        if changed:
-            self.engine.state.touch_member(member)
-        return user
 
     async def _answer(self, replies: Sequence[Action], respond: Any) -> None:
         """Private replies: through the request's response_url when there is one, else chat.postEphemeral."""
@@ -334,3 +318,11 @@ class SlackAdapter:
                 logger.warning("private reply %s failed: %s", reply.key, error_code(exc))
             except Exception:
                 logger.exception("private reply %s failed", reply.key)
+
+
+Said = TypeVar("Said", MessagePosted, CommandInvoked, InteractionClicked)
+
+
+def _as_said_by(event: Said, user: SlackUser) -> Said:
+    """The event with what users.info says of its author (time zone, language), which the engine keeps."""
+    return dataclasses.replace(event, user_timezone=user.timezone or None, user_language=user.language or None)

@@ -30,6 +30,7 @@ from bot.core.events import (
     CommandInvoked,
     Decided,
     Event,
+    InteractionClicked,
     MemberJoined,
     MessageDeleted,
     MessageEdited,
@@ -428,7 +429,8 @@ class Engine:
         state.workspace(ws)
         if isinstance(event, MessagePosted):
             state.mark_active(state.channel(ws, event.channel), event.at)
-            self._seen(ws, event.user, event.at, event.user_name, bot=event.bot)
+            self._seen(ws, event.user, event.at, event.user_name, bot=event.bot,
+                       timezone=event.user_timezone, language=event.user_language)
             batch.messages.append(
                 {
                     "workspace_id": ws,
@@ -470,10 +472,15 @@ class Engine:
         elif isinstance(event, MemberJoined):
             state.channel(ws, event.channel)
             self._seen(ws, event.user, event.at, event.user_name)
+        elif isinstance(event, (CommandInvoked, InteractionClicked)) and (event.user_timezone or event.user_language):
+            self._profile(state.member(ws, event.user), event.user_timezone, event.user_language)
 
-    def _seen(self, ws: str, user: str, at: datetime, name: str | None = None, *, bot: bool = False) -> None:
+    def _seen(
+        self, ws: str, user: str, at: datetime, name: str | None = None, *, bot: bool = False,
+        timezone: str | None = None, language: str | None = None,
+    ) -> None:
         member = self.state.member(ws, user)
-        changed = False
+        changed = self._profile(member, timezone, language)
         if member.first_seen_at is None:
             member.first_seen_at, changed = at, True
         if name and member.name != name:
@@ -485,6 +492,17 @@ class Engine:
             member.last_seen_at, changed = at, True
         if changed:
             self.state.touch_member(member)
+
+    def _profile(self, member: MemberState, timezone: str | None, language: str | None) -> bool:
+        """What the platform says of a member (time zone, language); whether it changed anything."""
+        changed = False
+        if timezone and member.timezone != timezone:
+            member.timezone, changed = timezone, True
+        if language and member.language != language:
+            member.language, changed = language, True
+        if changed:
+            self.state.touch_member(member)
+        return changed
 
     def _enqueue(self, actions: Sequence[Action], at: datetime) -> list[Action]:
         """Outbound actions go to the outbox (once per key); private replies go straight back."""

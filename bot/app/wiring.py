@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from bot.app.engine import Engine
 from bot.app.errands.digests import DigestErrands
@@ -54,7 +55,7 @@ async def build_engine(
     logger.info("database %s", redact(settings.database_url))
     engine = Engine(db, settings, default_rules(settings), clock, batch_size=batch_size, backfill=backfill)
     if shared or ownership is not None:
-        engine.ownership = ownership or Ownership(db)
+        engine.ownership = ownership or Ownership(db, ttl=timedelta(seconds=settings.lease_seconds))
         engine.ownership.bind(db)
     wire_digests(engine)
     attach_lessons(engine)

@@ -37,6 +37,9 @@ class MessagePosted(Event):
     bot: bool = False
     user_name: str | None = None
     mentions: tuple[str, ...] = ()
+    # What the platform says of the author, when it says it (Slack's users.info): the engine keeps it on the member.
+    user_timezone: str | None = None
+    user_language: str | None = None
 
     @property
     def key(self) -> str:
@@ -108,6 +111,8 @@ class CommandInvoked(Event):
     args: str
     thread: str | None = None
     is_admin: bool = False  # the platform says this member administers the workspace
+    user_timezone: str | None = None  # as the platform says, when it says it
+    user_language: str | None = None
 
     @property
     def key(self) -> str:
@@ -124,6 +129,8 @@ class InteractionClicked(Event):
     value: str
     message_id: str | None = None
     is_admin: bool = False
+    user_timezone: str | None = None  # as the platform says, when it says it
+    user_language: str | None = None
 
     @property
     def key(self) -> str:

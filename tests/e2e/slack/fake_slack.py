@@ -121,6 +121,10 @@ class FakeSlack:
     def connected(self) -> bool:
         return any(not ws.closed for ws in self._sockets)
 
+    @property
+    def open_connections(self) -> int:
+        return sum(not ws.closed for ws in self._sockets)
+
     async def push(
         self, envelope_type: str, payload: dict[str, Any], *, retry_attempt: int = 0, connection: int = 0
     ) -> str:
