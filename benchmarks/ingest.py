@@ -1,7 +1,8 @@
 """Ingest throughput: replay a generated transcript of 200,000 messages through the full engine into SQLite.
 
 Prints `ingest: N messages/s, peak memory M MB` for each run (`--repeat K`: K runs into fresh databases, then
-the best). The transcript is generated on the fly into a temporary file and streamed, so memory must not grow
+the best), and the anchor measured in the same run (slack-bolt's own no-op dispatch, `benchmarks/anchor.py`)
+with the ratio of the two, which drifts less between machines than either figure. The transcript is generated on the fly into a temporary file and streamed, so memory must not grow
 with its length. Run: `.venv/bin/python benchmarks/ingest.py [--messages N] [--repeat K]`.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.anchor import bolt_noop_dispatch
 from bot.app.replay import replay
 from bot.settings import Settings
 
@@ -119,6 +121,10 @@ def main() -> None:
             )
     if len(rates) > 1:  # machines shared with other work vary by a fifth between runs: the best run is the figure
         print(f"ingest: best of {len(rates)}: {max(rates):,.0f} messages/s")
+    anchor = max(asyncio.run(bolt_noop_dispatch()) for _ in range(args.repeat))
+    print(
+        f"anchor: slack-bolt no-op dispatch {anchor:,.0f} events/s; ingest is {max(rates) / anchor:.2f}x that"
+    )
 
 
 if __name__ == "__main__":

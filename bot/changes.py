@@ -55,9 +55,10 @@ class Set(Change):
     values: tuple[tuple[str, Any], ...]
 
     def __post_init__(self) -> None:
-        unknown = {name for name, _ in self.values} - _field_names(self.kind)
-        if unknown:
-            raise ValueError(f"{self.kind} has no field {', '.join(sorted(unknown))}")
+        known = _field_names(self.kind)
+        if not all(name in known for name, _ in self.values):
+            unknown = sorted(name for name, _ in self.values if name not in known)
+            raise ValueError(f"{self.kind} has no field {', '.join(unknown)}")
 
     @classmethod
     def question(cls, question: QuestionState, **values: Any) -> Set:

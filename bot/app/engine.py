@@ -304,15 +304,23 @@ class Engine:
                 rule for rule in self._handlers if isinstance(event, getattr(rule, "reacts_to", (Event,)))
             ]
 
-        async def take(decision: Decision) -> None:
+        errands: list[Errand] = []
+
+        def take(decision: Decision) -> None:
+            """Changes are applied at once (the next rule sees them); errands wait for the shell."""
             for item in decision:
                 if isinstance(item, Change):
-                    item.apply(self.state)
+                    item.apply(state)
                 elif isinstance(item, Errand):
-                    await take(await self.errands.run(item, ctx))
+                    errands.append(item)
                 else:
                     (decided if isinstance(item, Decided) else actions).append(item)  # type: ignore[arg-type]
 
+        async def run_errands() -> None:
+            while errands:
+                take(await self.errands.run(errands.pop(0), ctx))
+
+        state = self.state
         for rule in handlers:
             try:
                 decision = rule.handle(event, ctx)
@@ -320,9 +328,12 @@ class Engine:
                 self.rule_failures[rule.name] = self.rule_failures.get(rule.name, 0) + 1
                 logger.exception("rule %s failed on %s; the other rules go on", rule.name, type(event).__name__)
                 continue
-            await take(decision)
+            take(decision)
+            if errands:  # right after the rule that left them, before the next rule decides
+                await run_errands()
         if isinstance(event, CommandInvoked):
-            await take(self.router.dispatch(event, ctx))
+            take(self.router.dispatch(event, ctx))
+            await run_errands()
         return actions
 
     async def flush(self) -> None:
