@@ -2,7 +2,8 @@
 
 Prints `ingest: N messages/s, peak memory M MB` for each run (`--repeat K`: K runs into fresh databases, then
 the best), and the anchor measured in the same run (slack-bolt's own no-op dispatch, `benchmarks/anchor.py`)
-with the ratio of the two, which drifts less between machines than either figure. The transcript is generated on the fly into a temporary file and streamed, so memory must not grow
+with the ratio of the two, which drifts less between machines than either figure.
+The transcript is generated on the fly into a temporary file and streamed, so memory must not grow
 with its length. Run: `.venv/bin/python benchmarks/ingest.py [--messages N] [--repeat K]`.
 """
 
