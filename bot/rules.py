@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 from bot.changes import Change
 from bot.core.actions import Action, Card, PostEphemeral
 from bot.core.events import CommandInvoked, Decided, Event
+from bot.core.lessons import LessonHit
 from bot.i18n import supported, translate
 from bot.settings import Settings
 from bot.state import ChannelState, CommunityState, MemberState, WorkspaceState
@@ -29,14 +30,6 @@ class KnowledgeBase(Protocol):
     """Search over the lessons store; the lessons module provides it, rules only query it."""
 
     async def related(self, workspace: str, text: str, *, limit: int = 3) -> Sequence[LessonHit]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class LessonHit:
-    id: str
-    title: str
-    link: str = ""
-    score: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,35 +17,13 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core.questions import CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS
 from facilitation_rules.text.answers import ConversationTracker
 from facilitation_rules.text.expertise import ExpertiseIndex
 
 logger = logging.getLogger(__name__)
 
-OPEN_STATUSES = frozenset({"asked", "answered", "flagged", "escalated"})
-CLOSED_STATUSES = frozenset({"resolved", "stale", "not_a_question", "withdrawn"})
-
 ACTIVITY_STORED_EVERY = timedelta(hours=1)
-
-# A question's status only moves forward: these are the steps allowed from each status (staying is always allowed).
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "asked": frozenset({"flagged", "escalated", "answered", "resolved", "stale", "not_a_question", "withdrawn"}),
-    "flagged": frozenset({"escalated", "answered", "resolved", "stale", "not_a_question", "withdrawn"}),
-    "escalated": frozenset({"answered", "resolved", "stale", "not_a_question", "withdrawn"}),
-    "answered": frozenset({"resolved", "not_a_question", "withdrawn"}),
-    "stale": frozenset({"resolved", "not_a_question", "withdrawn"}),
-    "resolved": frozenset(),
-    "not_a_question": frozenset({"withdrawn"}),
-    "withdrawn": frozenset(),
-}
-# The same order as one number per status, for the database's guard against a step backwards.
-STATUS_RANK: dict[str, int] = {
-    status: rank
-    for rank, status in enumerate(
-        ("asked", "flagged", "escalated", "answered", "stale", "resolved", "not_a_question", "withdrawn")
-    )
-}
-
 
 @dataclass(slots=True)
 class WorkspaceState:

@@ -17,12 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.changes import Change, DigestDue, Set
-from bot.core.events import CommandInvoked, Event, TimePassed
-from bot.i18n import translate
-from bot.rules import Command, CommandErrand, Decision, Errand, RuleBase, RuleContext
-from bot.settings import WEEKDAYS
-from bot.state import ChannelState
-from facilitation_rules.digest_figures import (
+from bot.core.digest_figures import (
     LESSONS_LISTED,
     QUIET_MESSAGES,
     WEEK,
@@ -35,6 +30,11 @@ from facilitation_rules.digest_figures import (
     Period,
     digest_key,
 )
+from bot.core.events import CommandInvoked, Event, TimePassed
+from bot.i18n import translate
+from bot.rules import Command, CommandErrand, Decision, Errand, RuleBase, RuleContext
+from bot.settings import WEEKDAYS
+from bot.state import ChannelState
 from facilitation_rules.digest_render import duration, render_digest, render_stats
 from facilitation_rules.digest_schedule import (
     GERMAN_WEEKDAYS,

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.actions import Card
+from bot.core.digest_figures import Figures
 from bot.i18n import translate
 from bot.rules import RuleContext
 from bot.state import ChannelState
-from facilitation_rules.digest_figures import Figures
 
 logger = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core.digest_figures import WEEK, Period
 from bot.rules import RuleContext
 from bot.settings import WEEKDAYS
 from bot.state import ChannelState
-from facilitation_rules.digest_figures import WEEK, Period
 
 logger = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from bot.core.actions import Action, Card, PinMessage, PostMessage, UpdateMessage
 from bot.core.events import CommandInvoked, Event, MessageDeleted, MessageUnderstood, ReactionAdded
+from bot.core.lessons import LessonDraft, ThreadMessage
 from bot.rules import (
     Command,
     CommandErrand,
@@ -33,7 +34,7 @@ from bot.rules import (
     command_failed,
 )
 from bot.state import QuestionState
-from facilitation_rules.text.distill import LessonDraft, ThreadMessage, distill
+from facilitation_rules.text.distill import distill
 
 logger = logging.getLogger(__name__)
 

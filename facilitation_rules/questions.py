@@ -30,11 +30,11 @@ from bot.core.events import (
     QuestionResolved,
     ReactionAdded,
 )
+from bot.core.text.tokens import terms
 from bot.rules import Command, Decision, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.text.answers import ChatLine, Response
 from facilitation_rules.text.cues import is_thanks
-from facilitation_rules.text.tokens import terms
 
 logger = logging.getLogger(__name__)
 

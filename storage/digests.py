@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field, SQLModel
 
-from facilitation_rules.digest_figures import Figures, Period, digest_key
+from bot.core.digest_figures import Figures, Period, digest_key
 from storage import metrics
 from storage.db import process_owner
 from storage.repository import T_OUTBOX

@@ -21,8 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.rules import LessonHit
-from facilitation_rules.text.tokens import ENGLISH_STOP_WORDS, GERMAN_STOP_WORDS, stem, words
+from bot.core.lessons import LessonHit
+from bot.core.text.tokens import ENGLISH_STOP_WORDS, GERMAN_STOP_WORDS, stem, words
 from storage.lesson_model import T_LESSON, Lesson, _body, _lesson
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from facilitation_rules.text.distill import ThreadMessage
+from bot.core.lessons import ThreadMessage
 from storage.models import Message, Reaction
 
 

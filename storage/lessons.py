@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from facilitation_rules.text.distill import LessonDraft
+from bot.core.lessons import LessonDraft
 from storage.lesson_model import T_LESSON, Lesson, _lesson
 from storage.lesson_search import LessonSearch, SearchHit, index_terms, query_groups
 from storage.lesson_threads import MessageThreadReader

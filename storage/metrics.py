@@ -19,16 +19,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.core.digest_figures import LESSONS_LISTED, Figures, Helper, NewLesson, OpenQuestion, Period
 from bot.core.markup import excerpt
-from facilitation_rules.digest_figures import LESSONS_LISTED, Figures, Helper, NewLesson, OpenQuestion, Period
-from facilitation_rules.text.tokens import terms_with_words
+from bot.core.questions import OPEN_STATUSES
+from bot.core.text.tokens import terms_with_words
 from storage.lesson_model import T_LESSON
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_NUDGE, T_QUESTION
 
 logger = logging.getLogger(__name__)
 
 NOT_QUESTIONS = ("not_a_question", "withdrawn")
-OPEN_STATUSES = ("asked", "answered", "flagged", "escalated")
 INACTIVE_LOOKBACK = timedelta(days=28)
 TRENDING_SAMPLE = 2000  # most recent question texts read for keywords
 TRENDING_MIN_QUESTIONS = 2

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.state import STATUS_RANK
+from bot.core.questions import STATUS_RANK
 from storage import leases
 from storage.db import dialect_insert
 from storage.models import (
@@ -103,7 +103,7 @@ async def _upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, 
 
 
 async def _upsert_questions(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """Questions are upserted, but a stored status never moves backwards (see `bot.state.TRANSITIONS`)."""
+    """Questions are upserted, but a stored status never moves backwards (see `bot.core.questions.TRANSITIONS`)."""
     if not rows:
         return
     stmt = dialect_insert(conn, T_QUESTION)

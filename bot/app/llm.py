@@ -15,9 +15,10 @@ from typing import Any
 
 from openai import AsyncOpenAI
 
+from bot.core.lessons import LessonDraft, ThreadMessage
 from bot.settings import Settings
 from facilitation_rules.lessons import Distiller, OfflineDistiller
-from facilitation_rules.text.distill import MAX_STEPS, MAX_TAGS, LessonDraft, ThreadMessage, distill, mask_private
+from facilitation_rules.text.distill import MAX_STEPS, MAX_TAGS, distill, mask_private
 
 logger = logging.getLogger(__name__)
 

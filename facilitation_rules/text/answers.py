@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
-from facilitation_rules.text.tokens import ENGLISH_STOP_WORDS, GERMAN_STOP_WORDS, terms
+from bot.core.text.tokens import ENGLISH_STOP_WORDS, GERMAN_STOP_WORDS, terms
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from bot.core.text.language import detect_language
 from facilitation_rules.text.clauses import HANDLE, normalize
-from facilitation_rules.text.language import detect_language
 
 _THANKS = {
     "en": re.compile(

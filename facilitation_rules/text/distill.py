@@ -13,11 +13,11 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
+from bot.core.lessons import LessonDraft, ThreadMessage
+from bot.core.text.tokens import terms_with_words
 from facilitation_rules.text.cues import is_greeting, is_thanks
-from facilitation_rules.text.tokens import terms_with_words
 
 MAX_TITLE_CHARS = 80
 MAX_SUMMARY_SENTENCES = 2
@@ -60,31 +60,6 @@ def mask_private(text: str) -> str:
 def _phone_or_keep(match: re.Match[str]) -> str:
     """A phone number has at least seven digits; shorter runs are versions or amounts."""
     return "[phone]" if sum(ch.isdigit() for ch in match.group()) >= 7 else match.group()
-
-
-@dataclass(frozen=True, slots=True)
-class ThreadMessage:
-    """One message of a thread as distillation sees it; `text` is None once retention has purged it."""
-
-    id: str
-    author: str
-    text: str | None
-    position: int  # 0 is the thread's root
-    reactions: int = 0
-    at: datetime | None = None
-    bot: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class LessonDraft:
-    """What a lesson says, before it is stored."""
-
-    title: str
-    summary: str
-    steps: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    contributors: tuple[str, ...] = ()
-    links: tuple[str, ...] = field(default=())
 
 
 @dataclass(slots=True)

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from operator import itemgetter
 
-from facilitation_rules.text.tokens import terms_with_words
+from bot.core.text.tokens import terms_with_words
 
 logger = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any
 
+from bot.core.text.tokens import terms
 from facilitation_rules.text.answers import ChatLine, ConversationTracker, Response, forget_silent
 from facilitation_rules.text.cues import is_greeting
 from facilitation_rules.text.reply_links import (
@@ -29,7 +30,6 @@ from facilitation_rules.text.reply_links import (
     features,
     reply_link_model,
 )
-from facilitation_rules.text.tokens import terms
 
 __all__ = ["LinkedConversationTracker"]
 

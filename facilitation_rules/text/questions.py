@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.core.text.language import detect_language
 from facilitation_rules.text.clauses import (
     FRAGMENT,
     FRAGMENT_WORDS,
@@ -24,7 +25,6 @@ from facilitation_rules.text.clauses import (
     split_sentences,
     word_list,
 )
-from facilitation_rules.text.language import detect_language
 from facilitation_rules.text.questions_de import classify_de
 from facilitation_rules.text.questions_en import TECHNICAL, classify_en
 

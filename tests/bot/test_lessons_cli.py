@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from bot.cli import app
-from facilitation_rules.text.distill import LessonDraft
+from bot.core.lessons import LessonDraft
 from storage.db import create_engine
 from storage.lessons import LessonStore
 from storage.migrate import upgrade

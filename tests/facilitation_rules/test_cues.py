@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.text.language import detect_language
 from facilitation_rules.text.cues import is_greeting, is_stuck, is_thanks
-from facilitation_rules.text.language import detect_language
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from facilitation_rules.text.distill import ThreadMessage, distill, mask_private
+from bot.core.lessons import ThreadMessage
+from facilitation_rules.text.distill import distill, mask_private
 
 
 def thread(*messages: tuple[str, str, int]) -> list[ThreadMessage]:

@@ -11,9 +11,9 @@ from bot.app.engine import Engine
 from bot.app.replay import run_due_work
 from bot.core.actions import SendDirectMessage
 from bot.core.events import Event
+from bot.core.text.tokens import terms, words
 from bot.settings import Settings
 from facilitation_rules.text.expertise import ExpertiseIndex, ExpertSuggestion
-from facilitation_rules.text.tokens import terms, words
 from tests.support import WS, at, message
 from tests.support import community as start_community
 

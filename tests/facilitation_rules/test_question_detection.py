@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from facilitation_rules.text.language import detect_language
+from bot.core.text.language import detect_language
 from facilitation_rules.text.questions import QuestionVerdict, classify_question, is_question, normalize
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "questions_labelled.jsonl"

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from facilitation_rules.text.distill import LessonDraft
+from bot.core.lessons import LessonDraft
 from storage.db import create_engine
 from storage.lessons import LessonStore, index_terms
 from storage.migrate import upgrade

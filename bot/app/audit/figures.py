@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from facilitation_rules.text.tokens import terms_with_words
+from bot.core.text.tokens import terms_with_words
 from storage.db import create_engine
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_QUESTION, T_REACTION
 

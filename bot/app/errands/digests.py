@@ -7,12 +7,12 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.actions import Card, PostMessage
+from bot.core.digest_figures import WEEK, DigestSource, Figures, Narrator, Period, digest_key
 from bot.i18n import translate
 from bot.rules import Decision, RuleContext
 from bot.settings import WEEKDAYS
 from bot.state import ChannelState
 from facilitation_rules.digest import PublishDigest, ShowDigest, ShowStats
-from facilitation_rules.digest_figures import WEEK, DigestSource, Figures, Narrator, Period, digest_key
 from facilitation_rules.digest_render import figures_summary, render_digest, render_stats
 
 logger = logging.getLogger(__name__)

@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.app.llm import LLMDistiller, make_distiller
+from bot.core.lessons import ThreadMessage
 from bot.settings import Settings
 from facilitation_rules.lessons import OfflineDistiller
-from facilitation_rules.text.distill import ThreadMessage, distill
+from facilitation_rules.text.distill import distill
 from tests.e2e.openai.fake_openai import FakeOpenAI
 
 THREAD = [

@@ -14,7 +14,7 @@ from typing import Literal
 
 import snowballstemmer
 
-from facilitation_rules.text.language import detect_language
+from bot.core.text.language import detect_language
 
 Language = Literal["en", "de"]
 
