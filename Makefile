@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck bench train quality clean
+.PHONY: run console test lint typecheck bench train quality clean
 
 $(VENV): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(VENV): pyproject.toml
 
 run: $(VENV)
 	$(BIN)/steward run
+
+# Talk to Steward in this terminal, in the community `make run` left in the database.
+console: $(VENV)
+	$(BIN)/steward run --console
 
 test: $(VENV)
 	$(BIN)/python -m pytest

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core.ports import AdapterStartError, PlatformAdapter
 from bot.settings import Settings
+from storage.db import redact
 
 if TYPE_CHECKING:
     from bot.app.engine import Engine
@@ -17,24 +18,60 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample-community.jsonl"
-DEMO_DATABASE = Path("data") / "demo.db"
-CONSOLE_DATABASE = Path("data") / "console.db"
+TRY_IT = (
+    "\nThe sample community is stored in {database}; every command shows it:\n"
+    "  make console  (or {steward} run --console): talk to Steward in it\n"
+    "  {steward} lessons export data/lessons: its lessons as files\n"
+    "  {steward} audit --out data/audit.html: what Steward saw and did, week by week"
+)
+
+
+def sample_workspace() -> str:
+    """The sample community's workspace id, as replay gives it (platform:workspace of the meta line)."""
+    from bot.core.transcript import read_meta
+
+    meta = read_meta(SAMPLE)
+    return f"{meta.platform}:{meta.workspace}"
 
 
 def run_demo(settings: Settings, out: object = print) -> None:
-    """Replay the sample community into a fresh local database and tell what Steward noticed and did."""
+    """Replay the sample community into the database (`DATABASE_URL`) and tell what Steward noticed and did.
+
+    Only the sample's own workspace is started afresh: whatever else the database holds stays.
+    """
     from adapters.console.render import Narrator, print_summary
     from bot.app.replay import replay
 
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
-    settings = settings.model_copy(update={"database_url": f"sqlite:///{DEMO_DATABASE}"})
     printer = out if callable(out) else print
+    asyncio.run(_forget(settings, sample_workspace()))
     printer("No Slack or Discord tokens in .env: showing what Steward does on the sample community")
     printer(f"({SAMPLE.name}, two weeks of a change community, replayed on a simulated clock).\n")
     result = asyncio.run(replay(SAMPLE, settings, on_actions=Narrator(printer)))
     print_summary(result, printer)
-    printer(f"\nThe replay is stored in {DEMO_DATABASE}. Try it yourself: `steward run --console`.")
+    printer(TRY_IT.format(database=redact(settings.database_url), steward=_steward()))
+
+
+async def _forget(settings: Settings, workspace: str) -> None:
+    from storage.db import create_engine
+    from storage.lessons import LessonStore
+    from storage.migrate import upgrade
+    from storage.repository import forget_workspace
+
+    await upgrade(settings.database_url)
+    db = create_engine(settings.database_url)
+    try:
+        await LessonStore(db).forget_workspace(workspace)
+        await forget_workspace(db, workspace)
+    finally:
+        await db.dispose()
+
+
+def _steward() -> str:
+    """How to run `steward` from here: the project's environment, unless it is on the PATH."""
+    import shutil
+
+    local = Path(".venv") / "bin" / "steward"
+    return "steward" if shutil.which("steward") and not local.exists() else str(local)
 
 
 def console_start(settings: Settings, now: datetime) -> datetime:
@@ -47,17 +84,21 @@ def console_start(settings: Settings, now: datetime) -> datetime:
 
 
 async def run_console(settings: Settings) -> None:
-    from adapters.console.adapter import run_console_session
+    """Talk to Steward in the terminal, in the community the database holds: the sample's after `make run`
+    (the clock goes on from its last message), else an empty one that starts now."""
+    from adapters.console.adapter import WORKSPACE, run_console_session
     from bot.app.wiring import build_engine
     from bot.core.clock import SimulatedClock
 
     clock = SimulatedClock(console_start(settings, datetime.now(UTC)))
-    for suffix in ("", "-wal", "-shm"):  # every console session starts with an empty community
-        Path(f"{CONSOLE_DATABASE}{suffix}").unlink(missing_ok=True)
-    console_settings = settings.model_copy(update={"database_url": f"sqlite:///{CONSOLE_DATABASE}"})
-    engine = await build_engine(console_settings, clock)
+    engine = await build_engine(settings, clock)
+    workspace = sample_workspace() if sample_workspace() in engine.state.workspaces else WORKSPACE
+    last = max((c.last_activity_at for c in engine.state.channels.values() if c.workspace_id == workspace
+                and c.last_activity_at is not None), default=None)
+    if last is not None:
+        clock.set(console_start(settings, last + timedelta(hours=1)))  # activity is stored to the hour
     try:
-        await run_console_session(engine, clock)
+        await run_console_session(engine, clock, workspace=workspace)
     finally:
         await engine.flush()
         await engine.close()

@@ -182,6 +182,12 @@ class LessonStore(LessonSearch):
                     changed += 1
         return changed
 
+    async def forget_workspace(self, workspace_id: str) -> int:
+        """Every lesson of a workspace goes (the demo starts its sample community afresh)."""
+        async with self.db.begin() as conn:
+            ids = [lesson.id for lesson in await self._all(conn, workspace_id) if lesson.id is not None]
+            return await self._delete(conn, workspace_id, ids)
+
     # --- reading ---------------------------------------------------------------------------------------------
     async def get(self, workspace_id: str, lesson_id: int) -> Lesson | None:
         async with self.db.connect() as conn:

@@ -38,30 +38,45 @@ Type a message to post it as the current member in the current channel.
 class ConsoleSender:
     """Delivers actions by printing them."""
 
-    def __init__(self, out: Callable[[str], None], names: Callable[[], dict[str, str]]) -> None:
+    def __init__(
+        self, out: Callable[[str], None], names: Callable[[], dict[str, str]], workspace: str = WORKSPACE,
+        numbers: Callable[[], dict[str, int]] = dict,
+    ) -> None:
         self.out = out
         self.names = names
+        self.numbers = numbers
+        self.workspace = workspace
         self.sent: list[Action] = []
 
     def handles(self, workspace: str) -> bool:
-        return workspace.startswith("console:")
+        return workspace == self.workspace or workspace.startswith("console:")
 
     async def send(self, action: Action, refs: RefLookup) -> str | None:
         self.sent.append(action)
-        self.out(describe(action, self.names()))
+        self.out(describe(action, self.names(), self.numbers()))
         return f"steward-{len(self.sent)}"
 
 
 class ConsoleSession:
-    def __init__(self, engine: Engine, clock: SimulatedClock, out: Callable[[str], None] = print) -> None:
+    """One member at the keyboard in a community: the sample's after `make run`, else an empty one."""
+
+    def __init__(
+        self, engine: Engine, clock: SimulatedClock, out: Callable[[str], None] = print, *,
+        workspace: str = WORKSPACE,
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.out = out
+        self.workspace = workspace
         self.user = "alice"
         self.channel = "general"
         self.numbers: list[str] = []  # message N is self.numbers[N - 1]
-        self.sender = ConsoleSender(out, self._names)
+        self.session = f"{clock.now().timestamp():.0f}"  # message ids stay unique across sessions in one database
+        self.sender = ConsoleSender(out, self._names, workspace, self._numbers)
         self.worker = DeliveryWorker(engine.db, [self.sender], clock)
+
+    def _numbers(self) -> dict[str, int]:
+        return {message_id: n for n, message_id in enumerate(self.numbers, start=1)}
 
     def _names(self) -> dict[str, str]:
         return {m.id: m.name or m.id for m in self.engine.state.members.values()}
@@ -100,7 +115,7 @@ class ConsoleSession:
                 if target and emoji.strip():
                     await self.dispatch(
                         ReactionAdded(
-                            workspace=WORKSPACE,
+                            workspace=self.workspace,
                             at=self.clock.now(),
                             message_id=target,
                             user=self.user,
@@ -115,7 +130,7 @@ class ConsoleSession:
                 if target and action:
                     await self.dispatch(
                         InteractionClicked(
-                            workspace=WORKSPACE,
+                            workspace=self.workspace,
                             at=self.clock.now(),
                             channel=self.channel,
                             user=self.user,
@@ -128,7 +143,7 @@ class ConsoleSession:
             case "steward":
                 await self.dispatch(
                     CommandInvoked(
-                        workspace=WORKSPACE,
+                        workspace=self.workspace,
                         at=self.clock.now(),
                         channel=self.channel,
                         user=self.user,
@@ -147,7 +162,7 @@ class ConsoleSession:
         return None
 
     async def post(self, text: str, thread: str | None = None) -> None:
-        message_id = f"c{len(self.numbers) + 1}"
+        message_id = f"c{self.session}-{len(self.numbers) + 1}"
         self.numbers.append(message_id)
         self.out(
             f"[{len(self.numbers)}] #{self.channel} {self.user}: {text}"
@@ -155,7 +170,7 @@ class ConsoleSession:
         )
         await self.dispatch(
             MessagePosted(
-                workspace=WORKSPACE,
+                workspace=self.workspace,
                 at=self.clock.now(),
                 channel=self.channel,
                 message_id=message_id,
@@ -188,12 +203,14 @@ class ConsoleSession:
         replies = await self.engine.handle(event)
         names = self._names()
         for reply in replies:
-            self.out(describe(reply, names))
+            self.out(describe(reply, names, self._numbers()))
         await self.worker.run_once()
 
 
-async def run_console_session(engine: Engine, clock: SimulatedClock, out: Callable[[str], None] = print) -> None:
-    session = ConsoleSession(engine, clock, out)
+async def run_console_session(
+    engine: Engine, clock: SimulatedClock, out: Callable[[str], None] = print, *, workspace: str = WORKSPACE
+) -> None:
+    session = ConsoleSession(engine, clock, out, workspace=workspace)
     out("Steward console. /help lists the commands; you are alice in #general.")
     loop = asyncio.get_running_loop()
     while True:

@@ -27,8 +27,8 @@ def plain(text: str, names: Mapping[str, str]) -> str:
     return _CHANNEL.sub(lambda m: "#" + m.group(1), text)
 
 
-def describe(action: Action, names: Mapping[str, str]) -> str:
-    """One action as the console shows it."""
+def describe(action: Action, names: Mapping[str, str], numbers: Mapping[str, int] | None = None) -> str:
+    """One action as the console shows it; `numbers`: the console's message numbers, shown as [N]."""
     text = plain(action_text(action), names)
     buttons = getattr(action, "buttons", ())
     suffix = "  " + " ".join(f"[{b.label}]" for b in buttons) if buttons else ""
@@ -43,6 +43,9 @@ def describe(action: Action, names: Mapping[str, str]) -> str:
     }
     fields: dict[str, Any] = {name: getattr(action, name, "") for name in ("channel", "message_id", "emoji", "thread")}
     fields["user"] = names.get(getattr(action, "user", ""), getattr(action, "user", ""))
+    for name in ("thread", "message_id"):
+        if numbers and fields[name] in numbers:
+            fields[name] = f"[{numbers[fields[name]]}]"
     fields["thread"] = f" (thread {fields['thread']})" if fields["thread"] else ""
     head = target.get(action.type, action.type).format(**fields)
     body = "\n".join("    " + line for line in text.splitlines())

@@ -24,14 +24,14 @@ async def test_a_console_conversation_with_a_flag_a_reaction_and_commands(settin
         assert await session.handle_line(line)
     output = "\n".join(printed)
     assert "[1] #help nina: How do I request" in output
-    assert "post in #help (thread c1)" in output and "[I'll take it]" in output, output
+    assert "post in #help (thread [1])" in output and "[I'll take it]" in output, output
 
     printed.clear()
     await session.handle_line("/as marc")
     await session.handle_line("/reply 1 Use the guest request form in the self-service portal.")
     await session.handle_line("/as nina")
     await session.handle_line("/react 2 white_check_mark")
-    question = engine.state.question("console:demo", "c1")
+    question = engine.state.question("console:demo", session.numbers[0])
     assert question is not None and question.first_responder_id == "marc" and question.resolved
 
     printed.clear()
