@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from typer.exceptions import TyperException
 
 from bot.cli_support import fail, load_settings, setup_logging
 from bot.core.transcript import TranscriptError
-from storage.db import DatabaseURLError
+from storage.db import DatabaseURLError, redact
 
 app = typer.Typer(
     help="Steward: a facilitation bot for change communities.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -24,7 +25,9 @@ logger = logging.getLogger(__name__)
 
 @app.command()
 def replay(
-    transcript: Annotated[Path, typer.Argument(help="A transcript (JSONL, see TRANSCRIPT.md).")],
+    transcript: Annotated[
+        Path, typer.Argument(help="A transcript: JSON lines, one event a line (docs/transcripts.md).")
+    ],
     report: Annotated[Path | None, typer.Option("--report", help="Write the replay report (JSON) here.")] = None,
     database: Annotated[
         str | None, typer.Option("--database", help="Database URL; default: a fresh temporary SQLite file.")
@@ -100,14 +103,52 @@ from bot.lessons_cli import lessons_app  # noqa: E402
 
 app.add_typer(lessons_app, name="lessons")
 
-from bot.history_cli import audit_app, import_app  # noqa: E402
+from bot.history_cli import audit, import_app  # noqa: E402
 
 app.add_typer(import_app, name="import")
-app.add_typer(audit_app, name="audit")
+app.command("audit", help="Write the facilitation audit report.")(audit)
 
 
 def main() -> None:
-    app()
+    """The `steward` command. Bad input and an unreachable database are one line and exit status 2, never a
+    traceback; anything else unexpected is one line too, with the details in the log at DEBUG."""
+    try:
+        code = app(standalone_mode=False)  # a command's `fail` comes back as its exit status
+    except typer.Exit as exc:  # `fail` said why already, or --help was shown
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        raise SystemExit(1) from None
+    except TyperException as exc:  # a wrong command, option or argument
+        context = getattr(exc, "ctx", None)
+        command = context.command_path if context is not None else "steward"
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        _fail_plainly(f"{message} (see `{command} --help`)")
+    except (ConnectionError, TimeoutError) as exc:
+        _fail_plainly(one_line(exc))
+    except OSError as exc:  # a path that cannot be read or written
+        where = f": {exc.filename}" if exc.filename else ""
+        _fail_plainly(f"{exc.strerror or exc}{where}")
+    except Exception as exc:
+        _fail_plainly(one_line(exc))
+    if isinstance(code, int) and code:
+        raise SystemExit(code)
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line a person can act on: what failed and why, without a traceback or a secret."""
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return f"could not connect to the database ({exc.strerror or exc}); is it running, and is DATABASE_URL right?"
+    cause = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    if type(exc).__module__.startswith(("sqlalchemy", "asyncpg", "sqlite3")):
+        return f"the database refused or failed: {redact(text) if '://' in text else text}"
+    return f"{type(cause).__name__}: {text}"
+
+
+def _fail_plainly(message: str) -> NoReturn:
+    logging.getLogger(__name__).debug("the command failed", exc_info=True)
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise SystemExit(2)
 
 
 if __name__ == "__main__":

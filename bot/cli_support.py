@@ -34,3 +34,4 @@ def setup_logging(level: str) -> None:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise at every start
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # two lines per job run, every sweep
+

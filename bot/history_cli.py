@@ -20,7 +20,6 @@ from storage.db import DatabaseURLError
 logger = logging.getLogger(__name__)
 
 import_app = typer.Typer(help="Import history from platform exports (backfill).", no_args_is_help=True)
-audit_app = typer.Typer(help="Write the facilitation audit report.", invoke_without_command=True)
 
 ToTranscript = Annotated[
     Path | None,
@@ -85,7 +84,6 @@ def _summary(result: ImportResult, to_transcript: Path | None) -> None:
     )
 
 
-@audit_app.callback()
 def audit(
     out: Annotated[Path, typer.Option("--out", help="Where to write the report.")],
     since: Annotated[

@@ -120,7 +120,7 @@ def print_summary(result: ReplayResult, out: Printer = print) -> None:
             **{k: metrics.get(k, 0) for k in ("questions", "answered", "resolved", "flagged", "escalated")},
         )
     )
-    for problem in result.problems.skipped:
+    for problem in result.problems.summary():  # the first few skipped lines, then how many more
         out(f"skipped: {problem}")
 
 

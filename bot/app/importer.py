@@ -242,7 +242,7 @@ def _message_of(event: Event) -> str | None:
 
 # --- transcript
 def write_transcript(export: Export, out: Path, *, progress: Progress | None = None) -> ImportResult:
-    """Write `export` as a transcript (TRANSCRIPT.md); channels are named when their names are unique."""
+    """Write `export` as a transcript (docs/transcripts.md); channels are named when their names are unique."""
     result = ImportResult(workspace=f"{export.platform}:{export.workspace_id}", problems=export.problems)
     started = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)

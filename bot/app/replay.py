@@ -2,7 +2,7 @@
 
 No platform and no sleeping: between two events, every piece of time-based work that falls due (flags,
 escalations, nudges, digests) runs at its simulated moment, up to the last event's time. Nothing is delivered;
-what Steward would have done goes into the report (TRANSCRIPT.md, "Report").
+what Steward would have done goes into the report (docs/transcripts.md).
 """
 
 from __future__ import annotations

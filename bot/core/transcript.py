@@ -1,4 +1,4 @@
-"""Reading community transcripts (JSONL v1, see TRANSCRIPT.md) as a stream of events.
+"""Reading community transcripts (JSON lines, version 1: docs/transcripts.md) as a stream of events.
 
 A broken line is reported with its line number and skipped; unknown kinds and fields are ignored with a
 warning. Nothing is loaded whole: a transcript of any size streams through.
@@ -50,6 +50,9 @@ class TranscriptMeta:
     language: str | None = None
 
 
+SKIPS_SHOWN = 3  # skipped lines named one by one; a broken file's thousand others are counted
+
+
 @dataclass
 class Problems:
     """Lines that were skipped or partly ignored, with their line numbers."""
@@ -59,9 +62,16 @@ class Problems:
     _warned_fields: set[tuple[str, str]] = field(default_factory=set)
 
     def skip(self, path: Path, number: int, why: str) -> None:
+        """Note a skipped line; the reader hears of them once, at the end (`summary`)."""
         message = f"{path.name}:{number}: {why}; line skipped"
         self.skipped.append(message)
-        logger.warning(message)
+        logger.debug(message)
+
+    def summary(self) -> list[str]:
+        """The skipped lines as a reader wants them: the first few, then how many more."""
+        shown = self.skipped[:SKIPS_SHOWN]
+        more = len(self.skipped) - len(shown)
+        return shown + ([f"... and {more} more lines skipped"] if more else [])
 
     def warn_once(self, path: Path, number: int, kind: str, name: str) -> None:
         if (kind, name) not in self._warned_fields:
@@ -173,6 +183,9 @@ def _open(path: Path) -> Any:
     try:
         if path.suffix == ".gz":  # a compressed transcript is read as it is, without unpacking it first
             return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+        with path.open("rb") as probe:
+            if b"\0" in probe.read(8192):
+                raise TranscriptError(f"not a transcript (a binary file, not JSON lines): {path}")
         return path.open(encoding="utf-8", errors="replace")
     except FileNotFoundError as exc:
         raise TranscriptError(f"transcript not found: {path}") from exc
