@@ -93,6 +93,8 @@ _LABELS = frozenset({
     "edit", "update", "note", "question", "problem", "error", "warning", "info", "hint", "tip", "answer",
     "solution", "ps", "btw", "also", "example",
     "frage", "antwort", "hinweis", "fehler", "achtung", "nachtrag", "beispiel",
+    # "Yes: channel → … → Off": an answer that opens with its verdict, not a line to someone called "yes"
+    "yes", "yep", "no", "nope", "sure", "ok", "okay", "ja", "nein", "klar", "genau", "doch",
 })
 
 _FOLLOW_GAP = timedelta(minutes=4)  # a speaker's next line within this gap usually continues their talk

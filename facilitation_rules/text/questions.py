@@ -53,6 +53,28 @@ _JOKE_SETUP = re.compile(
     re.I,
 )
 
+# The idiom that turns the question before it into a joke.
+_JOKE_TAG = re.compile(r"\b(?:asking for a friend|frage für einen freund)\b", re.I)
+
+# A question closed by a laughing or winking face is banter ("Next time in Hamburg? 😉"); a nervous smile is not.
+_PLAYFUL_FACES = "😄😆😂🤣😉😜😁"
+_PLAYFUL_END = re.compile(rf"\?[\s!]*(?:[{_PLAYFUL_FACES}]\s*)+$")
+
+# A quotation: what someone else said or wrote, in English or German quotation marks.
+_QUOTED = re.compile(r'"[^"\n]{3,}"|“[^”\n]{3,}”|„[^“”\n]{3,}[“”]|«[^»\n]{3,}»|»[^«\n]{3,}«')
+
+
+def _outside_quotes(text: str) -> str:
+    """The message without a quoted question, when the message itself says something else and asks nothing:
+    'First message from the floor: "Is there a channel for the coffee machine?"' reports a question."""
+    if '"' not in text and not any(mark in text for mark in "“„«»"):
+        return text
+    outside = _QUOTED.sub(" ", text)
+    if outside == text or "?" in outside or "?" not in text or len(WORD.findall(outside)) < 2:
+        return text
+    return outside
+
+
 # --------------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------------
@@ -69,12 +91,15 @@ def _has_more_words(sentences: list[str]) -> bool:
 
 def classify_question(text: str, language_hint: str | None = None) -> QuestionVerdict:
     """Decide whether a chat message asks for information, and why."""
+    if _PLAYFUL_END.search(text):
+        return QuestionVerdict(False, 0.2, detect_language(normalize(text), language_hint), "playful")
     clean = normalize(text)
     language = detect_language(clean, language_hint)
+    clean = _outside_quotes(clean)
     classify = _CLASSIFIERS[language]
     best_score, best_reason = 0.0, "no-cue"
     sentences = split_sentences(clean)
-    if len(sentences) > 1 and _JOKE_SETUP.match(sentences[0]):
+    if len(sentences) > 1 and (_JOKE_SETUP.match(sentences[0]) or _JOKE_TAG.search(sentences[-1])):
         return QuestionVerdict(False, 0.15, language, "joke")
     last = len(sentences) - 1
     for index, sentence in enumerate(sentences):

@@ -249,14 +249,22 @@ _DE_FINITE_AUX = frozenset(
 
 def _de_headless_relative(sentence: str) -> bool:
     """ "Wer schon gebucht hat, bitte …": a w-clause whose finite verb comes last, before a comma, names people."""
-    head, comma, _ = sentence.partition(",")
+    head, comma, rest = sentence.partition(",")
     clause = word_list(head.lower())
+    if not comma or len(clause) < 3 or clause[0] not in ("wer", "was", "wen", "wem"):
+        return False
+    if clause[1] in _DE_FINITE_AUX or _DE_FINITE_SHAPE.match(clause[1]):
+        return False  # "Wer hat, ..." / "Wer weiß, ...": the verb comes second, a question after all
+    if clause[-1] in _DE_FINITE_AUX:
+        return True
+    # "Wer am Montag etwas nicht sieht, meldet sich …": the w-clause ends in its verb and the main clause
+    # after the comma opens with one (a statement about whoever it concerns).
+    main = word_list(rest.lower())
     return (
-        bool(comma)
-        and len(clause) >= 3
-        and clause[0] in ("wer", "was", "wen", "wem")
-        and clause[-1] in _DE_FINITE_AUX
-        and clause[1] not in _DE_FINITE_AUX
+        _DE_FINITE_SHAPE.match(clause[-1]) is not None
+        and bool(main)
+        and (main[0] in _DE_FINITE_AUX or _DE_FINITE_SHAPE.match(main[0]) is not None)
+        and not sentence.rstrip().endswith("?")
     )
 
 
