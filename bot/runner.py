@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.core.ports import AdapterStartError, PlatformAdapter
 from bot.settings import Settings
@@ -18,12 +20,58 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample-community.jsonl"
+SAMPLE_KEY = SAMPLE.with_name("sample-answer-key.json")
 TRY_IT = (
     "\nThe sample community is stored in {database}; every command shows it:\n"
     "  make console  (or {steward} run --console): talk to Steward in it\n"
     "  {steward} lessons export data/lessons: its lessons as files\n"
     "  {steward} audit --out data/audit.html: what Steward saw and did, week by week"
 )
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """What the sample community's messages are (examples/sample-answer-key.json)."""
+
+    not_questions: tuple[str, ...]
+    answered: tuple[str, ...]
+    unanswered: tuple[str, ...]
+    stuck_member: str
+    stuck_questions: tuple[str, ...]
+
+    @classmethod
+    def load(cls, path: Path = SAMPLE_KEY) -> AnswerKey:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            not_questions=tuple(m for group in data["not_questions"].values() for m in group),
+            answered=tuple(data["answered"]),
+            unanswered=tuple(data["unanswered"]),
+            stuck_member=data["stuck"]["member"],
+            stuck_questions=tuple(data["stuck"]["questions"]),
+        )
+
+    @property
+    def questions(self) -> frozenset[str]:
+        return frozenset((*self.answered, *self.unanswered, *self.stuck_questions))
+
+
+def against_key(report: dict[str, Any], key: AnswerKey) -> list[str]:
+    """How the replay did against the answer key: questions found, unanswered ones flagged, false alarms."""
+    found = {q["id"]: q for q in report.get("questions", [])}
+    judged = key.questions | set(key.not_questions)
+    said = {m for m in found if m in judged}
+    hits = len(said & key.questions)
+    precision = hits / len(said) if said else 0.0
+    recall = hits / len(key.questions)
+    flagged = {m for m, q in found.items() if q.get("flagged_at")}
+    alarms = sorted(flagged & set((*key.not_questions, *key.answered)))
+    return [
+        f"Against the sample's answer key ({SAMPLE_KEY.name}):",
+        f"  questions recognised: precision {precision:.2f}, recall {recall:.2f}",
+        f"  unanswered questions flagged: {len(flagged & set(key.unanswered))} of {len(key.unanswered)}",
+        f"  false alarms (flags on answered questions or non-questions): {len(alarms)}"
+        + (f" ({', '.join(alarms)})" if alarms else ""),
+    ]
 
 
 def sample_workspace() -> str:
@@ -48,6 +96,8 @@ def run_demo(settings: Settings, out: object = print) -> None:
     printer(f"({SAMPLE.name}, two weeks of a change community, replayed on a simulated clock).\n")
     result = asyncio.run(replay(SAMPLE, settings, on_actions=Narrator(printer)))
     print_summary(result, printer)
+    for line in against_key(result.report, AnswerKey.load()):
+        printer(line)
     printer(TRY_IT.format(database=redact(settings.database_url), steward=_steward()))
 
 
