@@ -15,6 +15,7 @@ import typer
 import yaml
 from sqlalchemy import Table, select
 
+from bot.i18n import translate
 from storage.lessons import Lesson, LessonStore
 
 lessons_app = typer.Typer(help="The knowledge store of lessons.", no_args_is_help=True)
@@ -46,7 +47,9 @@ def export(
         fail(str(exc))
     public = [lesson for lesson in lessons if include_private or not lesson.private]
     written = export_lessons(public, directory, fmt.value, names)
-    typer.echo(f"{len(public)} lessons exported to {directory} ({len(written)} files)")
+    language = settings.steward_language
+    files = translate("lessons.n_files", language, count=len(written))
+    typer.echo(translate("lessons.exported", language, count=len(public), directory=directory, files=files))
 
 
 async def _load(url: str, workspace: str | None) -> tuple[list[Lesson], dict[str, str]]:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from bot.changes import Set
 from bot.core.events import CommandInvoked
 from bot.core.markup import mentions
+from bot.i18n import names
 from bot.rules import Command, Decision, RuleBase, RuleContext
 
 CHANNEL_SETTINGS = {"answer_time": ("answer_time_hours", 0.25, 24 * 14)}
@@ -36,7 +37,8 @@ class FacilitatorCommands(RuleBase):
         key = "facilitator.added" if adding else "facilitator.removed"
         return [
             *(Set.member(event.workspace, member_id, is_facilitator=adding) for member_id in who),
-            ctx.reply(event, key, members=", ".join(f"<@{m}>" for m in who)),
+            ctx.reply(event, key, count=len(who),
+                      members=names([f"<@{m}>" for m in who], ctx.language(event.workspace, event.user))),
         ]
 
     def watch(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.actions import Card
 from bot.core.digest_figures import Figures
-from bot.i18n import translate
+from bot.i18n import names, translate
 from bot.rules import RuleContext
 from bot.state import ChannelState
 
@@ -44,8 +44,8 @@ def render_digest(
         or translate(
             "digest.opening",
             lang,
-            messages=now.messages,
-            members=now.active_members,
+            messages=translate("digest.n_messages", lang, count=now.messages),
+            members=translate("digest.n_members", lang, count=now.active_members),
             change=_change(now.messages, before.messages, lang),
         )
     ]
@@ -242,9 +242,7 @@ def _date(moment: datetime, lang: str) -> str:
 
 
 def _join(items: Sequence[str], lang: str) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {translate('digest.and', lang)} {items[-1]}"
+    return names(list(items), lang)
 
 
 def _name(ctx: RuleContext, workspace: str, member_id: str) -> str:

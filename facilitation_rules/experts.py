@@ -18,7 +18,7 @@ from bot.changes import ActivitySeen, AnswerLearned, Change, ExpertTopics, Set
 from bot.core.actions import Action, SendDirectMessage
 from bot.core.events import AnswerAccepted, CommandInvoked, Event, MessageUnderstood, QuestionsFlagged
 from bot.core.markup import excerpt
-from bot.i18n import translate
+from bot.i18n import names, translate
 from bot.rules import Command, Decision, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.etiquette import nudge, nudge_refusal, recent_nudges
@@ -196,7 +196,7 @@ class ExpertRouting(RuleBase):
         learned = ctx.state.expertise_index(ws).suggest(wanted, at=ctx.now, limit=5) if wanted else []
         if learned:
             lang = ctx.language(ws, event.user)
-            lines.append(translate("experts.learned", lang, members=", ".join(f"<@{s.user}>" for s in learned)))
+            lines.append(translate("experts.learned", lang, members=names([f"<@{s.user}>" for s in learned], lang)))
         if not lines:
             return [ctx.reply(event, "experts.none", topic=wanted or "-")]
         return [ctx.reply(event, "experts.list", lines="\n".join(lines))]

@@ -16,7 +16,7 @@ from bot.changes import Change, DeadlinesMet, Scheduled
 from bot.core.actions import Action, Button, PostMessage, SendDirectMessage
 from bot.core.events import CommandInvoked, Event, InteractionClicked, MessageUnderstood, TimePassed
 from bot.core.markup import excerpt
-from bot.i18n import translate
+from bot.i18n import names, translate
 from bot.rules import Command, Decision, Errand, LessonHit, RuleBase, RuleContext
 from bot.state import MemberState, QuestionState
 from facilitation_rules.etiquette import nudge, nudge_refusal
@@ -179,7 +179,7 @@ class HelpStuckMember(Errand):
             lines.append(translate("stuck.lessons", lang))
             lines.extend(f"• {hit.title} {hit.link}".rstrip() for hit in lessons)
         if self.people:
-            lines.append(translate("stuck.people", lang, people=", ".join(f"<@{p}>" for p in self.people)))
+            lines.append(translate("stuck.people", lang, people=names([f"<@{p}>" for p in self.people], lang)))
         lines.append(translate("stuck.offer", lang))
         return SendDirectMessage(
             key=self.key,
