@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from adapters.console.render import describe, plain
+from adapters.console.render import describe, local_time, plain
 from bot.app.delivery import DeliveryWorker, RefLookup
 from bot.app.engine import Engine
 from bot.core.actions import Action
@@ -197,7 +197,9 @@ class ConsoleSession:
             self.clock.set(due)
             await self.dispatch(TimePassed(workspace="", at=self.clock.now()))
         self.clock.set(until)
-        self.out(f"(it is now {until.astimezone().strftime('%a %d %b %H:%M')})")
+        known = self.engine.state.workspaces.get(self.workspace)
+        zone = (known.timezone if known is not None else "") or self.engine.settings.steward_timezone
+        self.out(f"(it is now {local_time(until, zone)})")
 
     async def dispatch(self, event: Event) -> None:
         replies = await self.engine.handle(event)

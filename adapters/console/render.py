@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 
 from bot.core.actions import Action, action_text
 from bot.core.events import Event, MessageUnderstood, QuestionResolved, TimePassed
 from bot.core.markup import excerpt
-from bot.i18n import translate
+from bot.i18n import supported, translate
 from bot.rules import RuleContext
 
 if TYPE_CHECKING:
@@ -52,6 +56,18 @@ def describe(action: Action, names: Mapping[str, str], numbers: Mapping[str, int
     return f"  → {head}{suffix}\n{body}" if body else f"  → {head}{suffix}"
 
 
+def local_time(moment: datetime, timezone: str, language: str = "en") -> str:
+    """A moment as the community reads it: its own time zone, its language ("Mon 02 Mar 09:40", "Mo. 02 März 09:40")."""
+    return format_datetime(moment, "EEE dd MMM HH:mm", tzinfo=ZoneInfo(timezone), locale=supported(language))
+
+
+def community_zone(event: Event, ctx: RuleContext) -> str:
+    """The time zone of the event's workspace (time passing belongs to the one workspace, if there is one)."""
+    workspaces = list(ctx.state.workspaces.values())
+    ws = ctx.state.workspaces.get(event.workspace) or (workspaces[0] if len(workspaces) == 1 else None)
+    return (ws.timezone if ws is not None else "") or ctx.settings.steward_timezone
+
+
 def member_names(ctx: RuleContext) -> dict[str, str]:
     return {m.id: m.name or m.id for m in ctx.state.members.values()}
 
@@ -68,7 +84,7 @@ class Narrator:
         notes = self.notes(event, ctx, names)
         if not notes and not actions:
             return
-        stamp = event.at.astimezone().strftime("%a %d %b %H:%M")
+        stamp = local_time(event.at, community_zone(event, ctx), self.language)
         if isinstance(event, TimePassed):
             self.out(f"{stamp}  ⏰ time passes")
         for note in notes:

@@ -54,3 +54,13 @@ def test_the_console_clock_starts_in_working_hours(settings: Settings) -> None:
     # Saturday 22:24 in Berlin: the console starts on Monday at 09:00 (08:00 UTC).
     assert console_start(settings, at("2026-11-28 21:24")) == at("2026-11-30 08:00")
     assert console_start(settings, at("2026-12-01 10:30")) == at("2026-12-01 10:30")
+
+
+def test_times_are_shown_in_the_communitys_zone_and_language() -> None:
+    from datetime import UTC, datetime
+
+    from adapters.console.render import local_time
+
+    moment = datetime(2026, 3, 2, 8, 14, tzinfo=UTC)
+    assert local_time(moment, "Europe/Berlin", "en") == "Mon 02 Mar 09:14"
+    assert local_time(moment, "Europe/Berlin", "de").startswith("Mo.") and local_time(moment, "UTC").endswith("08:14")
