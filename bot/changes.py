@@ -113,6 +113,22 @@ class NewQuestion(Change):
 
 
 @dataclass(frozen=True, slots=True)
+class AskedIn(Change):
+    """A question was asked in this language in this channel: the tally the channel's language is read from."""
+
+    workspace: str
+    channel: str
+    language: str
+
+    def apply(self, state: CommunityState) -> None:
+        channel = state.channel(self.workspace, self.channel)
+        tally = dict(channel.settings.get("asked_in") or {})
+        tally[self.language] = int(tally.get(self.language, 0)) + 1
+        channel.settings = {**channel.settings, "asked_in": tally}
+        state.dirty.channels[(self.workspace, self.channel)] = channel  # stored; no schedule depends on it
+
+
+@dataclass(frozen=True, slots=True)
 class NudgeSent(Change):
     """A member was messaged unasked: it counts against budgets and cool-downs, and is stored."""
 

@@ -68,17 +68,32 @@ class RuleContext:
         found = self.state.members.get((workspace_id, member_id))
         return found if found is not None else MemberState(workspace_id=workspace_id, id=member_id, name=member_id)
 
-    def language(self, workspace_id: str, member_id: str | None = None) -> str:
-        """The member's language if known, else the workspace's."""
+    def language(self, workspace_id: str, member_id: str | None = None, *, otherwise: str | None = None) -> str:
+        """The member's language if known, else `otherwise` (a channel's, a question's), else the workspace's."""
         if member_id is not None:
             member = self.state.members.get((workspace_id, member_id))
             if member is not None and member.language:
                 return supported(member.language)
-        return supported(self.state.workspace(workspace_id).language)
+        return supported(otherwise or self.workspace(workspace_id).language)
 
-    def t(self, workspace_id: str, key: str, /, *, for_member: str | None = None, **params: Any) -> str:
-        """A catalog text in the member's language (or the workspace's)."""
-        return translate(key, self.language(workspace_id, for_member), **params)
+    def channel_language(self, workspace_id: str, channel_id: str) -> str:
+        """What a channel speaks: its `language` setting, else the language most of its questions were asked in
+        (a German channel in an English workspace), else the workspace's."""
+        channel = self.state.channels.get((workspace_id, channel_id))
+        settings = channel.settings if channel is not None else {}
+        if settings.get("language"):
+            return supported(str(settings["language"]))
+        asked: dict[str, int] = settings.get("asked_in") or {}
+        if asked:  # the most asked-in language; a tie goes to the one named first (alphabetically)
+            return supported(max(sorted(asked), key=lambda language: asked[language]))
+        return supported(self.workspace(workspace_id).language)
+
+    def t(
+        self, workspace_id: str, key: str, /, *, for_member: str | None = None, language: str | None = None,
+        **params: Any,
+    ) -> str:
+        """A catalog text in the member's language (else `language`, else the workspace's)."""
+        return translate(key, self.language(workspace_id, for_member, otherwise=language), **params)
 
     def is_facilitator(self, workspace_id: str, member_id: str, *, is_admin: bool = False) -> bool:
         if is_admin or member_id in self.settings.facilitator_ids:

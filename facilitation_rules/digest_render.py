@@ -20,12 +20,12 @@ logger = logging.getLogger(__name__)
 def render_digest(
     ctx: RuleContext, channel: ChannelState, now: Figures, before: Figures, *, opening: str | None = None
 ) -> Card:
-    """The digest card in the workspace's language: a clear template, short for a quiet week.
+    """The digest card in the channel's language: a clear template, short for a quiet week.
 
     `opening` replaces the template's first sentence (a narrator's); the figures below it stay the template's.
     """
     ws = channel.workspace_id
-    lang = ctx.language(ws)
+    lang = ctx.channel_language(ws, channel.id)  # a German channel gets a German digest
     zone = ZoneInfo(ctx.workspace(ws).timezone or "UTC")
     title = translate(
         "digest.title",

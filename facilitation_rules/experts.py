@@ -129,7 +129,7 @@ class ExpertRouting(RuleBase):
         experts: list[str] = []
         for suggestion in self.candidates(question, ctx, nudged)[: ctx.settings.experts_per_question]:
             member = ctx.state.members[(question.workspace_id, suggestion.user)]
-            reason = self.reason(suggestion, ctx, member.id, question.workspace_id)
+            reason = self.reason(suggestion, ctx, member.id, question.workspace_id, question.language)
             decision.append(nudge(ctx, member, kind="expert", question_id=question.id, reason=reason))
             nudged[member.id] += 1
             experts.append(member.id)
@@ -142,27 +142,31 @@ class ExpertRouting(RuleBase):
                         question.workspace_id,
                         "nudge.expert",
                         for_member=member.id,
+                        language=question.language,
                         member=member.id,
                         asker=f"<@{question.asker_id}>",
                         channel=f"<#{question.channel_id}>",
                         excerpt=excerpt(question.text),
                         reason=reason,
                     ),
-                    buttons=flag_buttons(ctx, question),
+                    buttons=flag_buttons(ctx, question, member.id),
                 )
             )
         if experts:
             decision.append(Set.question(question, nudged_experts=[*question.nudged_experts, *experts]))
         return decision
 
-    def reason(self, suggestion: ExpertSuggestion, ctx: RuleContext, member: str, ws: str) -> str:
-        """The "why you" line every nudge carries."""
+    def reason(
+        self, suggestion: ExpertSuggestion, ctx: RuleContext, member: str, ws: str, language: str | None = None
+    ) -> str:
+        """The "why you" line every nudge carries (in the member's language, else the question's)."""
         topics = ", ".join(suggestion.matched_terms[:3])
         if suggestion.answers and topics:
-            return ctx.t(ws, "nudge.reason_answers", for_member=member, count=suggestion.answers, topics=topics)
+            return ctx.t(ws, "nudge.reason_answers", for_member=member, language=language, count=suggestion.answers,
+                         topics=topics)
         if topics:
-            return ctx.t(ws, "nudge.reason_topics", for_member=member, topics=topics)
-        return ctx.t(ws, "nudge.reason_active", for_member=member)
+            return ctx.t(ws, "nudge.reason_topics", for_member=member, language=language, topics=topics)
+        return ctx.t(ws, "nudge.reason_active", for_member=member, language=language)
 
     # --- registry ------------------------------------------------------------------------------------------
     def expert_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.changes import Change, NewQuestion, NudgeAnswered, Set, TrackerForgets
+from bot.changes import AskedIn, Change, NewQuestion, NudgeAnswered, Set, TrackerForgets
 from bot.core.actions import Action, SetForumSolved
 from bot.core.events import (
     Answer,
@@ -143,6 +143,7 @@ class QuestionLifecycle(RuleBase):
             question.followup = in_conversation or repeated
             asked_again = not question.followup and self._asks_again(question, ctx)
             decision.append(NewQuestion(question))
+            decision.append(AskedIn(ws, event.channel, verdict.language))
             new_question = question.id
         elif ctx.state.has_unresolved_question(ws, event.user) and is_thanks(event.text, ctx.workspace(ws).language):
             question = self._thanked_question(event, ctx, answered_now)

@@ -50,8 +50,9 @@ def flag_due(ctx: RuleContext, question: QuestionState, factor: float = 1.0) -> 
     return working_hours(ctx, question).add(question.asked_at, answer_time(ctx, question) * factor)
 
 
-def flag_buttons(ctx: RuleContext, question: QuestionState) -> tuple[Button, ...]:
-    lang = ctx.language(question.workspace_id)
+def flag_buttons(ctx: RuleContext, question: QuestionState, member: str | None = None) -> tuple[Button, ...]:
+    """The buttons on a flag (in the question's language) or a nudge (in the nudged member's, if known)."""
+    lang = ctx.language(question.workspace_id, member, otherwise=question.language)
     return (
         Button("claim", translate("button.claim", lang), question.id, "primary"),
         Button("solved", translate("button.solved", lang), question.id),
@@ -136,7 +137,9 @@ class UnansweredQuestions(RuleBase):
                 workspace=q.workspace_id,
                 channel=q.channel_id,
                 thread=q.id,
-                text=ctx.t(q.workspace_id, "flag.unanswered", asker=f"<@{q.asker_id}>", hours=f"{hours:g}"),
+                text=ctx.t(
+                    q.workspace_id, "flag.unanswered", language=q.language, asker=f"<@{q.asker_id}>", hours=f"{hours:g}"
+                ),
                 buttons=flag_buttons(ctx, q),
             ),
         ]
@@ -173,7 +176,10 @@ class UnansweredQuestions(RuleBase):
                 workspace=q.workspace_id,
                 channel=q.channel_id,
                 thread=q.id,
-                text=ctx.t(q.workspace_id, "flag.claimed", member=f"<@{event.user}>", asker=f"<@{q.asker_id}>"),
+                text=ctx.t(
+                    q.workspace_id, "flag.claimed", language=q.language, member=f"<@{event.user}>",
+                    asker=f"<@{q.asker_id}>",
+                ),
             )
         ]
 

@@ -223,9 +223,18 @@ async def test_an_abandoned_claim_is_taken_over_unless_its_post_is_in_the_outbox
 
 
 # --- content ------------------------------------------------------------------------------------------------
+def speaks(engine: Engine, language: str) -> None:
+    """#help's language setting: the test week's questions are English, the digest is to be in `language`."""
+    channel = engine.state.channel(WS, "help")
+    channel.settings = {**channel.settings, "language": language}
+    engine.state.touch_channel(channel)
+
+
+
 async def test_german_digest(sqlite_url: str) -> None:
     settings = make_settings(sqlite_url, steward_timezone=BERLIN)
     engine = await community(settings, at("2026-02-24 08:00"), language="de")
+    speaks(engine, "de")
     seen = collect(engine)
     await busy_week(engine)
     await tick(engine, at("2026-03-09 08:00"))
@@ -248,6 +257,7 @@ async def test_german_digest(sqlite_url: str) -> None:
 async def test_new_lessons_are_listed_with_links(sqlite_url: str, language: str, heading: str, field: str) -> None:
     engine = await community(make_settings(sqlite_url, steward_timezone=BERLIN), at("2026-02-24 08:00"),
                              language=language)
+    speaks(engine, language)
     seen = collect(engine)
     await busy_week(engine)
     await add_lesson(engine, "Staging cluster access", at("2026-03-03 10:00"))
@@ -392,6 +402,7 @@ async def test_the_model_writes_the_opening_from_aggregate_figures_only(sqlite_u
     opening = "A lively week: more messages than the week before, and every question found its way forward."
     fake_llm.answer = {"opening": opening}
     engine = await community(llm_settings(sqlite_url, fake_llm), at("2026-02-24 08:00"), language="de")
+    speaks(engine, "de")
     seen = collect(engine)
     await busy_week(engine)
     await tick(engine, at("2026-03-09 08:00"))

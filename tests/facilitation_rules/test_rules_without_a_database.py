@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.app.perception import perceive
-from bot.changes import Change, NewQuestion, NudgeSent, Set, apply_all
+from bot.changes import AskedIn, Change, NewQuestion, NudgeSent, Set, apply_all
 from bot.core.actions import PostEphemeral, PostMessage, SendDirectMessage
 from bot.core.events import (
     Answer,
@@ -81,8 +81,9 @@ def test_a_question_is_recognised_answered_in_its_thread_and_not_reopened_by_a_r
     state.channel(WS, "help")
     question_event = posted("nina", "How long do SAP access requests take?", MONDAY, "q")
     decision = decide(rule, question_event, context(state, MONDAY))
-    [new, understood] = decision
+    [new, asked_in, understood] = decision
     assert isinstance(new, NewQuestion) and new.question.id == "q" and new.question.asker_id == "nina"
+    assert asked_in == AskedIn(WS, "help", "en"), "the channel's language is tallied"
     assert understood == MessageUnderstood(workspace=WS, at=MONDAY, message=question_event, question_id="q")
     assert state.question(WS, "q") is None, "the rule changes nothing itself"
     carried_out(decision, state)

@@ -92,7 +92,8 @@ class DigestErrands:
         if self.narrator is None or now.quiet or ctx.backfill:
             return None
         try:
-            return await self.narrator.opening(figures_summary(now, before), ctx.language(channel.workspace_id))
+            language = ctx.channel_language(channel.workspace_id, channel.id)
+            return await self.narrator.opening(figures_summary(now, before), language)
         except Exception as exc:  # the optional opening never stops the digest; the reason goes to the log
             logger.warning("digest opening failed (%s: %s); using the template", type(exc).__name__, exc)
             return None
