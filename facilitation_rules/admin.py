@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from bot.changes import Set
 from bot.core.events import CommandInvoked
 from bot.core.markup import mentions
-from bot.i18n import names
+from bot.i18n import LANGUAGES, names
 from bot.rules import Command, Decision, RuleBase, RuleContext
 
 CHANNEL_SETTINGS = {"answer_time": ("answer_time_hours", 0.25, 24 * 14)}
@@ -25,7 +25,8 @@ class FacilitatorCommands(RuleBase):
             "watch": Command("watch", self.watch, "help.watch", facilitators_only=True),
             "unwatch": Command("unwatch", self.unwatch, "help.unwatch", facilitators_only=True),
             "settings": Command(
-                "settings", self.channel_settings, "help.settings", facilitators_only=True, usage="[answer_time HOURS]"
+                "settings", self.channel_settings, "help.settings", facilitators_only=True,
+                usage="[answer_time HOURS | language en|de]",
             ),
         }
 
@@ -65,9 +66,17 @@ class FacilitatorCommands(RuleBase):
                     watched=ctx.t(event.workspace, "settings.yes" if channel.watched else "settings.no",
                                   for_member=event.user),
                     answer_time=f"{float(hours):g}",
+                    channel_language=ctx.channel_language(event.workspace, event.channel),
                 )
             ]
         name, value = args[0].lower(), " ".join(args[1:])
+        if name == "language":  # what flags, digests and help in this channel speak, whatever its questions
+            if value.lower() not in LANGUAGES:
+                return [ctx.reply(event, "settings.usage")]
+            return [
+                Set.channel(event.workspace, event.channel, settings={**channel.settings, "language": value.lower()}),
+                ctx.reply(event, "settings.saved", name=name, value=value.lower(), channel=f"<#{event.channel}>"),
+            ]
         if name not in CHANNEL_SETTINGS or not re.fullmatch(r"\d+(\.\d+)?", value):
             return [ctx.reply(event, "settings.usage")]
         field, low, high = CHANNEL_SETTINGS[name]

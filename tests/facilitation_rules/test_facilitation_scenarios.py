@@ -261,6 +261,13 @@ async def test_only_facilitators_change_settings_and_they_take_effect(settings: 
     assert "answer_time = 8" in saved.text  # type: ignore[attr-defined]
     [bad] = await say(engine, command("anna", "settings answer_time soon", at("2026-03-02 08:03"), is_admin=True))
     assert "Usage" in bad.text  # type: ignore[attr-defined]
+    [german] = await say(engine, command("anna", "settings language de", at("2026-03-02 08:03"), is_admin=True))
+    assert "language = de" in german.text  # type: ignore[attr-defined]
+    [shown] = await say(engine, command("anna", "settings", at("2026-03-02 08:03"), is_admin=True))
+    assert "language: de" in shown.text  # type: ignore[attr-defined]
+    [wrong] = await say(engine, command("anna", "settings language klingon", at("2026-03-02 08:03"), is_admin=True))
+    assert "Usage" in wrong.text  # type: ignore[attr-defined]
+    await say(engine, command("anna", "settings language en", at("2026-03-02 08:03"), is_admin=True))
     await say(engine, command("anna", "facilitator add <@jonas>", at("2026-03-02 08:04"), is_admin=True))
     [unwatched] = await say(engine, command("jonas", "unwatch", at("2026-03-02 08:05"), channel="random"))
     assert "stopped" in unwatched.text  # type: ignore[attr-defined]
