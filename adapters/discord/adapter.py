@@ -323,6 +323,7 @@ class DiscordAdapter:
             args=args,
             thread=thread or in_thread,
             is_admin=translate.is_facilitator(interaction.user, self.settings.discord_facilitator_role),
+            user_language=translate.language_of(interaction),
         )
         await self._answer(interaction, event)
 
@@ -348,6 +349,7 @@ class DiscordAdapter:
             value=value,
             message_id=str(interaction.message.id) if interaction.message else None,
             is_admin=translate.is_facilitator(interaction.user, self.settings.discord_facilitator_role),
+            user_language=translate.language_of(interaction),
         )
         await self._answer(interaction, event)
 

@@ -221,3 +221,10 @@ def is_facilitator(member: Any, facilitator_role: str) -> bool:
         str(role.name).casefold() == wanted or str(role.id) == wanted
         for role in getattr(member, "roles", ()) or ()
     )
+
+
+def language_of(interaction: Any) -> str | None:
+    """The language the member's Discord client runs in ("de" for de, "en" for en-US), if it says."""
+    locale = getattr(interaction, "locale", None)
+    value = str(getattr(locale, "value", locale) or "")
+    return value.split("-")[0].lower() or None

@@ -324,11 +324,11 @@ class FakeDiscord:
 
     # --- interactions a member triggers -----------------------------------------------------------------------
     def interaction(self, kind: int, data: dict[str, Any], *, channel: str, member_id: str,
-                    message_data: dict[str, Any] | None = None) -> dict[str, Any]:
+                    message_data: dict[str, Any] | None = None, locale: str = "en-US") -> dict[str, Any]:
         payload: dict[str, Any] = {
             "id": snowflake(), "application_id": APP_ID, "type": kind, "data": data, "guild_id": GUILD_ID,
             "channel_id": channel, "channel": self.channels.get(channel, text_channel(channel, "x")),
-            "member": self.members[member_id], "token": f"token-{snowflake()}", "version": 1, "locale": "en-US",
+            "member": self.members[member_id], "token": f"token-{snowflake()}", "version": 1, "locale": locale,
             "guild_locale": "en-US", "app_permissions": "0", "entitlements": [], "authorizing_integration_owners": {},
             "context": 0, "attachment_size_limit": 8388608,
         }

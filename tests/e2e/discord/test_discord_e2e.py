@@ -20,6 +20,7 @@ from bot.app.wiring import build_engine
 from bot.core.clock import SimulatedClock
 from bot.core.events import Event, MessagePosted, TimePassed
 from bot.core.ports import AdapterStartError
+from bot.i18n import translate
 from tests.conftest import make_settings
 from tests.e2e.discord import fake_discord as fd
 
@@ -52,21 +53,23 @@ class World:
         await self.fake.dispatch("THREAD_CREATE", {**self.fake.channels[tid], "newly_created": True})
         await self.say(tid, tid, author, text, at)
 
-    async def slash(self, member_id: str, sub: str, args: str | None = None, channel: str = HELP) -> fd.Call:
+    async def slash(self, member_id: str, sub: str, args: str | None = None, channel: str = HELP,
+                    locale: str = "en-US") -> fd.Call:
         """Run `/steward <sub> [args]`; returns the private follow-up Steward sent."""
         options = [{"name": "args", "type": 3, "value": args}] if args else []
         data = {"id": "830000000000000001", "name": "steward", "type": 1,
                 "options": [{"name": sub, "type": 1, "options": options}]}
-        return await self._interact(2, data, member_id, channel)
+        return await self._interact(2, data, member_id, channel, locale=locale)
 
     async def click(self, member_id: str, custom_id: str, posted: dict[str, Any]) -> fd.Call:
         data = {"custom_id": custom_id, "component_type": 2}
         return await self._interact(3, data, member_id, posted["channel_id"], posted)
 
     async def _interact(self, kind: int, data: dict[str, Any], member_id: str, channel: str,
-                        message_data: dict[str, Any] | None = None) -> fd.Call:
+                        message_data: dict[str, Any] | None = None, locale: str = "en-US") -> fd.Call:
         before = len(self.fake.followups())
-        payload = self.fake.interaction(kind, data, channel=channel, member_id=member_id, message_data=message_data)
+        payload = self.fake.interaction(kind, data, channel=channel, member_id=member_id, message_data=message_data,
+                                        locale=locale)
         await self.fake.dispatch("INTERACTION_CREATE", payload)
         await fd.wait_for(lambda: len(self.fake.followups()) > before)
         callback = self.fake.calls_to("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
@@ -185,6 +188,9 @@ async def test_steward_subcommands_answer_privately(world: World) -> None:
     assert "someday" in wrong.body["content"]
     help_reply = await world.slash(BOB, "help")
     assert help_reply.body["embeds"] and "unanswered" in help_reply.body["embeds"][0]["description"]
+    german = await world.slash(BOB, "mute", "irgendwann", locale="de")  # a client in German: replies in German
+    assert "irgendwann" in german.body["content"] and german.body["content"] != wrong.body["content"]
+    assert german.body["content"] == translate("mute.bad_duration", "de", value="irgendwann")
     # No message was posted into a channel for any of these.
     assert not world.fake.calls_to("POST", r"/channels/\d+/messages")
 
