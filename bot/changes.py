@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -30,13 +31,13 @@ _CLASSES: dict[str, type] = {
 }
 
 
-class Change:
-    """One change to the working set."""
+class Change(ABC):
+    """One change to the working set; each kind says in `apply` what it does."""
 
     __slots__ = ()
 
-    def apply(self, state: CommunityState) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def apply(self, state: CommunityState) -> None: ...
 
 
 @functools.cache

@@ -28,9 +28,6 @@ class Errands:
     def register(self, kind: type[E], handler: Callable[[E, RuleContext], Awaitable[Decision]]) -> None:
         self._handlers[kind] = handler
 
-    def handles(self, kind: type[Errand]) -> bool:
-        return kind in self._handlers
-
     async def run(self, errand: Errand, ctx: RuleContext) -> Decision:
         """The errand's outcome; its `unserved` decision when nothing handles it or its handler fails."""
         handler = self._handlers.get(type(errand))
