@@ -126,7 +126,7 @@ class AskedIn(Change):
         tally = dict(channel.settings.get("asked_in") or {})
         tally[self.language] = int(tally.get(self.language, 0)) + 1
         channel.settings = {**channel.settings, "asked_in": tally}
-        state.dirty.channels[(self.workspace, self.channel)] = channel  # stored; no schedule depends on it
+        state.touch_channel(channel, schedules=False)
 
 
 @dataclass(frozen=True, slots=True)

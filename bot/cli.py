@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 import typer
 from typer.exceptions import TyperException
 
-from bot.cli_support import fail, load_settings, setup_logging
+from bot.cli_support import fail, load_settings, say_error, setup_logging
 from bot.core.transcript import TranscriptError
 from storage.db import DatabaseURLError, redact
 
@@ -147,7 +147,7 @@ def one_line(exc: BaseException) -> str:
 
 def _fail_plainly(message: str) -> NoReturn:
     logging.getLogger(__name__).debug("the command failed", exc_info=True)
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    say_error(message)
     raise SystemExit(2)
 
 

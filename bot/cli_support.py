@@ -21,8 +21,13 @@ def load_settings(**overrides: object) -> Settings:
         fail(f"configuration error: {problems}")
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
+def say_error(message: str) -> None:
+    """The one line every failed command ends with."""
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    say_error(message)
     raise typer.Exit(code)
 
 

@@ -103,14 +103,12 @@ def run_demo(settings: Settings, out: object = print) -> None:
 
 async def _forget(settings: Settings, workspace: str) -> None:
     from storage.db import create_engine
-    from storage.lessons import LessonStore
     from storage.migrate import upgrade
-    from storage.repository import forget_workspace
+    from storage.workspaces import forget_workspace
 
     await upgrade(settings.database_url)
     db = create_engine(settings.database_url)
     try:
-        await LessonStore(db).forget_workspace(workspace)
         await forget_workspace(db, workspace)
     finally:
         await db.dispose()
@@ -142,7 +140,8 @@ async def run_console(settings: Settings) -> None:
 
     clock = SimulatedClock(console_start(settings, datetime.now(UTC)))
     engine = await build_engine(settings, clock)
-    workspace = sample_workspace() if sample_workspace() in engine.state.workspaces else WORKSPACE
+    sample = sample_workspace()
+    workspace = sample if sample in engine.state.workspaces else WORKSPACE
     last = max((c.last_activity_at for c in engine.state.channels.values() if c.workspace_id == workspace
                 and c.last_activity_at is not None), default=None)
     if last is not None:

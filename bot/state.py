@@ -312,11 +312,14 @@ class CommunityState:
         if last is None or at > last:
             channel.last_activity_at = at
             if last is None or at - last >= ACTIVITY_STORED_EVERY:
-                self.dirty.channels[(channel.workspace_id, channel.id)] = channel
+                self.touch_channel(channel, schedules=False)
 
-    def touch_channel(self, channel: ChannelState) -> None:
+    def touch_channel(self, channel: ChannelState, *, schedules: bool = True) -> None:
+        """Mark a channel changed; `schedules=False` when nothing it changed decides a schedule (a tally, the
+        last activity), so the digest's schedules are not recomputed for it."""
         self.dirty.channels[(channel.workspace_id, channel.id)] = channel
-        self.layout_version += 1
+        if schedules:
+            self.layout_version += 1
 
     def touch_workspace(self, workspace: WorkspaceState) -> None:
         self.dirty.workspaces[workspace.id] = workspace

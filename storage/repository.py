@@ -407,19 +407,3 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
-
-async def forget_workspace(db: AsyncEngine, workspace_id: str) -> int:
-    """Delete one workspace's rows from every table that has them (lessons: `LessonStore.forget_workspace`, which
-    keeps the search index in step); the other workspaces in the database stay as they are."""
-    from storage.models import SQLModel
-
-    removed = 0
-    async with db.begin() as conn:
-        for table in reversed(SQLModel.metadata.sorted_tables):
-            if "workspace_id" in table.c and table.name != "lesson":
-                result = await conn.execute(delete(table).where(table.c.workspace_id == workspace_id))
-                removed += int(result.rowcount or 0)
-            elif table.name == "workspace":
-                result = await conn.execute(delete(table).where(table.c.id == workspace_id))
-                removed += int(result.rowcount or 0)
-    return removed

@@ -50,13 +50,13 @@ CASES = [
     ("db upgrade, malformed database URL", ["db", "upgrade"], {"DATABASE_URL": "nonsense://"}, "DATABASE_URL"),
     ("audit, unreachable database", ["audit", "--out", "{root}/a.html"], {"DATABASE_URL": UNREACHABLE},
      "could not connect"),
-    ("audit, impossible output path", ["audit", "--out", "/proc/nowhere/a.html"], {}, ""),
+    ("audit, a database without history", ["audit", "--out", "/proc/nowhere/a.html"], {}, "no history"),
     ("audit, bad language", ["audit", "--out", "{root}/a.html", "--language", "xx"], {}, "language"),
     ("lessons export, impossible folder", ["lessons", "export", "/proc/nowhere"], {}, "/proc/nowhere"),
     ("lessons export, unreachable database", ["lessons", "export", "{root}/out"], {"DATABASE_URL": UNREACHABLE},
      "could not connect"),
     ("import, missing export", ["import", "slack-export", "{root}/nowhere.zip"], {}, "nowhere.zip"),
-    ("import, a binary export", ["import", "discord-export", "{binary}"], {}, ""),
+    ("import, a binary export", ["import", "discord-export", "{binary}"], {}, "no usable"),
 ]
 
 

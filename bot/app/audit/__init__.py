@@ -15,9 +15,9 @@ from pathlib import Path
 
 from bot.app.audit.figures import Audit, AuditError, collect
 from bot.app.audit.render import render_html, render_markdown
+from storage.migrate import upgrade
 
 logger = logging.getLogger(__name__)
-
 __all__ = ["Audit", "AuditError", "collect", "render_html", "render_markdown", "write_audit"]
 
 
@@ -30,7 +30,12 @@ async def write_audit(
     workspace: str | None = None,
     language: str,
 ) -> Audit:
-    """Collect the figures and write the report; raise AuditError when there is nothing to report."""
+    """Collect the figures and write the report; raise AuditError when there is nothing to report.
+
+    The schema is brought up to date first (as every start does), so a database nobody has set up yet reads as
+    one without history rather than failing on a missing table.
+    """
+    await upgrade(url)
     audit = await collect(url, since=since, workspace=workspace)
     if audit.questions == 0 and not audit.new_contributors and not audit.inactive_contributors:
         raise AuditError("the database holds no history to audit (import an export first: steward import ...)")
