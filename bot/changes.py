@@ -139,6 +139,7 @@ class NudgeSent(Change):
     question_id: str | None
     reason: str
     at: datetime
+    sent: bool = True  # False while importing history: it counts against budgets as it would have, unstored
 
     def apply(self, state: CommunityState) -> None:
         member = state.member(self.workspace, self.member)
@@ -146,6 +147,8 @@ class NudgeSent(Change):
         member.nudges_sent.append(self.at)
         member.last_nudged[self.kind] = self.at
         state.touch_member(member)
+        if not self.sent:
+            return  # never sent: no member is held to it once the import is over, no digest counts it
         state.new_nudges.append(
             {
                 "workspace_id": self.workspace,

@@ -187,7 +187,7 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
             await adapter.start()
             started.append(adapter)
         scheduler.start()
-        logger.info("Steward is running; press Ctrl+C to stop")
+        logger.info("Steward is running on %s; press Ctrl+C to stop", redact(settings.database_url))
         await worker.run(stop)
     except AdapterStartError as exc:
         logger.error("%s", exc)

@@ -65,7 +65,7 @@ class FacilitatorCommands(RuleBase):
                     channel=f"<#{event.channel}>",
                     watched=ctx.t(event.workspace, "settings.yes" if channel.watched else "settings.no",
                                   for_member=event.user),
-                    answer_time=f"{float(hours):g}",
+                    count=float(hours),
                     channel_language=ctx.channel_language(event.workspace, event.channel),
                 )
             ]

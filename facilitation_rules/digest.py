@@ -31,11 +31,11 @@ from bot.core.digest_figures import (
     digest_key,
 )
 from bot.core.events import CommandInvoked, Event, TimePassed
-from bot.i18n import translate
+from bot.i18n import time_of_day, weekday
 from bot.rules import Command, CommandErrand, Decision, Errand, RuleBase, RuleContext
 from bot.settings import WEEKDAYS
 from bot.state import ChannelState
-from facilitation_rules.digest_render import duration, render_digest, render_stats
+from facilitation_rules.digest_render import render_digest, render_stats
 from facilitation_rules.digest_schedule import (
     GERMAN_WEEKDAYS,
     Schedule,
@@ -64,7 +64,6 @@ __all__ = [
     "Schedule",
     "WeeklyDigest",
     "digest_key",
-    "duration",
     "in_digest",
     "parse_day",
     "parse_time",
@@ -215,8 +214,8 @@ class WeeklyDigest(RuleBase):
             ctx.reply(
                 event,
                 "digest.scheduled",
-                day=translate(f"digest.day_{WEEKDAYS[day]}", lang),
-                time=f"{at:%H:%M}",
+                day=weekday(day, lang),
+                time=time_of_day(at, lang),
                 timezone=schedule.timezone,
             )
         ]

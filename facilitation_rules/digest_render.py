@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from bot.core.actions import Card
 from bot.core.digest_figures import Figures
-from bot.i18n import names, translate
+from bot.i18n import date_span, duration, names, percent, translate
 from bot.rules import RuleContext
 from bot.state import ChannelState
 
@@ -26,13 +25,10 @@ def render_digest(
     """
     ws = channel.workspace_id
     lang = ctx.channel_language(ws, channel.id)  # a German channel gets a German digest
-    zone = ZoneInfo(ctx.workspace(ws).timezone or "UTC")
+    zone = ctx.workspace(ws).timezone or "UTC"  # the days as the community counts them
+    last_moment = now.period.end - timedelta(seconds=1)  # the period ends just before its end
     title = translate(
-        "digest.title",
-        lang,
-        channel=f"<#{channel.id}>",
-        start=_date(now.period.start.astimezone(zone), lang),
-        end=_date((now.period.end - timedelta(seconds=1)).astimezone(zone), lang),
+        "digest.title", lang, channel=f"<#{channel.id}>", period=date_span(now.period.start, last_moment, zone, lang)
     )
     waiting = _unanswered_section(ctx, ws, now, lang)
     lessons = _lessons_section(now, lang)
@@ -90,13 +86,9 @@ def _fields(now: Figures, before: Figures, lang: str) -> tuple[tuple[str, str], 
         ),
     ]
     if now.response_rate is not None:
-        rate = translate("digest.percent", lang, value=round(100 * now.response_rate))
+        rate = percent(now.response_rate, lang)
         if before.response_rate is not None:
-            rate += " " + translate(
-                "digest.last_week",
-                lang,
-                value=translate("digest.percent", lang, value=round(100 * before.response_rate)),
-            )
+            rate += " " + translate("digest.last_week", lang, value=percent(before.response_rate, lang))
         rows.append((translate("digest.field_response_rate", lang), rate))
     if now.median_first_response_s is not None and now.p90_first_response_s is not None:
         value = translate(
@@ -183,7 +175,7 @@ def render_stats(figures: Figures, lang: str, days: int) -> Card:
         ),
         (
             t("digest.field_response_rate"),
-            "–" if figures.response_rate is None else t("digest.percent", value=round(100 * figures.response_rate)),
+            "–" if figures.response_rate is None else percent(figures.response_rate, lang),
         ),
     ]
     if figures.median_first_response_s is not None and figures.p90_first_response_s is not None:
@@ -216,29 +208,13 @@ def render_stats(figures: Figures, lang: str, days: int) -> Card:
     ]
     if figures.trending:
         rows.append((t("digest.field_trending"), ", ".join(figures.trending)))
-    return Card(title=t("digest.stats_title", days=days), fields=tuple(rows))
-
-
-def duration(seconds: float, lang: str) -> str:
-    """A readable span: `45 min`, `3 h 20 min`, `2 d 4 h`."""
-    minutes = max(0, round(seconds / 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return translate("digest.duration_days", lang, days=days, hours=hours)
-    if hours:
-        return translate("digest.duration_hours", lang, hours=hours, minutes=mins)
-    return translate("digest.duration_minutes", lang, minutes=mins)
+    return Card(title=t("digest.stats_title", count=days), fields=tuple(rows))
 
 
 def _change(value: int, previous: int, lang: str) -> str:
     delta = value - previous
     sign = "+" if delta > 0 else "−" if delta < 0 else "±"
     return translate("digest.change", lang, delta=f"{sign}{abs(delta)}")
-
-
-def _date(moment: datetime, lang: str) -> str:
-    return translate("digest.date", lang, year=moment.year, month=moment.month, day=moment.day)
 
 
 def _join(items: Sequence[str], lang: str) -> str:

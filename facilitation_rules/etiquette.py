@@ -12,9 +12,15 @@ from datetime import datetime, timedelta
 from bot.changes import NudgeSent, Set
 from bot.core.clock import parse_duration
 from bot.core.events import CommandInvoked
+from bot.i18n import local_datetime
 from bot.rules import Command, Decision, RuleBase, RuleContext
 from bot.state import MemberState
 from facilitation_rules.working_time import in_quiet_hours
+
+
+def member_zone(member: MemberState, ctx: RuleContext) -> str:
+    """The member's own time zone if the platform told it, else the community's."""
+    return member.timezone or ctx.workspace(member.workspace_id).timezone or "UTC"
 
 
 def nudge_refusal(member: MemberState, ctx: RuleContext, *, budgeted: bool = True) -> str | None:
@@ -26,7 +32,7 @@ def nudge_refusal(member: MemberState, ctx: RuleContext, *, budgeted: bool = Tru
         return "dms closed"
     if member.muted_until is not None and member.muted_until > now:
         return "muted"
-    timezone = member.timezone or ctx.workspace(member.workspace_id).timezone
+    timezone = member_zone(member, ctx)
     quiet_start = settings.quiet_start_hour if member.quiet_start is None else member.quiet_start
     quiet_end = settings.quiet_end_hour if member.quiet_end is None else member.quiet_end
     if in_quiet_hours(now, timezone, quiet_start, quiet_end):
@@ -46,8 +52,11 @@ def recent_nudges(member: MemberState, now: datetime, days: int = 7) -> int:
 
 
 def nudge(ctx: RuleContext, member: MemberState, *, kind: str, question_id: str | None, reason: str) -> NudgeSent:
-    """The change that counts a nudge against the member's budgets and cool-downs, and stores it."""
-    return NudgeSent(member.workspace_id, member.id, kind, question_id, reason, ctx.now)
+    """The change that counts a nudge against the member's budgets and cool-downs, and stores it.
+
+    While history is imported nothing is sent, yet the nudge counts in memory exactly as it would have: whom
+    Steward asks about later history then agrees with what it would have done live."""
+    return NudgeSent(member.workspace_id, member.id, kind, question_id, reason, ctx.now, sent=not ctx.backfill)
 
 
 class MuteCommands(RuleBase):
@@ -67,9 +76,11 @@ class MuteCommands(RuleBase):
         except ValueError:
             return [ctx.reply(event, "mute.bad_duration", value=" ".join(args))]
         until = ctx.now + span
+        zone = member_zone(ctx.member(event.workspace, event.user), ctx)
+        shown = local_datetime(until, zone, ctx.language(event.workspace, event.user))
         return [
             Set.member(event.workspace, event.user, muted_until=until),
-            ctx.reply(event, "mute.done", until=until.astimezone().strftime("%Y-%m-%d")),
+            ctx.reply(event, "mute.done", until=shown),
         ]
 
     def unmute(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:

@@ -23,7 +23,7 @@ from bot.core.events import (
     TimePassed,
 )
 from bot.core.markup import excerpt
-from bot.i18n import translate
+from bot.i18n import duration, translate
 from bot.rules import Command, Decision, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.working_time import WorkingHours
@@ -138,26 +138,27 @@ class UnansweredQuestions(RuleBase):
                 channel=q.channel_id,
                 thread=q.id,
                 text=ctx.t(
-                    q.workspace_id, "flag.unanswered", language=q.language, asker=f"<@{q.asker_id}>", hours=f"{hours:g}"
+                    q.workspace_id, "flag.unanswered", language=q.language, asker=f"<@{q.asker_id}>", count=hours
                 ),
                 buttons=flag_buttons(ctx, q),
             ),
         ]
 
     def escalate(self, q: QuestionState, ctx: RuleContext) -> list[Action | Change]:
-        waited = ctx.now - q.asked_at
+        waited = (ctx.now - q.asked_at).total_seconds()
+        lang = ctx.language(q.workspace_id)  # the facilitators' channel speaks the workspace's language
         return [
             Set.question(q, status="escalated", escalated_at=ctx.now),
             PostMessage(
                 key=f"escalate:{q.id}",
                 workspace=q.workspace_id,
                 channel=ctx.settings.facilitators_channel,
-                text=ctx.t(
-                    q.workspace_id,
+                text=translate(
                     "escalate.question",
+                    lang,
                     asker=f"<@{q.asker_id}>",
                     channel=f"<#{q.channel_id}>",
-                    hours=f"{waited.total_seconds() / 3600:.0f}",
+                    waited=duration(waited, lang),
                     excerpt=excerpt(q.text),
                     experts=", ".join(f"<@{e}>" for e in q.nudged_experts) or "-",
                 ),

@@ -129,10 +129,12 @@ async def test_digest_is_due_at_the_channels_schedule_and_posted_once(settings: 
     posts = digest_posts(seen)
     assert [p.key for p in posts] == ["digest:help:2026-W09", "digest:help:2026-W10"]
     text = action_text(posts[1])
-    assert "Weekly digest for <#help>, 2026-03-02 to 2026-03-09" in text
+    assert "Weekly digest for <#help>, Mar 2\u2009–\u20099, 2026" in text  # Monday 09:00 Berlin to Monday 09:00
     assert "Thank you, <@ben>, for answers" in text
-    assert "Who can approve staging cluster budgets?" in text
+    assert '"Who can approve staging cluster budgets?" by dave in <#help>, waiting 4 days' in text  # 3 d 22 h
     assert "Questions: 2 asked (last week 0), 1 answered, 1 resolved" in text
+    assert "Response rate: 50%" in text
+    assert "Time to first response: median 20 minutes, 90% within 20 minutes" in text
     assert digest_due(engine, at("2026-03-09 08:01")) == at("2026-03-16 08:00")
     await engine.db.dispose()
 
@@ -239,10 +241,12 @@ async def test_german_digest(sqlite_url: str) -> None:
     await busy_week(engine)
     await tick(engine, at("2026-03-09 08:00"))
     text = action_text(digest_posts(seen)[0])
-    assert "Wochenrückblick für <#help>, 2.3.2026 bis 9.3.2026" in text
+    assert "Wochenrückblick für <#help>, 2.–9. März 2026" in text
     assert "Danke, <@ben>, für eure Antworten" in text
+    assert "„Who can approve staging cluster budgets?“ von dave in <#help>, wartet schon 4 Tage" in text
     assert "Fragen: 2 gestellt (Vorwoche 0), 1 beantwortet, 1 gelöst" in text
-    assert "Antwortquote: 50 %" in text
+    assert "Antwortquote: 50\u00a0%" in text  # Babel keeps the number and its sign on one line
+    assert "Zeit bis zur ersten Antwort: Median 20 Minuten, bei 90 % höchstens 20 Minuten" in text
     assert "Neu im Wissensspeicher" not in text and "Neue Lektionen: 0 (±0 zur Vorwoche)" in text
     await engine.db.dispose()
 
@@ -326,6 +330,8 @@ async def test_commands(settings: Settings) -> None:
     assert digest_due(engine, at("2026-03-06 15:03")) == at("2026-03-06 15:30")
     stats = await engine.handle(command("cara", "stats 30", at("2026-03-06 15:04")))
     assert "Community health, last 30 days" in action_text(stats[0])
+    one_day = await engine.handle(command("cara", "stats 1", at("2026-03-06 15:04")))
+    assert "Community health, last day\n" in action_text(one_day[0])
     assert "Answerer concentration: 1 people gave half of 1 first responses" in action_text(stats[0])
     bad = await engine.handle(command("cara", "stats many", at("2026-03-06 15:05")))
     assert "between 1 and 365" in action_text(bad[0])
@@ -346,6 +352,18 @@ async def test_digest_now_late_in_the_week_replaces_the_scheduled_one(settings: 
     await tick(engine, at("2026-03-16 08:00"))
     assert [p.key for p in digest_posts(seen)] == ["digest:help:2026-W11"]
     assert len([a for a in seen if isinstance(a, PostMessage) and a.key.startswith("digest-now:")]) == 2
+    await engine.db.dispose()
+
+
+async def test_german_commands_name_the_day_and_the_local_time_in_german(sqlite_url: str) -> None:
+    engine = await community(make_settings(sqlite_url, steward_timezone=BERLIN), at("2026-02-24 08:00"), language="de")
+    await busy_week(engine)
+    replies = await engine.handle(command("anna", "digest schedule fr 16:30", at("2026-03-06 15:03"), is_admin=True))
+    assert "jeden Freitag um 16:30 (Europe/Berlin)" in action_text(replies[0])
+    late = await engine.handle(command("anna", "digest now", at("2026-03-06 15:04"), is_admin=True))
+    assert "ersetzt den geplanten Rückblick am Freitag um 16:30" in action_text(late[-1])
+    stats = await engine.handle(command("cara", "stats 7", at("2026-03-06 15:05")))
+    assert "Community-Gesundheit, letzte 7 Tage" in action_text(stats[0])
     await engine.db.dispose()
 
 

@@ -13,7 +13,7 @@ from babel.dates import format_datetime
 from bot.core.actions import Action, action_text
 from bot.core.events import Event, MessageUnderstood, QuestionResolved, TimePassed
 from bot.core.markup import excerpt
-from bot.i18n import supported, translate
+from bot.i18n import duration, supported, translate
 from bot.rules import RuleContext
 
 if TYPE_CHECKING:
@@ -141,7 +141,5 @@ def print_summary(result: ReplayResult, out: Printer = print) -> None:
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes = seconds / 60
-    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+    """The summary is English, so is its duration ("15 minutes"); a dash when nothing was measured."""
+    return "-" if seconds is None else duration(seconds, "en")

@@ -5,12 +5,12 @@ Built from the in-memory community state only, so opening the tab costs no datab
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from adapters.slack.render import escape
 from bot.core.markup import excerpt
-from bot.i18n import supported, translate
+from bot.i18n import local_datetime, supported, time_of_day, translate
 from bot.state import CommunityState, QuestionState
 
 LISTED = 10
@@ -55,13 +55,14 @@ def home_view(state: CommunityState, workspace: str, user: str, *, now: datetime
         key=lambda q: q.asked_at,
     )
     if member is not None and member.muted_until is not None and member.muted_until > now:
-        mute = t("slack.home.muted_until", until=member.muted_until.strftime("%Y-%m-%d %H:%M UTC"))
+        zone = member.timezone or state.workspace(workspace).timezone or "UTC"
+        mute = t("slack.home.muted_until", until=local_datetime(member.muted_until, zone, lang))
     else:
         mute = t("slack.home.not_muted")
     quiet_start = member.quiet_start if member and member.quiet_start is not None else None
     quiet_end = member.quiet_end if member and member.quiet_end is not None else None
     quiet = (
-        t("slack.home.quiet_hours", start=quiet_start, end=quiet_end)
+        t("slack.home.quiet_hours", start=time_of_day(time(quiet_start), lang), end=time_of_day(time(quiet_end), lang))
         if quiet_start is not None and quiet_end is not None
         else t("slack.home.quiet_default")
     )

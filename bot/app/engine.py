@@ -123,7 +123,7 @@ class Engine:
         now = self.clock.now()
         self._processed_since = now - PROCESSED_WINDOW
         self._checkpointed = await self._absorb(set() if self.ownership is not None else None)
-        logger.info(
+        logger.debug(
             "state loaded: %d workspaces, %d members, %d unresolved questions",
             len(self.state.workspaces),
             len(self.state.members),

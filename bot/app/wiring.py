@@ -52,7 +52,7 @@ async def build_engine(
     if migrate:
         await upgrade(settings.database_url)
     db = create_engine(settings.database_url)
-    logger.info("database %s", redact(settings.database_url))
+    logger.debug("database %s", redact(settings.database_url))
     engine = Engine(db, settings, default_rules(settings), clock, batch_size=batch_size, backfill=backfill)
     if shared or ownership is not None:
         engine.ownership = ownership or Ownership(db, ttl=timedelta(seconds=settings.lease_seconds))

@@ -22,7 +22,7 @@ from bot.settings import Settings
 from bot.state import CommunityState, QuestionState
 from facilitation_rules.confirm import AnswerConfirmation
 from facilitation_rules.digest import PublishDigest, WeeklyDigest
-from facilitation_rules.etiquette import nudge_refusal
+from facilitation_rules.etiquette import MuteCommands, nudge_refusal
 from facilitation_rules.experts import ExpertRouting
 from facilitation_rules.lessons import CaptureLesson, LessonCapture
 from facilitation_rules.questions import QuestionLifecycle
@@ -114,11 +114,41 @@ def test_a_question_unanswered_past_the_answer_time_is_flagged_once() -> None:
     due = context(state, MONDAY + timedelta(hours=4))
     [flag, told] = carried_out(decide(rule, TimePassed(workspace="", at=due.now), due), state)
     assert isinstance(flag, PostMessage) and flag.key == "flag:q" and flag.thread == "q"
+    assert "hasn't had an answer for 4 working hours" in flag.text
     assert told == QuestionsFlagged(workspace=WS, at=due.now, question_ids=("q",)), "the other rules hear of it"
     assert question.status == "flagged" and question.flagged_at == due.now
     escalation = due.now + timedelta(hours=due.settings.escalation_hours)  # within Monday's working hours
     assert rule.next_due(due) == escalation, "the next step: escalation"
     assert decide(rule, TimePassed(workspace="", at=due.now), due) == []
+
+
+def test_a_flag_and_an_escalation_say_how_long_in_german() -> None:
+    state, rule = view(), UnansweredQuestions()
+    state.workspace(WS).language = "de"
+    state.channel(WS, "help").settings = {"answer_time_hours": 1}
+    question = asked(state)  # Monday 09:00 in Berlin
+    question.language = "de"
+    carried_out(rule.seed(context(state, MONDAY)), state)
+    due = context(state, MONDAY + timedelta(hours=1))
+    [flag, _] = carried_out(decide(rule, TimePassed(workspace="", at=due.now), due), state)
+    assert isinstance(flag, PostMessage) and "hat seit 1 Arbeitsstunde keine Antwort" in flag.text
+    later = context(state, rule.next_due(due) or MONDAY)
+    [escalation] = carried_out(decide(rule, TimePassed(workspace="", at=later.now), later), state)
+    assert isinstance(escalation, PostMessage) and question.status == "escalated"
+    assert "in <#help> wartet schon 5 Stunden auf eine Antwort" in escalation.text
+
+
+def test_a_mute_says_until_when_in_the_members_time_and_language() -> None:
+    state, rule = view(), MuteCommands()
+    member = state.member(WS, "ines")
+    member.language, member.timezone = "de", "America/New_York"
+    command = CommandInvoked(workspace=WS, at=MONDAY, channel="help", user="ines", args="mute 2")
+    [_, reply] = rule.mute(command, ["2"], context(state, MONDAY))
+    assert isinstance(reply, PostEphemeral) and "Bis 4. März 2026, 03:00 schicke ich dir keine" in reply.text
+    state.member(WS, "ben")  # no time zone of his own: the community's (Berlin)
+    command = CommandInvoked(workspace=WS, at=MONDAY, channel="help", user="ben", args="mute 12h")
+    [_, reply] = rule.mute(command, ["12h"], context(state, MONDAY))
+    assert isinstance(reply, PostEphemeral) and "I won't nudge you until Mar 2, 2026, 21:00." in reply.text
 
 
 def test_an_answered_question_is_never_flagged() -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.app.audit.figures import EXCERPT, INACTIVE_AFTER, LISTED, Audit
 from bot.core.markup import excerpt
-from bot.i18n import translate
-from facilitation_rules.digest_render import duration as digest_duration
+from bot.i18n import date_span, duration, local_date, local_datetime, percent, translate
 
 
 @dataclass
@@ -23,19 +23,20 @@ class Section:
 
 
 def _duration(seconds: float | None, lang: str) -> str:
-    """A response time as the digest says it (45 min, 3 h 20 min, 2 d 4 h); a dash when nothing was measured."""
-    return "–" if seconds is None else digest_duration(seconds, lang)
+    """A response time as the digest says it ("2 hours", "2 Stunden"); a dash when nothing was measured."""
+    return "–" if seconds is None else duration(seconds, lang)
 
 
-def _share(value: float, lang: str) -> str:
-    return translate("audit.percent", lang, value=f"{value * 100:.0f}")
+def _when(moment: datetime, lang: str) -> str:
+    """A moment in UTC, as the report's weeks are counted."""
+    return local_datetime(moment, "UTC", lang)
 
 
 def _period(audit: Audit, lang: str) -> str:
-    end = str(audit.until.date()) if audit.until else "–"
     if audit.since is None:
+        end = local_date(audit.until, "UTC", lang) if audit.until else "–"
         return translate("audit.period_from_start", lang, end=end)
-    return translate("audit.period", lang, start=str(audit.since.date()), end=end)
+    return date_span(audit.since, audit.until or audit.since, "UTC", lang)
 
 
 def sections_of(audit: Audit, lang: str) -> list[Section]:
@@ -47,7 +48,7 @@ def sections_of(audit: Audit, lang: str) -> list[Section]:
     def cols(*keys: str) -> list[str]:
         return [t(f"col_{key}") for key in keys]
 
-    answered = _share(audit.answered / audit.questions, lang) if audit.questions else "–"
+    answered = percent(audit.answered / audit.questions, lang) if audit.questions else "–"
     summary = [
         [t("row_period"), _period(audit, lang)],
         [t("row_questions"), str(audit.questions)],
@@ -64,7 +65,7 @@ def sections_of(audit: Audit, lang: str) -> list[Section]:
             cols("week", "asked", "answered", "unanswered", "resolved", "median_response", "p90_response"),
             [
                 [
-                    str(w.week),
+                    local_date(w.week, language=lang),
                     str(w.asked),
                     str(w.answered),
                     str(w.unanswered),
@@ -90,14 +91,14 @@ def sections_of(audit: Audit, lang: str) -> list[Section]:
             t("section_unanswered"),
             cols("asked_at", "channel", "asker", "question"),
             [
-                [f"{u.asked_at:%Y-%m-%d %H:%M}", u.channel, u.asker, excerpt(u.text, EXCERPT)]
+                [_when(u.asked_at, lang), u.channel, u.asker, excerpt(u.text, EXCERPT)]
                 for u in audit.unanswered[:LISTED]
             ],
         ),
         Section(
             t("section_answerers"),
             cols("member", "first_responses", "share", "topics"),
-            [[a.member, str(a.answers), _share(a.share, lang), ", ".join(a.topics)] for a in audit.answerers[:25]],
+            [[a.member, str(a.answers), percent(a.share, lang), ", ".join(a.topics)] for a in audit.answerers[:25]],
             chart="answerers",
             note=_concentration(audit, lang),
         ),
@@ -119,10 +120,10 @@ def sections_of(audit: Audit, lang: str) -> list[Section]:
             cols("asked_at", "channel", "question", "flagged_at", "experts"),
             [
                 [
-                    f"{f.asked_at:%Y-%m-%d %H:%M}",
+                    _when(f.asked_at, lang),
                     f.channel,
                     excerpt(f.text, EXCERPT),
-                    f"{f.flagged_at:%Y-%m-%d %H:%M}" if f.flagged_at else "",
+                    _when(f.flagged_at, lang) if f.flagged_at else "",
                     ", ".join(f.experts) or "–",
                 ]
                 for f in audit.would_flag[:LISTED]
@@ -141,8 +142,8 @@ def _concentration(audit: Audit, lang: str) -> str:
         lang,
         people=_people(len(audit.answerers), lang),
         member=top.member,
-        share=_share(top.share, lang),
-        top_share=_share(sum(a.share for a in audit.answerers[:3]), lang),
+        share=percent(top.share, lang),
+        top_share=percent(sum(a.share for a in audit.answerers[:3]), lang),
         half=_people(audit.half_of_answers_by, lang),
     )
 

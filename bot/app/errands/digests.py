@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 
 from bot.core.actions import Card, PostMessage
 from bot.core.digest_figures import WEEK, DigestSource, Figures, Narrator, Period, digest_key
-from bot.i18n import translate
+from bot.i18n import time_of_day, weekday
 from bot.rules import Decision, RuleContext
-from bot.settings import WEEKDAYS
 from bot.state import ChannelState
 from facilitation_rules.digest import PublishDigest, ShowDigest, ShowStats
 from facilitation_rules.digest_render import figures_summary, render_digest, render_stats
@@ -28,7 +27,7 @@ class DigestErrands:
         of history make a misleading week (and "compared with last week" would compare with nothing)."""
         ws, period, key = errand.workspace, errand.period, errand.period_key
         if not await self.source.claim(ws, errand.channel, key, ctx.now):
-            logger.info("digest %s %s %s is someone else's", ws, errand.channel, key)
+            logger.debug("digest %s %s %s is someone else's", ws, errand.channel, key)
             return ()
         figures = await self.source.figures(ws, errand.channel, period)
         if (
@@ -38,7 +37,7 @@ class DigestErrands:
             await self.source.skip(ws, errand.channel, key)
             return ()
         card = await self._card(ctx, ctx.channel(ws, errand.channel), figures, period)
-        logger.info("digest %s %s %s decided", ws, errand.channel, key)
+        logger.debug("digest %s %s %s decided", ws, errand.channel, key)
         return [
             PostMessage(key=digest_key(errand.channel, key), workspace=ws, channel=errand.channel, text="", card=card)
         ]
@@ -59,8 +58,9 @@ class DigestErrands:
         if errand.stands_in is None or not await self._stand_in(channel, errand.stands_in[1], ctx):
             return [post, ctx.reply(event, "digest.posted")]
         local = errand.stands_in[0].astimezone(ZoneInfo(ctx.workspace(event.workspace).timezone or "UTC"))
-        day = translate(f"digest.day_{WEEKDAYS[local.weekday()]}", ctx.language(event.workspace, event.user))
-        return [post, ctx.reply(event, "digest.posted_instead", day=day, time=f"{local:%H:%M}")]
+        lang = ctx.language(event.workspace, event.user)
+        day, time = weekday(local.weekday(), lang), time_of_day(local.time(), lang)
+        return [post, ctx.reply(event, "digest.posted_instead", day=day, time=time)]
 
     async def stats(self, errand: ShowStats, ctx: RuleContext) -> Decision:
         event = errand.command
@@ -75,7 +75,7 @@ class DigestErrands:
         if not await self.source.claim(channel.workspace_id, channel.id, period_key, ctx.now):
             return False
         await self.source.skip(channel.workspace_id, channel.id, period_key)
-        logger.info("digest %s %s %s replaced by one posted on request", channel.workspace_id, channel.id, period_key)
+        logger.debug("digest %s %s %s replaced by one posted on request", channel.workspace_id, channel.id, period_key)
         return True
 
     async def _card(self, ctx: RuleContext, channel: ChannelState, figures: Figures, period: Period) -> Card:

@@ -271,3 +271,21 @@ def test_manifest_asks_only_for_what_steward_uses() -> None:
         scope.endswith((":write.public", "admin", ":read.email")) for scope in manifest["oauth_config"]["scopes"]["bot"]
     )
     assert manifest["features"]["shortcuts"][0]["callback_id"] == "save_lesson"
+
+
+def test_the_home_tab_shows_a_mute_and_quiet_hours_in_the_members_time_and_language() -> None:
+    from adapters.slack.home import home_view
+    from bot.state import CommunityState
+
+    state = CommunityState()
+    state.workspace("slack:T1").timezone = "Europe/Berlin"
+    member = state.member("slack:T1", "U1")
+    member.muted_until, member.quiet_start, member.quiet_end = datetime(2026, 3, 4, 8, 0, tzinfo=UTC), 22, 7
+
+    def settings_text(language: str) -> str:
+        member.language = language
+        blocks = home_view(state, "slack:T1", "U1", now=NOW)["blocks"]
+        return str([b for b in blocks if b["type"] == "section"][-1]["text"]["text"])
+
+    assert settings_text("en") == "Nudges: paused until Mar 4, 2026, 09:00\nQuiet hours: 22:00 to 07:00"
+    assert settings_text("de") == "Hinweise: pausiert bis 4. März 2026, 09:00\nRuhezeiten: 22:00 bis 07:00 Uhr"
