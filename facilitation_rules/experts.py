@@ -18,6 +18,7 @@ from bot.changes import ActivitySeen, AnswerLearned, Change, ExpertTopics, Set
 from bot.core.actions import Action, SendDirectMessage
 from bot.core.events import AnswerAccepted, CommandInvoked, Event, MessageUnderstood, QuestionsFlagged
 from bot.core.markup import excerpt
+from bot.core.text.topics import matching
 from bot.i18n import names, translate
 from bot.rules import Command, Decision, RuleBase, RuleContext
 from bot.state import QuestionState
@@ -122,14 +123,13 @@ class ExpertRouting(RuleBase):
     def nudge_experts(
         self, question: QuestionState, ctx: RuleContext, nudged: Counter[str] | None = None
     ) -> list[Action | Change]:
-        if ctx.backfill:
-            return []
+        """Whom to ask about a flagged question, and the DMs (importing history decides the same, sends nothing)."""
         nudged = Counter() if nudged is None else nudged
         decision: list[Action | Change] = []
         experts: list[str] = []
         for suggestion in self.candidates(question, ctx, nudged)[: ctx.settings.experts_per_question]:
             member = ctx.state.members[(question.workspace_id, suggestion.user)]
-            reason = self.reason(suggestion, ctx, member.id, question.workspace_id, question.language)
+            reason = self.reason(suggestion, ctx, member.id, question)
             decision.append(nudge(ctx, member, kind="expert", question_id=question.id, reason=reason))
             nudged[member.id] += 1
             experts.append(member.id)
@@ -156,17 +156,25 @@ class ExpertRouting(RuleBase):
             decision.append(Set.question(question, nudged_experts=[*question.nudged_experts, *experts]))
         return decision
 
-    def reason(
-        self, suggestion: ExpertSuggestion, ctx: RuleContext, member: str, ws: str, language: str | None = None
-    ) -> str:
-        """The "why you" line every nudge carries (in the member's language, else the question's)."""
-        topics = ", ".join(suggestion.matched_terms[:3])
-        if suggestion.answers and topics:
-            return ctx.t(ws, "nudge.reason_answers", for_member=member, language=language, count=suggestion.answers,
-                         topics=topics)
-        if topics:
-            return ctx.t(ws, "nudge.reason_topics", for_member=member, language=language, topics=topics)
-        return ctx.t(ws, "nudge.reason_active", for_member=member, language=language)
+    def reason(self, suggestion: ExpertSuggestion, ctx: RuleContext, member: str, question: QuestionState) -> str:
+        """The "why you" line every nudge carries, in the member's language (else the question's).
+
+        It names topics of the question a person would name ("SharePoint site", "Betriebsrat"), and only those
+        the member's own answers or registered topics matched; members' names are never a topic."""
+        ws = question.workspace_id
+        language = ctx.language(ws, member, otherwise=question.language)
+        registered = ctx.state.expert_topics.get((ws, member), set())
+        people = [m.name for (w, _), m in ctx.state.members.items() if w == ws and m.name]
+        matched = matching(question.text, suggestion.matched_terms, names=people, limit=3)
+        if suggestion.answers and matched:
+            topics = names(matched, language)
+            return translate("nudge.reason_answers", language, count=suggestion.answers, topics=topics)
+        signed_up = sorted(t for t in registered if any(_topic(t) in _topic(word) or _topic(word) in _topic(t)
+                                                        for word in suggestion.matched_terms))
+        if signed_up or (registered and not suggestion.answers):
+            topics = names((signed_up or sorted(registered))[:3], language)
+            return translate("nudge.reason_topics", language, topics=topics)
+        return translate("nudge.reason_active", language)
 
     # --- registry ------------------------------------------------------------------------------------------
     def expert_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:

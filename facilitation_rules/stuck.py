@@ -100,16 +100,16 @@ class StuckMembers(RuleBase):
         `cause` names what led to it (the question, the message or the command), so the same cause never yields
         a second DM, however often it is decided. The related lessons are the store's: the shell looks them up.
         """
-        if ctx.backfill:
-            return []
         member = ctx.member(ws, user)
         if not on_request and not self._may_nudge(member, ctx):
             return []
+        sent = [] if on_request else [nudge(ctx, member, kind="stuck", question_id=question.id if question else None,
+                                            reason=why)]
+        if ctx.backfill:
+            return [*sent]  # history: it counts against the member's budgets as it would have; nobody is messaged
         topic = question.text if question is not None else text
         exclude = {user, *(question.responders if question else ())}
         people = ctx.state.expertise_index(ws).suggest(topic, at=ctx.now, exclude=exclude, limit=3) if topic else []
-        sent = [] if on_request else [nudge(ctx, member, kind="stuck", question_id=question.id if question else None,
-                                            reason=why)]
         subject = question.id if question is not None else ""
         help_ = HelpStuckMember(
             workspace=ws,

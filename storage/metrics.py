@@ -8,12 +8,13 @@ because lifecycle steps after the period's end are ignored.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, func, select
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.core.digest_figures import LESSONS_LISTED, Figures, Helper, NewLesson, OpenQuestion, Period
 from bot.core.markup import excerpt
 from bot.core.questions import OPEN_STATUSES
-from bot.core.text.tokens import terms_with_words
+from bot.core.text.topics import topics
 from storage.lesson_model import T_LESSON
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_NUDGE, T_QUESTION
 
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 NOT_QUESTIONS = ("not_a_question", "withdrawn")
 INACTIVE_LOOKBACK = timedelta(days=28)
-TRENDING_SAMPLE = 2000  # most recent question texts read for keywords
+TRENDING_SAMPLE = 200  # most recent question texts read for topics (tagging costs a few ms each)
 TRENDING_MIN_QUESTIONS = 2
 EXCERPT = 120
 
@@ -343,7 +344,7 @@ async def _new_lessons(conn: AsyncConnection, scope: _Scope, period: Period) -> 
 async def _trending(
     conn: AsyncConnection, scope: _Scope, period: Period, *, limit: int = 5
 ) -> tuple[str, ...]:
-    """Keywords shared by several questions of the period, most common first (read as words, not stems)."""
+    """Topics several questions of the period share, most shared first (never a member's name)."""
     stmt = (
         select(M.c.text)
         .select_from(Q.join(M, and_(M.c.workspace_id == Q.c.workspace_id, M.c.id == Q.c.id)))
@@ -351,20 +352,7 @@ async def _trending(
         .order_by(Q.c.asked_at.desc())
         .limit(TRENDING_SAMPLE)
     )
-    return trending_keywords((await conn.execute(stmt)).scalars(), limit=limit)
-
-
-def trending_keywords(texts: Any, *, limit: int = 5) -> tuple[str, ...]:
-    """Stems counted once per question; each shown as its most frequent word."""
-    questions_per_stem: Counter[str] = Counter()
-    spellings: dict[str, Counter[str]] = {}
-    for text in texts:
-        pairs = terms_with_words(text or "")
-        questions_per_stem.update({stem for stem, _ in pairs})
-        for stem, word in pairs:
-            spellings.setdefault(stem, Counter())[word] += 1
-    ranked = sorted(
-        (stem for stem, n in questions_per_stem.items() if n >= TRENDING_MIN_QUESTIONS),
-        key=lambda s: (-questions_per_stem[s], s),
-    )
-    return tuple(spellings[stem].most_common(1)[0][0] for stem in ranked[:limit])
+    texts = list((await conn.execute(stmt)).scalars())
+    names = (await conn.execute(select(MEM.c.name).where(MEM.c.workspace_id == scope.workspace))).scalars()
+    named = partial(topics, limit=limit, names=[n for n in names if n], min_texts=TRENDING_MIN_QUESTIONS)
+    return tuple(await asyncio.to_thread(named, texts))  # tagging is CPU work: the event loop keeps serving

@@ -48,12 +48,15 @@ async def replay(
     on_actions: Observer | None = None,
     batch_size: int = 500,
     build_report_at_end: bool = True,
+    backfill: bool = False,
 ) -> ReplayResult:
-    """Replay `path` into the database in `settings.database_url`; raise TranscriptError if nothing is usable."""
+    """Replay `path` into the database in `settings.database_url`; raise TranscriptError if nothing is usable.
+
+    `backfill`: as history is imported: the rules decide as they would live, and nothing is sent."""
     meta = read_meta(path)
     workspace = f"{meta.platform}:{meta.workspace}"
     clock = SimulatedClock(datetime.fromtimestamp(0).astimezone())
-    engine = await build_engine(settings, clock, batch_size=batch_size)
+    engine = await build_engine(settings, clock, batch_size=batch_size, backfill=backfill)
     result = ReplayResult()
     if on_actions is not None:
         engine.observers.append(on_actions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -13,7 +14,7 @@ from bot.runner import run_demo, sample_workspace
 from bot.settings import Settings
 from storage.db import create_engine
 from storage.lessons import LessonStore
-from storage.repository import T_MESSAGE, T_QUESTION
+from storage.repository import T_MEMBER, T_MESSAGE, T_NUDGE, T_QUESTION
 from tests.support import message
 
 
@@ -77,3 +78,45 @@ def test_the_console_opens_the_sample_community_the_demo_left(settings: Settings
     said = asyncio.run(talk())
     assert any("OneDrive" in line for line in said), said
     assert any("[1] #general alice: Is the Teams pilot" in line for line in said), said
+
+
+def test_the_audit_of_imported_history_names_whom_a_live_steward_asked(tmp_path: Path) -> None:
+    """Importing history replays it through the live rules: the audit then agrees with the demo about whom Steward
+    asks about which question, and how often each member is asked, though nothing was sent."""
+    import asyncio
+
+    from bot.app.audit.figures import collect
+    from bot.app.replay import replay
+    from bot.runner import SAMPLE
+
+    live = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'live.db'}")
+    imported = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'imported.db'}")
+    asyncio.run(replay(SAMPLE, live))
+    asyncio.run(replay(SAMPLE, imported, backfill=True))
+
+    def whom(settings: Settings) -> tuple[list[tuple[str, list[str]]], list[tuple[str, int]]]:
+        audit = asyncio.run(collect(settings.database_url, workspace=sample_workspace()))
+        return [(row.id, row.experts) for row in audit.would_flag], audit.would_nudge
+
+    asked_live, asked_imported = whom(live), whom(imported)
+    assert asked_live[0] and asked_live[1], "the sample has flagged questions and nudged experts"
+    assert asked_imported == asked_live
+    assert asyncio.run(count(imported, T_NUDGE, sample_workspace())) == 0, "nothing was sent for the past"
+    assert dict(asked_live[1]) == asyncio.run(expert_nudges_sent(live)), "the audit counts the nudges really sent"
+
+
+async def expert_nudges_sent(settings: Settings) -> dict[str, int]:
+    """Expert nudges in the nudge table, per member's name."""
+    db = create_engine(settings.database_url)
+    try:
+        async with db.connect() as conn:
+            query = (
+                select(T_MEMBER.c.name, func.count())
+                .select_from(T_NUDGE.join(T_MEMBER, (T_MEMBER.c.workspace_id == T_NUDGE.c.workspace_id)
+                                          & (T_MEMBER.c.id == T_NUDGE.c.member_id)))
+                .where(T_NUDGE.c.workspace_id == sample_workspace(), T_NUDGE.c.kind == "expert")
+                .group_by(T_MEMBER.c.name)
+            )
+            return {name: int(n) for name, n in await conn.execute(query)}
+    finally:
+        await db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections import Counter, defaultdict
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.text.tokens import terms_with_words
+from bot.core.text.topics import topics
 from storage.db import create_engine
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_QUESTION, T_REACTION
 
@@ -23,9 +24,9 @@ INACTIVE_AFTER = timedelta(days=30)
 NEW_WITHIN = timedelta(days=30)
 LESSON_MIN_REPLIES = 3
 TOP_TERMS = 5
+TOPIC_SAMPLE = 200  # questions per answerer read for their topics (the most recent come first)
 LISTED = 50
 EXCERPT = 140  # characters of a question quoted in the report
-NUDGES_PER_QUESTION = 2
 
 
 class AuditError(Exception):
@@ -234,7 +235,10 @@ async def _unanswered(
     names: dict[tuple[str, str], str],
     channel_names: dict[tuple[str, str], str],
 ) -> None:
-    """The questions nobody answered, and what Steward would have flagged and whom it would have nudged."""
+    """The questions nobody answered, what Steward flagged and whom it asked.
+
+    Whom it asked is what the live rules decided (an import replays history through them, sending nothing), so the
+    report and a running Steward never disagree about who would be nudged, or how often."""
     q, m = T_QUESTION, T_MESSAGE
     stmt = (
         select(q, m.c.text)
@@ -247,7 +251,7 @@ async def _unanswered(
         if not keep(r.workspace_id, r.channel_id):
             continue
         ws = r.workspace_id
-        experts = [names.get((ws, e), e) for e in (r.suggested_experts or [])[:NUDGES_PER_QUESTION]]
+        experts = [names.get((ws, e), e) for e in (r.nudged_experts or [])]
         row = QuestionRow(
             r.id,
             channel_names.get((ws, r.channel_id), r.channel_id),
@@ -268,45 +272,36 @@ async def _unanswered(
 async def _answerers(
     conn: AsyncConnection, audit: Audit, where: list[Any], keep: Any, names: dict[tuple[str, str], str]
 ) -> None:
-    """Who answers first, how often, and on what (top terms of the questions they answered)."""
+    """Who answers first, how often, and on what (the topics of the questions they answered, newest first)."""
     q, m = T_QUESTION, T_MESSAGE
     stmt = (
         select(q.c.workspace_id, q.c.channel_id, q.c.first_responder_id, m.c.text)
         .select_from(q.outerjoin(m, and_(m.c.workspace_id == q.c.workspace_id, m.c.id == q.c.id)))
         .where(and_(*where), q.c.first_responder_id.is_not(None))
+        .order_by(q.c.asked_at.desc(), q.c.id)
     )
     counts: Counter[tuple[str, str]] = Counter()
-    topics: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    surface: dict[str, Counter[str]] = defaultdict(Counter)
+    questions: dict[tuple[str, str], list[str]] = defaultdict(list)
     for r in await conn.execute(stmt):
         if not keep(r.workspace_id, r.channel_id):
             continue
         key = (r.workspace_id, r.first_responder_id)
         counts[key] += 1
-        for term, word in dict(terms_with_words(r.text or "")).items():
-            topics[key][term] += 1
-            surface[term][word] += 1
+        if len(questions[key]) < TOPIC_SAMPLE:
+            questions[key].append(r.text or "")
+    member_names = list(names.values())
     total = sum(counts.values())
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], names.get(kv[0], kv[0][1])))
-    audit.answerers = [
-        Answerer(
-            names.get(key, key[1]),
-            n,
-            n / total,
-            [surface[t].most_common(1)[0][0] for t, _ in _top_terms(topics[key])],
-        )
-        for key, n in ranked
-    ]
+    named = await asyncio.to_thread(  # tagging is CPU work: off the event loop
+        lambda: {key: topics(questions[key], limit=TOP_TERMS, names=member_names) for key, _ in ranked}
+    )
+    audit.answerers = [Answerer(names.get(key, key[1]), n, n / total, named[key]) for key, n in ranked]
     running = 0
     for index, (_key, n) in enumerate(ranked, start=1):
         running += n
         if running * 2 >= total:
             audit.half_of_answers_by = index
             break
-
-
-def _top_terms(counter: Counter[str]) -> list[tuple[str, int]]:
-    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]
 
 
 async def _contributors(

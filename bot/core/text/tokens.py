@@ -63,14 +63,18 @@ _STOP_WORDS: dict[Language, frozenset[str]] = {"en": ENGLISH_STOP_WORDS, "de": G
 _STEMMERS = {lang: snowballstemmer.stemmer(name) for lang, name in _STEMMER_NAMES.items()}
 
 
-def clean(text: str) -> str:
-    """Lower-case and drop what carries no topic: code blocks, links, mentions, emoji codes."""
+def strip_markup(text: str) -> str:
+    """Drop what carries no topic, keeping the case: code blocks, links, mentions, emoji codes."""
     text = _FENCED_CODE.sub(" ", text)
     text = _SLACK_LINK_LABEL.sub(r" \1 ", text)
     text = _URL.sub(" ", text)
     text = _ANGLE_MARKUP.sub(" ", text)
-    text = _EMOJI_CODE.sub(" ", text)
-    return text.lower()
+    return _EMOJI_CODE.sub(" ", text)
+
+
+def clean(text: str) -> str:
+    """Lower-case and drop what carries no topic: code blocks, links, mentions, emoji codes."""
+    return strip_markup(text).lower()
 
 
 def words(text: str) -> list[str]:
