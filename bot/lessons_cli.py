@@ -46,8 +46,8 @@ def export(
     except DatabaseURLError as exc:
         fail(str(exc))
     public = [lesson for lesson in lessons if include_private or not lesson.private]
-    written = export_lessons(public, directory, fmt.value, names)
     language = settings.steward_language
+    written = export_lessons(public, directory, fmt.value, names, language)
     files = translate("lessons.n_files", language, count=len(written))
     typer.echo(translate("lessons.exported", language, count=len(public), directory=directory, files=files))
 
@@ -70,8 +70,10 @@ async def _load(url: str, workspace: str | None) -> tuple[list[Lesson], dict[str
     return lessons, names
 
 
-def export_lessons(lessons: Sequence[Lesson], directory: Path, fmt: str, names: Mapping[str, str]) -> list[Path]:
-    """Write the files; returns their paths."""
+def export_lessons(
+    lessons: Sequence[Lesson], directory: Path, fmt: str, names: Mapping[str, str], language: str = "en"
+) -> list[Path]:
+    """Write the files; returns their paths. `language`: the headings of the Markdown files."""
     directory.mkdir(parents=True, exist_ok=True)
     if fmt == "json":
         path = directory / "lessons.json"
@@ -82,7 +84,7 @@ def export_lessons(lessons: Sequence[Lesson], directory: Path, fmt: str, names: 
     index = ["# Lessons", ""]
     for lesson in lessons:
         path = directory / f"{lesson.id:05d}-{slug(lesson.title)}.md"
-        path.write_text(markdown(lesson, names), encoding="utf-8")
+        path.write_text(markdown(lesson, names, language), encoding="utf-8")
         written.append(path)
         tags = f" ({', '.join(lesson.tags)})" if lesson.tags else ""
         index.append(f"- [{_escape(lesson.title)}]({path.name}){tags}")
@@ -91,16 +93,25 @@ def export_lessons(lessons: Sequence[Lesson], directory: Path, fmt: str, names: 
     return [*written, index_path]
 
 
-def markdown(lesson: Lesson, names: Mapping[str, str]) -> str:
-    """One lesson with YAML front matter (title, tags, source, contributors, dates)."""
-    meta = {k: v for k, v in _record(lesson, names).items() if k not in {"summary", "steps"}}
+def markdown(lesson: Lesson, names: Mapping[str, str], language: str = "en") -> str:
+    """One lesson with YAML front matter (title, tags, source, contributors, dates), and the card's sections:
+    the problem, what worked, the steps in order and the tips."""
+    meta = {k: v for k, v in _record(lesson, names).items() if k not in _CARD_KEYS}
     body = [f"# {lesson.title}", "", lesson.summary]
-    if lesson.steps:
-        body += ["", "## Steps", "", *(f"1. {step}" for step in lesson.steps)]
+    body += _md_section(translate("lesson.heading_solution", language), [lesson.solution] if lesson.solution else [])
+    body += _md_section(translate("lesson.heading_steps", language), [f"- {step}" for step in lesson.steps])
+    body += _md_section(translate("lesson.heading_tips", language), [f"- {tip}" for tip in lesson.tips])
     if lesson.permalink:
-        body += ["", f"Source: {lesson.permalink}"]
+        body += ["", f"{translate('lesson.field_source', language)}: {lesson.permalink}"]
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False).strip()
     return f"---\n{front}\n---\n\n" + "\n".join(body).strip() + "\n"
+
+
+_CARD_KEYS = frozenset({"summary", "solution", "steps", "tips"})
+
+
+def _md_section(heading: str, lines: Sequence[str]) -> list[str]:
+    return ["", f"## {heading}", "", *lines] if lines else []
 
 
 def _record(lesson: Lesson, names: Mapping[str, str]) -> dict[str, Any]:
@@ -118,7 +129,9 @@ def _record(lesson: Lesson, names: Mapping[str, str]) -> dict[str, Any]:
         "verified": lesson.verified_at.isoformat() if lesson.verified_at else None,
         "verified_by": names.get(lesson.verified_by, lesson.verified_by) if lesson.verified_by else None,
         "summary": lesson.summary,
+        "solution": lesson.solution,
         "steps": list(lesson.steps),
+        "tips": list(lesson.tips),
     }
 
 

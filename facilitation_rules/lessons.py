@@ -56,7 +56,11 @@ class LessonView(Protocol):
     @property
     def summary(self) -> str: ...
     @property
+    def solution(self) -> str: ...
+    @property
     def steps(self) -> list[str]: ...
+    @property
+    def tips(self) -> list[str]: ...
     @property
     def tags(self) -> list[str]: ...
     @property
@@ -359,10 +363,14 @@ def review_reply(event: CommandInvoked, stale: Sequence[LessonView], ctx: RuleCo
 
 
 def lesson_card(lesson: LessonView, ctx: RuleContext, ws: str) -> Card:
-    """The lesson as members see it in the thread."""
-    sections = [lesson.summary]
-    if lesson.steps:
-        sections.append("\n".join(f"• {step}" for step in lesson.steps))
+    """The lesson as members see it in the thread: the problem first, then what worked, the steps in order and
+    the tips, each under its heading so a reader finds what to do without reading the thread."""
+    sections = [
+        lesson.summary,
+        _section(ctx.t(ws, "lesson.heading_solution"), lesson.solution),
+        _section(ctx.t(ws, "lesson.heading_steps"), *(f"• {step}" for step in lesson.steps)),
+        _section(ctx.t(ws, "lesson.heading_tips"), *(f"• {tip}" for tip in lesson.tips)),
+    ]
     fields: list[tuple[str, str]] = []
     if lesson.tags:
         fields.append((ctx.t(ws, "lesson.field_tags"), ", ".join(lesson.tags)))
@@ -375,6 +383,12 @@ def lesson_card(lesson: LessonView, ctx: RuleContext, ws: str) -> Card:
         fields=tuple(fields),
         footer=ctx.t(ws, "lesson.card_footer", id=lesson.id),
     )
+
+
+def _section(heading: str, *lines: str) -> str:
+    """A card section under a bold heading; empty when there is nothing to show."""
+    body = [line for line in lines if line.strip()]
+    return "\n".join([f"*{heading}*", *body]) if body else ""
 
 
 def _mentions(members: Sequence[str]) -> str:

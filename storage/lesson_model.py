@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Column,
     Index,
+    String,
     Table,
     UniqueConstraint,
 )
@@ -30,8 +31,10 @@ class Lesson(SQLModel, table=True):
     source_message_id: str
     channel_id: str
     title: str
-    summary: str = ""
+    summary: str = ""  # the asker's problem
+    solution: str = Field(default="", sa_column=Column(String, nullable=False, server_default=""))
     steps: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tips: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     permalink: str = ""
     contributors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -46,7 +49,7 @@ T_LESSON: Table = Lesson.__table__  # type: ignore[attr-defined]
 
 
 def _body(lesson: Lesson) -> str:
-    return " ".join([lesson.summary, *lesson.steps, *lesson.tags])
+    return " ".join([lesson.summary, lesson.solution, *lesson.steps, *lesson.tips, *lesson.tags])
 
 
 def _lesson(row: Any) -> Lesson:

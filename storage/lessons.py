@@ -50,7 +50,9 @@ class LessonStore(LessonSearch):
         values = {
             "title": draft.title,
             "summary": draft.summary,
+            "solution": draft.solution,
             "steps": list(draft.steps),
+            "tips": list(draft.tips),
             "tags": list(draft.tags),
             "contributors": list(draft.contributors),
             "permalink": permalink,
@@ -104,8 +106,8 @@ class LessonStore(LessonSearch):
                 await conn.execute(text("ANALYZE lesson"))
 
     async def edit(self, workspace_id: str, lesson_id: int, *, now: datetime, **changes: Any) -> Lesson | None:
-        """Change title, summary, steps or tags of a lesson (facilitators curate)."""
-        allowed = {k: v for k, v in changes.items() if k in {"title", "summary", "steps", "tags"} and v is not None}
+        """Change title, problem, what worked, steps, tips or tags of a lesson (facilitators curate)."""
+        allowed = {k: v for k, v in changes.items() if k in _EDITABLE and v is not None}
         async with self.db.begin() as conn:
             result = await conn.execute(
                 update(T_LESSON)
@@ -120,8 +122,12 @@ class LessonStore(LessonSearch):
             return lesson
 
     async def retag(self, workspace_id: str, lesson_id: int, tags: Sequence[str], *, now: datetime) -> Lesson | None:
-        clean = list(dict.fromkeys(t.strip().lstrip("#").lower() for t in tags if t.strip().lstrip("#")))
-        return await self.edit(workspace_id, lesson_id, tags=clean, now=now)
+        clean: dict[str, str] = {}  # one tag per spelling, compared regardless of case; the first spelling kept
+        for tag in (" ".join(t.strip().lstrip("#").split()) for t in tags):
+            if tag:
+                clean.setdefault(tag.lower(), tag)
+        tags = list(clean.values())
+        return await self.edit(workspace_id, lesson_id, tags=tags, now=now)
 
     async def verify(self, workspace_id: str, lesson_id: int, *, by: str, now: datetime) -> Lesson | None:
         """Mark a lesson as checked by a facilitator; it leaves the review list until it ages again."""
@@ -146,20 +152,21 @@ class LessonStore(LessonSearch):
             return await self._delete(conn, workspace_id, [lesson.id]) > 0
 
     async def merge(self, workspace_id: str, lesson_id: int, into_id: int, *, now: datetime) -> Lesson | None:
-        """Fold one lesson into another: steps, tags, links and contributors are united; the first is deleted."""
+        """Fold one lesson into another: steps, tips, tags and contributors are united; the first is deleted."""
         async with self.db.begin() as conn:
             source, target = await self._get(conn, lesson_id), await self._get(conn, into_id)
             if source is None or target is None or lesson_id == into_id:
                 return None
             if not source.workspace_id == target.workspace_id == workspace_id:
                 return None
-            summary = target.summary if source.summary in target.summary else f"{target.summary}\n\n{source.summary}"
             await conn.execute(
                 update(T_LESSON)
                 .where(T_LESSON.c.id == into_id)
                 .values(
-                    summary=summary.strip(),
+                    summary=_joined(target.summary, source.summary),
+                    solution=_joined(target.solution, source.solution),
                     steps=_union(target.steps, source.steps),
+                    tips=_union(target.tips, source.tips),
                     tags=_union(target.tags, source.tags),
                     contributors=_union(target.contributors, source.contributors),
                     updated_at=now,
@@ -243,8 +250,16 @@ class LessonStore(LessonSearch):
         return int(result.rowcount or 0)
 
 
+_EDITABLE = frozenset({"title", "summary", "solution", "steps", "tips", "tags"})
+
+
 def _union(first: Sequence[str], second: Sequence[str]) -> list[str]:
     return list(dict.fromkeys([*first, *second]))
+
+
+def _joined(first: str, second: str) -> str:
+    """Two texts as paragraphs, the second only when the first does not already say it."""
+    return first.strip() if second in first else f"{first}\n\n{second}".strip()
 
 
 __all__ = ["Lesson", "LessonStore", "MessageThreadReader", "SearchHit", "index_terms", "query_groups"]

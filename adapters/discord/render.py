@@ -77,15 +77,24 @@ class StewardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUS
 
 def embed(card: Card) -> discord.Embed:
     """A Card as an embed, within Discord's size limits."""
+    description = "\n".join(_bold_headings(section) for section in card.sections)
     result = discord.Embed(
         title=clip(card.title, 256) if card.title else None,
-        description=clip("\n".join(card.sections), 4096) if card.sections else None,
+        description=clip(description, 4096) if card.sections else None,
     )
     for name, value in card.fields[:25]:
         result.add_field(name=clip(name, 256) or "-", value=clip(value, 1024) or "-", inline=True)
     if card.footer:
         result.set_footer(text=clip(card.footer, 2048))
     return result
+
+
+_HEADING = re.compile(r"^\*([^*\n]+)\*$", re.MULTILINE)
+
+
+def _bold_headings(section: str) -> str:
+    """A card's heading line is written `*Steps*` (bold on Slack); Discord reads one star as italics."""
+    return _HEADING.sub(r"**\1**", section)
 
 
 def view(buttons: Sequence[Button]) -> discord.ui.View | None:

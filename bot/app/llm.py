@@ -18,7 +18,7 @@ from openai import AsyncOpenAI
 from bot.core.lessons import LessonDraft, ThreadMessage
 from bot.settings import Settings
 from facilitation_rules.lessons import Distiller, OfflineDistiller
-from facilitation_rules.text.distill import MAX_STEPS, MAX_TAGS, distill, mask_private
+from facilitation_rules.text.distill import MAX_STEPS, MAX_TAGS, MAX_TIPS, distill, mask_private
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +28,11 @@ MAX_TITLE_CHARS = 120
 SYSTEM_PROMPT = (
     "You turn a solved chat thread of a change community into a short lesson for colleagues with the same "
     "problem later. Write in the language of the thread. Answer with one JSON object with the keys "
-    '"title" (at most 10 words), "summary" (2-3 sentences: what the problem was and what worked), '
-    '"steps" (a list of short instructions or links, may be empty) and "tags" (1-5 lower-case keywords). '
+    '"title" (at most 10 words), "problem" (1-2 sentences: the asker\'s problem only), '
+    '"what_worked" (1-2 sentences: the answer that solved it, preferring what the asker confirmed), '
+    '"steps" (a list of short instructions in the order to follow them, may be empty), '
+    '"tips" (a list of advice that is not a step, may be empty) and "tags" (1-5 lower-case keywords). '
+    "Say each thing once: no step repeats what worked, no tip repeats a step. "
     "Use only what the thread says; people are named P1, P2, ...; keep placeholders like [email] as they are."
 )
 
@@ -105,20 +108,30 @@ def prompt(thread: Sequence[ThreadMessage], max_chars: int) -> str:
 
 
 def merge_answer(answer: dict[str, Any], offline: LessonDraft, *, title: str | None) -> LessonDraft:
-    """Take the model's texts where they are well-formed; who contributed is never the model's call."""
-    summary = answer.get("summary")
-    if not isinstance(summary, str) or not summary.strip():
-        raise ValueError("the model's answer has no summary")
+    """Take the model's texts where they are well-formed; who contributed is never the model's call.
+
+    The card's shape ("problem", "what_worked", "tips") is asked for; an answer in the older shape, one
+    "summary" of problem and solution, is still taken, as the problem section with nothing repeated beside it."""
+    problem = _text(answer.get("problem")) or _text(answer.get("summary"))
+    if not problem:
+        raise ValueError("the model's answer has neither a problem nor a summary")
     model_title = answer.get("title")
     chosen_title = (title or "").strip() or (model_title.strip() if isinstance(model_title, str) else "")
+    tips = _strings(answer.get("tips"), MAX_TIPS) if "tips" in answer else offline.tips
     return LessonDraft(
         title=(chosen_title or offline.title)[:MAX_TITLE_CHARS],
-        summary=summary.strip(),
+        summary=problem,
+        solution=_text(answer.get("what_worked")) or _text(answer.get("solution")),
         steps=_strings(answer.get("steps"), MAX_STEPS) or offline.steps,
+        tips=tips,
         tags=tuple(t.lower().lstrip("#") for t in _strings(answer.get("tags"), MAX_TAGS)) or offline.tags,
         contributors=offline.contributors,
         links=offline.links,
     )
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _strings(value: Any, limit: int) -> tuple[str, ...]:

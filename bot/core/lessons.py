@@ -22,11 +22,14 @@ class ThreadMessage:
 
 @dataclass(frozen=True, slots=True)
 class LessonDraft:
-    """What a lesson says, before it is stored."""
+    """What a lesson says, before it is stored: `summary` is the asker's problem, `solution` what worked, `steps`
+    what to do in order and `tips` advice beside the path, each sentence in one place only."""
 
     title: str
     summary: str
+    solution: str = ""
     steps: tuple[str, ...] = ()
+    tips: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     contributors: tuple[str, ...] = ()
     links: tuple[str, ...] = field(default=())

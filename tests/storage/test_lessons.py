@@ -96,11 +96,11 @@ async def test_curation_edit_retag_verify_merge_delete(store: LessonStore) -> No
     edited = await store.edit(WS, a, title="Setting up a Jira board", now=NOW)
     assert edited is not None and edited.title == "Setting up a Jira board"
     retagged = await store.retag(WS, a, ["#Jira", "kanban", "jira"], now=NOW)
-    assert retagged is not None and retagged.tags == ["jira", "kanban"]
+    assert retagged is not None and retagged.tags == ["Jira", "kanban"]  # as first written, once regardless of case
     assert [h.lesson.id for h in await store.search(WS, "kanban")] == [a]
     merged = await store.merge(WS, b, a, now=NOW)
     assert merged is not None and merged.steps == ["Create a filter", "Open board settings"]
-    assert merged.tags == ["jira", "kanban", "board"] and await store.get(WS, b) is None
+    assert merged.tags == ["Jira", "kanban", "board"] and await store.get(WS, b) is None
     assert [h.lesson.id for h in await store.search(WS, "statuses columns")] == [a]
     assert await store.get("console:other", a) is None
     later = NOW + timedelta(days=200)
@@ -162,5 +162,41 @@ async def test_frequent_words_rank_the_newest_matches_and_keep_rare_ones(databas
         # PostgreSQL filters first, so its window holds the two newest visible matches.
         assert top in newer[-2:] if store.postgres else top == oldest
         assert len(await store.search(WS, "printer", limit=9, channel_id="hr")) == 9
+    finally:
+        await db.dispose()
+
+
+async def test_what_worked_and_tips_are_stored_searched_and_merged(store: LessonStore) -> None:
+    card = LessonDraft(title="Works council minutes in Teams", summary="The Files tab is missing.",
+                       solution="Read access to the old site was missing.", steps=("Step 1: ask IT",),
+                       tips=("Tip: pin the minutes folder",), contributors=("U1",))
+    first = await save(store, "t1", card)
+    stored = await store.get(WS, first)
+    assert stored is not None and stored.solution == card.solution and stored.tips == ["Tip: pin the minutes folder"]
+    assert [h.lesson.id for h in await store.search(WS, "pin folder")] == [first]  # tips are searchable
+    other = await save(store, "t2", LessonDraft(title="Minutes for guests", summary="Guests cannot open them.",
+                                                solution="Guest sharing was off.", tips=("Note: guests expire",)))
+    merged = await store.merge(WS, other, first, now=NOW)
+    assert merged is not None and merged.tips == ["Tip: pin the minutes folder", "Note: guests expire"]
+    assert merged.solution == "Read access to the old site was missing.\n\nGuest sharing was off."
+    edited = await store.edit(WS, first, tips=["Tip: pin it"], solution="Access was missing.", now=NOW)
+    assert edited is not None and edited.tips == ["Tip: pin it"] and edited.solution == "Access was missing."
+
+
+async def test_lessons_stored_before_the_card_sections_read_back_empty(database_url: str) -> None:
+    from sqlalchemy import text
+
+    await upgrade(database_url, "0005_leases")
+    db = create_engine(database_url)
+    try:
+        async with db.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO lesson (workspace_id, source_message_id, channel_id, title, summary, steps, tags, "
+                "permalink, contributors, created_at, updated_at, private) VALUES ('console:test', 't0', 'help', "
+                "'Old lesson', 'Old summary.', '[\"Open it\"]', '[]', '', '[]', :now, :now, false)"
+            ), {"now": NOW})
+        await upgrade(database_url)
+        old = (await LessonStore(db).all(WS))[0]
+        assert old.summary == "Old summary." and old.steps == ["Open it"] and old.solution == "" and old.tips == []
     finally:
         await db.dispose()

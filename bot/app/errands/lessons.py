@@ -93,7 +93,7 @@ class LessonErrands:
         elif verb == "verify":
             result = await book.verify(ws, lesson_id, by=event.user, now=ctx.now)
         elif verb == "retag":
-            result = await book.retag(ws, lesson_id, [t for a in errand.words for t in a.split(",")], now=ctx.now)
+            result = await book.retag(ws, lesson_id, tag_list(errand.words), now=ctx.now)
         elif verb == "edit":
             result = await book.edit(ws, lesson_id, title=" ".join(errand.words), now=ctx.now)
         else:  # merge ID INTO
@@ -123,3 +123,9 @@ class LessonErrands:
         lesson_id = lesson.id or 0
         self._captured[(ws, lesson_id)] = {"id": str(lesson_id), "title": lesson.title, "source": root}
         return captured(lesson, created, ws, channel, root, ctx), "lesson.saved" if created else "lesson.updated"
+
+
+def tag_list(words: list[str] | tuple[str, ...]) -> list[str]:
+    """`retag 3 vpn laptop` gives two tags; with commas, phrases: `retag 3 VPN client, home office`."""
+    text = " ".join(words)
+    return [t.strip() for t in text.split(",")] if "," in text else text.split()

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.app.llm import LLMDistiller, make_distiller
+from bot.app.llm import SYSTEM_PROMPT, LLMDistiller, make_distiller, merge_answer
 from bot.core.lessons import ThreadMessage
 from bot.settings import Settings
 from facilitation_rules.lessons import OfflineDistiller
@@ -77,3 +77,23 @@ async def test_failures_fall_back_to_the_offline_lesson(fake: FakeOpenAI, mode: 
     lesson = await make_distiller(settings_for(fake)).distill(THREAD, title="Mailbox sync")
     assert lesson == distill(THREAD, title="Mailbox sync")
     assert 1 <= len(fake.requests) <= 2  # bounded retries
+
+
+async def test_the_model_answers_in_the_cards_shape(fake: FakeOpenAI) -> None:
+    fake.answer = {"title": "Shared mailbox not syncing", "problem": "The shared mailbox stopped syncing.",
+                   "what_worked": "Removing and re-adding it.", "steps": ["Remove the mailbox", "Add it again"],
+                   "tips": ["Tip: restart Outlook afterwards"], "tags": ["outlook"]}
+    lesson = await make_distiller(settings_for(fake)).distill(THREAD)
+    assert (lesson.summary, lesson.solution) == ("The shared mailbox stopped syncing.", "Removing and re-adding it.")
+    assert lesson.steps == ("Remove the mailbox", "Add it again")
+    assert lesson.tips == ("Tip: restart Outlook afterwards",)
+    for key in ('"problem"', '"what_worked"', '"steps"', '"tips"'):
+        assert key in SYSTEM_PROMPT
+
+
+def test_the_older_shape_is_still_taken_without_repeating_anything() -> None:
+    offline = distill(THREAD)
+    lesson = merge_answer(ANSWER, offline, title=None)
+    assert lesson.summary == ANSWER["summary"] and lesson.solution == ""  # the summary already says what worked
+    assert lesson.tips == offline.tips and lesson.steps == tuple(ANSWER["steps"])
+    assert merge_answer({**ANSWER, "tips": []}, offline, title=None).tips == ()
