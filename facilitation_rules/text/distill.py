@@ -275,8 +275,8 @@ def _in_order(steps: Sequence[_Sentence]) -> list[_Sentence]:
 
 
 def _tags(messages: Sequence[ThreadMessage]) -> tuple[str, ...]:
-    """The thread's topics: every topic of the question, and those two replies come back to (one module names
-    topics for lessons, digests, nudges and the audit alike)."""
+    """The thread's topics: the question's first, then those two replies come back to (one module names topics
+    for lessons, digests, nudges and the audit alike)."""
     root, replies = messages[0], messages[1:]
-    texts = [root.text or "", root.text or "", *(m.text or "" for m in replies)]  # the question counts twice
+    texts = [*[root.text or ""] * 3, *(m.text or "" for m in replies)]  # the question counts three times
     return tuple(topics(texts, limit=MAX_TAGS, min_texts=2))

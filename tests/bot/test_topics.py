@@ -85,3 +85,16 @@ def test_topics_do_not_depend_on_the_process_hash_seed() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(outputs) == 1 and "Stakeholder-Analyse" in outputs.pop()
+
+
+def test_english_keeps_a_capital_that_marks_a_name_and_drops_one_that_opens_a_sentence() -> None:
+    shown = [p.text for p in phrases("Folders vanish when I archive the Teams channel. Contracts too.")]
+    assert shown[:1] == ["Teams channel"]
+    assert "folder" in shown and "contract" in shown
+
+
+def test_a_thread_s_structure_words_and_idioms_are_not_topics() -> None:
+    text = "Step 1: open the sync settings. Step 2: pick the finance library. On top of that, check the quota."
+    shown = {p.text for p in phrases(text)}
+    assert {"sync settings", "finance library", "quota"} <= shown
+    assert not shown & {"step", "Step", "top"}

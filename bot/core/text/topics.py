@@ -45,6 +45,7 @@ _GENERIC_NOUNS_TEXT = """
     sache sachen ding dinge leute mensch menschen person personen beispiel fall art teil punkt ende anfang
     moment minute minuten stunde stunden tag tage tagen woche wochen monat monate jahr jahre zeit mal
     heute morgen gestern abend nacht wochenende grund info infos danke hallo weg möglichkeit heads-up fyi
+    step steps schritt schritte top
 """
 _GENERIC_NOUNS = frozenset(_GENERIC_NOUNS_TEXT.split())
 
@@ -137,6 +138,8 @@ def _phrases(text: str, language: Language) -> tuple[Phrase, ...]:
     tokens = _WORD.findall(_POSSESSIVE.sub(" ; ", strip_markup(text)))
     if not tokens:
         return ()
+    if language == "en":
+        tokens = _without_sentence_capitals(tokens)
     with _TAGGING:  # the digest and the audit tag in worker threads; one tagger is not known to be thread-safe
         tagged = _tagger(language).tag_sent(tokens, taglevel=1, casesensitive=False)
     found: dict[str, Phrase] = {}
@@ -145,6 +148,18 @@ def _phrases(text: str, language: Language) -> tuple[Phrase, ...]:
         if phrase is not None and phrase.key not in found:
             found[phrase.key] = phrase
     return tuple(found.values())
+
+
+def _without_sentence_capitals(tokens: list[str]) -> list[str]:
+    """English capitalises a word only to open a sentence; elsewhere a capital marks a name ("Teams", "Jira")."""
+    opened = True
+    result = []
+    for token in tokens:
+        if opened and token[:1].isupper() and token[1:].islower():
+            token = token.lower()
+        result.append(token)
+        opened = token in _SENTENCE_END
+    return result
 
 
 def _noun_runs(tagged: Sequence[tuple[str, str, str]], language: Language) -> Iterable[list[tuple[str, str, str]]]:
@@ -224,7 +239,9 @@ def _shown(word: str, lemma: str, kind: str, language: Language, *, alone: bool)
     if language == "de":
         written = word if alone is False or "-" in word else lemma
         return "-".join(part[:1].upper() + part[1:] for part in written.split("-"))
-    return word.lower() if not alone else lemma.lower()
+    if any(ch.isupper() for ch in word):
+        return word  # capitalised inside a sentence: a name the writer chose ("Teams channel")
+    return lemma.lower() if alone else word
 
 
 def _key(word: str, lemma: str, kind: str) -> str:
