@@ -26,10 +26,12 @@ lint: $(VENV)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Fit the reply-link model on the annotated shards (and the leave-one-shard-out models for `make quality`).
+# Fit the reply-link model on the annotated shards (and the leave-one-shard-out models for `make quality`),
+# and the answer-doubt model on their answered gold.
 train: $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
 	$(BIN)/python training/train_reply_links.py --folds build/reply-links
+	$(BIN)/python training/train_answer_doubt.py
 
 quality: $(VENV)
 	$(BIN)/python benchmarks/quality.py

@@ -22,7 +22,7 @@ import sys
 import tempfile
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -38,6 +38,7 @@ class Scored:
     ours: dict[str, float | None]
     baseline: str
     base: dict[str, float | None]
+    flags: tuple[int, float | None, int, float | None] | None = None  # flagged, precision; without the doubt
 
 
 def _plain(path: Path, folder: Path) -> Path:
@@ -68,7 +69,24 @@ def score(
     figures = _figures(name, result)
     if figures.task == "answered" and "-train-" in name:
         figures.ours["experts_hit@3"], figures.base["experts_hit@3"] = _routing(report, transcript, gold)
+    if figures.task == "answered":
+        figures = replace(figures, flags=_flags(report, gold))
     return figures
+
+
+def _flags(report: Path, gold: Path) -> tuple[int, float | None, int, float | None]:
+    """How many gold questions Steward flagged (and asked experts about), and the share really unanswered; then
+    the same had it flagged every question it thought unanswered (those it checked with the asker instead)."""
+    rows = map(json.loads, gold.read_text(encoding="utf-8").splitlines())
+    unanswered = {row["id"]: not row["answered"] for row in rows}
+    questions = [q for q in json.loads(report.read_text())["questions"] if q["id"] in unanswered]
+    flagged = [q["id"] for q in questions if q.get("flagged_at")]
+    before = flagged + [q["id"] for q in questions if q.get("checked_with_asker_at") and not q.get("flagged_at")]
+
+    def precision(ids: list[str]) -> float | None:
+        return sum(unanswered[i] for i in ids) / len(ids) if ids else None
+
+    return len(flagged), precision(flagged), len(before), precision(before)
 
 
 def _routing(report: Path, transcript: Path, gold: Path) -> tuple[float | None, float | None]:
@@ -152,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
         ours = " / ".join(_cell(v) for v in r.ours.values())
         base = " / ".join(_cell(v) for v in r.base.values())
         print(f"{r.name:32} {r.task:10} {ours:>22} {base:>22}  {r.baseline}")
+    print("\nflags (experts asked): questions flagged and the share really unanswered; checking with the asker when"
+          " unsure / flagging every question thought unanswered")
+    for r in results:
+        if r.flags is not None:
+            now_n, now_p, before_n, before_p = r.flags
+            print(f"{r.name:32} {now_n:5d} flagged, precision {_cell(now_p)}   / {before_n:5d}, {_cell(before_p)}")
     shards = [r for r in results if "-train-" in r.name]
     if shards:
         for key in (*ANSWERED, "experts_hit@3"):

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     steward_timezone: str = Field(default="UTC")
     answer_time_hours: float = Field(default=4.0, gt=0)
     escalation_hours: float = Field(default=4.0, gt=0)
+    # Below this probability that a flat-channel question is really unanswered, Steward asks the asker first
+    flag_confidence: float = Field(default=0.7, ge=0, le=1)
     stale_after_days: int = Field(default=14, ge=1)
     work_start_hour: int = Field(default=9, ge=0, le=23)
     work_end_hour: int = Field(default=17, ge=1, le=24)

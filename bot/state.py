@@ -91,6 +91,8 @@ class QuestionState:
     suggested_experts: list[str] = field(default_factory=list)
     nudged_experts: list[str] = field(default_factory=list)
     confirm_asked_at: datetime | None = None
+    unanswered_confidence: float | None = None
+    checked_at: datetime | None = None
     # Not stored as columns: the text lives in the message table (subject to retention).
     text: str = ""
     responders: list[str] = field(default_factory=list)

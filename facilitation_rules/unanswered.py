@@ -82,6 +82,8 @@ class UnansweredQuestions(RuleBase):
         flagged_at, escalated_at = flagged_at or q.flagged_at, escalated_at or q.escalated_at
         subject = (q.workspace_id, q.id)
         if flagged_at is None:
+            if q.checked_at is not None:
+                return []  # the asker was asked whether it was answered: their answer decides
             return [Scheduled(self.name, flag_due(ctx, q), "flag", subject)]
         if escalated_at is None:
             due = working_hours(ctx, q).add(flagged_at, ctx.settings.escalation_hours)
@@ -98,6 +100,8 @@ class UnansweredQuestions(RuleBase):
             return ()
         if isinstance(event, InteractionClicked) and event.action == "claim":
             return self.claim(event, ctx)
+        if isinstance(event, InteractionClicked) and event.action == "still_open":
+            return self.still_open(event, ctx)
         if isinstance(event, TimePassed):
             return self.sweep(ctx)
         return ()
@@ -114,7 +118,11 @@ class UnansweredQuestions(RuleBase):
             if question is None or not question.awaiting_answer:
                 continue
             if step == "flag" and question.flagged_at is None:
-                decision.extend(self.flag(question, ctx))
+                confidence = ctx.state.tracker(ws).doubts.unanswered_confidence(question.id)
+                if confidence < ctx.settings.flag_confidence:
+                    decision.extend(self.check_with_asker(question, ctx, confidence))
+                    continue
+                decision.extend(self.flag(question, ctx, confidence))
                 flagged.setdefault(ws, []).append(question.id)
                 decision.extend(self._next_step(ctx, question, flagged_at=ctx.now))
             elif step == "escalate" and question.escalated_at is None and question.claimed_by is None:
@@ -128,10 +136,11 @@ class UnansweredQuestions(RuleBase):
             decision.append(QuestionsFlagged(workspace=ws, at=ctx.now, question_ids=tuple(ids)))
         return decision
 
-    def flag(self, q: QuestionState, ctx: RuleContext) -> list[Action | Change]:
+    def flag(self, q: QuestionState, ctx: RuleContext, confidence: float | None = None) -> list[Action | Change]:
         hours = answer_time(ctx, q)
+        known = {"unanswered_confidence": round(confidence, 3)} if confidence is not None else {}
         return [
-            Set.question(q, status="flagged", flagged_at=ctx.now),
+            Set.question(q, status="flagged", flagged_at=ctx.now, **known),
             PostMessage(
                 key=f"flag:{q.id}",
                 workspace=q.workspace_id,
@@ -142,6 +151,39 @@ class UnansweredQuestions(RuleBase):
                 ),
                 buttons=flag_buttons(ctx, q),
             ),
+        ]
+
+    def check_with_asker(self, q: QuestionState, ctx: RuleContext, confidence: float) -> list[Action | Change]:
+        """Steward is unsure the question is unanswered (someone may have answered in the flow of the channel):
+        it asks the asker, in the question's thread, instead of flagging it and nudging experts."""
+        logger.info("question %s: unanswered with probability %.2f only; asking the asker", q.id, confidence)
+        lang = ctx.language(q.workspace_id, q.asker_id, otherwise=q.language)
+        return [
+            Set.question(q, checked_at=ctx.now, unanswered_confidence=round(confidence, 3)),
+            PostMessage(
+                key=f"check:{q.id}",
+                workspace=q.workspace_id,
+                channel=q.channel_id,
+                thread=q.id,
+                text=translate("check.asker", lang, asker=f"<@{q.asker_id}>"),
+                buttons=(
+                    Button("solved", translate("button.answered", lang), q.id, "primary"),
+                    Button("still_open", translate("button.still_open", lang), q.id),
+                ),
+            ),
+        ]
+
+    def still_open(self, event: InteractionClicked, ctx: RuleContext) -> list[Action | Decided | Change]:
+        """The asker says nobody answered: flag it now, and the experts are asked as for any flag."""
+        q = ctx.state.question(event.workspace, event.value)
+        if q is None or not q.awaiting_answer or q.flagged_at is not None:
+            return []
+        if event.user != q.asker_id and not ctx.is_facilitator(event.workspace, event.user):
+            return []  # only the asker (or a facilitator) knows whether it was answered
+        return [
+            *self.flag(q, ctx, q.unanswered_confidence),
+            QuestionsFlagged(workspace=q.workspace_id, at=ctx.now, question_ids=(q.id,)),
+            *self._next_step(ctx, q, flagged_at=ctx.now),
         ]
 
     def escalate(self, q: QuestionState, ctx: RuleContext) -> list[Action | Change]:

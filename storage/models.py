@@ -118,6 +118,8 @@ class Question(SQLModel, table=True):
     claimed_by: str | None = None
     followup: bool = False  # asked inside a running conversation: not flagged on its own
     confirm_asked_at: datetime | None = _utc()  # when the asker was asked whether the answer helped
+    unanswered_confidence: float | None = None  # how sure Steward was, when its answer time ran out
+    checked_at: datetime | None = _utc()  # when it asked the asker instead of flagging (it was unsure)
     suggested_experts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     nudged_experts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 

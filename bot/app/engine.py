@@ -67,7 +67,7 @@ OUTBOX_KEYS_KEPT = 100_000
 # Keys of events processed in this span are held in memory; a redelivery older than that is looked up in the database.
 PROCESSED_WINDOW = timedelta(days=2)
 MAX_DECIDED_PER_EVENT = 50  # an event and the facts rules decided about it (a guard against a loop between rules)
-CHECKPOINT_FORMAT = 1  # bump when the text models' classes change shape: older checkpoints are then ignored
+CHECKPOINT_FORMAT = 2  # bump when the text models' classes change shape: older checkpoints are then ignored
 FORGOTTEN_YEAR = 2100  # "forget me" mutes a member for a century: their expertise is not rebuilt
 
 Observer = Callable[[Event, Sequence[Action], RuleContext], None]
@@ -681,7 +681,7 @@ def _observe_again(state: CommunityState, row: dict[str, Any]) -> None:
         user_name=name,
         mentions=mentions(text),
     )
-    tracker.observe(chat_line(stored), is_question=question is not None)
+    tracker.read(chat_line(stored), is_question=question is not None)
     if question is not None and question.status in {"not_a_question", "withdrawn"}:
         tracker.forget_question(question.id)
 

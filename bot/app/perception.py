@@ -29,7 +29,7 @@ def perceive(event: MessagePosted, ctx: RuleContext) -> Perception:
         else None
     )
     asks = verdict is not None and verdict.is_question
-    return Perception(verdict, tracker.observe(chat_line(event), is_question=asks))
+    return Perception(verdict, tracker.read(chat_line(event), is_question=asks))
 
 
 def perceive_join(event: MemberJoined, ctx: RuleContext) -> None:

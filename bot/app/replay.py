@@ -178,6 +178,8 @@ async def build_report(engine: Engine, workspace: str) -> dict[str, Any]:
                 "first_response_at": _iso(q["first_response_at"]),
                 "resolved": q["resolved_at"] is not None,
                 "flagged_at": _iso(q["flagged_at"]),
+                "unanswered_confidence": q["unanswered_confidence"],
+                "checked_with_asker_at": _iso(q["checked_at"]),
                 "suggested_experts": list(q["suggested_experts"]),
                 "nudged_experts": list(q["nudged_experts"]),
             }

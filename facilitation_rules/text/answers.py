@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from bot.core.text.tokens import ENGLISH_STOP_WORDS, GERMAN_STOP_WORDS, terms
+from facilitation_rules.text.doubt import AnswerDoubt
 
 logger = logging.getLogger(__name__)
 
@@ -257,6 +258,22 @@ class ConversationTracker:
         self._question_space: dict[str, str] = {}  # question id -> space key
         self._nicks: dict[str, str] = {}  # lower-case nick or display name -> user
         self._observed = 0
+        self._placed: tuple[str, frozenset[str]] = ("", frozenset())  # the last line's speaker and addressees
+        self.doubts = AnswerDoubt()
+
+    def read(self, line: ChatLine, *, is_question: bool) -> Response | None:
+        """Observe a line and weigh what it says about questions left unanswered (`doubts`)."""
+        response = self.observe(line, is_question=is_question)
+        if line.bot:
+            return response
+        speaker, addressees = self._placed
+        answered = frozenset((response.question_id, *response.also)) if response is not None else frozenset()
+        self.doubts.observe(
+            line_id=line.id, channel=line.channel, speaker=speaker, text=line.text, at=line.at,
+            flat=line.thread is None and line.reply_to is None, addressees=addressees, answered=answered,
+            is_question=is_question,
+        )
+        return response
 
     # ----------------------------------------------------------------- names
 
@@ -349,6 +366,7 @@ class ConversationTracker:
             space.pace = 0.95 * space.pace + 0.05 * max(gap, 0.0)
         space.count += 1
         strong, weak = self._addressees(line, space)
+        self._placed = (me, strong | weak)
         space.habit = 0.97 * space.habit + (0.03 if strong else 0.0)
         space.replying = 0.97 * space.replying + (0.03 if line.reply_to else 0.0)
         response = self._redirect(space, self._link(line, me, space, strong, weak, is_question))

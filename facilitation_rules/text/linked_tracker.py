@@ -119,6 +119,7 @@ class LinkedConversationTracker(ConversationTracker):
             self._keep(key, space, said)
             return None
         strong, weak = self._addressees(line, space)
+        self._placed = (me, strong | weak)
         space.replying = 0.97 * space.replying + (0.03 if line.reply_to else 0.0)
         words, link, greeting = _look(line.text)
         said = Said(line.id, me, line.at, strong, line.id, space.count, words, is_question, link, named=weak)

@@ -85,12 +85,16 @@ def test_replay_writes_the_report_in_the_transcript_format(tmp_path: Path) -> No
         "first_response_at": "2026-03-02T09:05:00+00:00",
         "resolved": True,
         "flagged_at": None,
+        "unanswered_confidence": None,
+        "checked_with_asker_at": None,
         "suggested_experts": [],
         "nudged_experts": [],
     }
-    # m3 waits 4 working hours (10:30-14:30 Berlin) and is flagged in its thread at that simulated moment.
+    # m3 waits 4 working hours (10:30-14:30 Berlin) and is flagged in its thread at that simulated moment, sure
+    # that nobody answered: nothing was said after it.
     assert by_id["m3"]["answered"] is False
     assert by_id["m3"]["flagged_at"] == "2026-03-02T13:30:00+00:00"
+    assert by_id["m3"]["unanswered_confidence"] > 0.9 and by_id["m3"]["checked_with_asker_at"] is None
     flag = next(a for a in data["actions"] if a["type"] == "post_message" and a.get("thread") == "m3")
     assert flag["at"] == "2026-03-02T13:30:00+00:00" and "<@tom>" in flag["text"]
     assert data["metrics"]["questions"] == 2 and data["metrics"]["median_time_to_first_response_s"] == 300
