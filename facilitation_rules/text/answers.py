@@ -267,13 +267,26 @@ class ConversationTracker:
         if line.bot:
             return response
         speaker, addressees = self._placed
+        flat = line.thread is None and line.reply_to is None
+        if response is not None and flat and addressees:
+            response = self._with_siblings(response, line, addressees)
         answered = frozenset((response.question_id, *response.also)) if response is not None else frozenset()
         self.doubts.observe(
             line_id=line.id, channel=line.channel, speaker=speaker, text=line.text, at=line.at,
-            flat=line.thread is None and line.reply_to is None, addressees=addressees, answered=answered,
+            flat=flat, addressees=addressees, answered=answered,
             is_question=is_question,
         )
         return response
+
+    def _with_siblings(self, response: Response, line: ChatLine, addressees: frozenset[str]) -> Response:
+        """A line that turns to the asker answers what they asked just before too: someone who asks twice in a
+        row ("how do I X?", "I mean with Y?") is answered once, and the first of their questions is answered by
+        that line as much as the last."""
+        linked = self.doubts.evidence(response.question_id)
+        if linked is None or linked.asker not in addressees:
+            return response
+        extra = [qid for qid in self.doubts.siblings(response.question_id, line.at) if qid not in response.also]
+        return replace(response, also=(*response.also, *extra)) if extra else response
 
     # ----------------------------------------------------------------- names
 

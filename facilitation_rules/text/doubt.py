@@ -30,6 +30,7 @@ MODEL_PATH = Path(__file__).with_name("models") / "answer_doubt.json"
 WINDOW_LINES = 12  # lines after a question that may hold an answer nobody linked
 WINDOW = timedelta(minutes=30)
 NEAR_LINES = 3  # "right after the question"
+SIBLING_LINES = 30  # an asker's questions this close together are one request
 _KEPT = 4096  # questions remembered (bounded memory; older ones were flagged or answered long ago)
 
 
@@ -123,6 +124,26 @@ class AnswerDoubt:
                 break  # questions are kept in the order asked: everything older is out of the window too
             if evidence.channel == channel and 0 < count - evidence.line <= WINDOW_LINES:
                 found.append(evidence)
+        return found
+
+    def siblings(self, question_id: str, at: datetime) -> list[str]:
+        """The asker's other unanswered questions asked close to this one (a burst: the same request, reworded
+        or continued), within SIBLING_LINES lines of it and the last WINDOW."""
+        linked = self._open.get(question_id)
+        if linked is None:
+            return []
+        found = []
+        for other_id, evidence in reversed(self._open.items()):
+            if at - evidence.at > WINDOW:
+                break
+            if (
+                other_id != question_id
+                and evidence.asker == linked.asker
+                and evidence.channel == linked.channel
+                and not evidence.answered
+                and abs(evidence.line - linked.line) <= SIBLING_LINES
+            ):
+                found.append(other_id)
         return found
 
     def evidence(self, question_id: str) -> Evidence | None:

@@ -53,7 +53,11 @@ def test_an_asker_who_talks_on_and_thanks_was_probably_answered_unseen() -> None
     assert evidence is not None and not evidence.answered
     assert (evidence.claimed_elsewhere, evidence.asker_more, evidence.asker_turns) == (1, 2, 1)
     assert evidence.asker_thanks
-    assert doubts.unanswered_confidence("q") < 0.5
+    silent = AnswerDoubt()
+    silent.observe(line_id="q", speaker="nina", text="How long do SAP access requests take?", at=T0,
+                   addressees=frozenset(), is_question=True, **common)
+    default = Settings.model_fields["flag_confidence"].default
+    assert doubts.unanswered_confidence("q") < default < silent.unanswered_confidence("q")
     doubts.observe(line_id="d", speaker="omar", text="yes", at=T0 + timedelta(minutes=4), addressees=frozenset(),
                    is_question=False, **{**common, "answered": frozenset({"q"})})
     assert doubts.unanswered_confidence("q") == 1.0, "answered after all: no doubt left to weigh"
@@ -125,3 +129,17 @@ async def test_with_confidence_required_off_an_unsure_question_is_flagged_as_bef
     assert question is not None and question.flagged_at is not None and question.checked_at is None
     assert not [p for p in seen.of(PostMessage) if p.key == "check:q"]  # type: ignore[attr-defined]
     await engine.db.dispose()
+
+
+def test_a_reply_to_the_asker_answers_the_questions_of_their_burst_not_older_ones() -> None:
+    tracker = tracked(
+        (line("old", "nina", "Does anyone know where the travel policy lives?", 0), True),
+        *((line(f"x{i}", ("paul", "lea")[i % 2], f"{('lea', 'paul')[i % 2]}: build {i} is green", 0.5 + i * 0.1),
+           False) for i in range(35)),
+        (line("q1", "nina", "How long do SAP access requests take?", 5), True),
+        (line("q2", "nina", "Is it faster with a manager's approval?", 5.5), True),
+        (line("a", "omar", "nina: about two days, the approval does not speed it up", 7), False),
+    )
+    answered = {qid for qid in ("old", "q1", "q2") if (e := tracker.doubts.evidence(qid)) and e.answered}
+    assert {"q1", "q2"} <= answered, "one reply to the asker answers both questions of the burst"
+    assert "old" not in answered, "a question from 35 lines before is another request"
