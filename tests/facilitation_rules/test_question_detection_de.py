@@ -189,3 +189,17 @@ def test_fronted_object_request_to_get_something_from_the_listener(text: str, ex
 )
 def test_statements_and_suggestions_stay_negative(text: str) -> None:
     assert not _de(text)
+
+
+def test_german_chat_the_rules_never_saw_is_read_well_without_question_marks() -> None:
+    """A hand-labelled set of community chat lines (tests/data/questions_de_chat.jsonl), mostly lower-case and
+    without "?", written after the rules: yes/no and w-questions against requests, imperatives and statements."""
+    import json
+    from pathlib import Path
+
+    rows = [json.loads(line) for line in
+            (Path(__file__).parents[1] / "data" / "questions_de_chat.jsonl").read_text(encoding="utf-8").splitlines()]
+    predicted = [classify_question(row["text"], "de").is_question for row in rows]
+    tp = sum(p and row["question"] for p, row in zip(predicted, rows, strict=True))
+    precision, recall = tp / sum(predicted), tp / sum(row["question"] for row in rows)
+    assert 2 * precision * recall / (precision + recall) >= 0.85
