@@ -206,9 +206,10 @@ class ActivitySeen(Change):
     member: str
     at: datetime
     question_text: str = ""
+    channel: str | None = None  # a private channel's activity teaches only that channel's index
 
     def apply(self, state: CommunityState) -> None:
-        state.expertise_index(self.workspace).record_activity(self.member, self.at, self.question_text)
+        state.expertise_index(self.workspace, self.channel).record_activity(self.member, self.at, self.question_text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +244,8 @@ class MemberForgotten(Change):
     member: str
 
     def apply(self, state: CommunityState) -> None:
-        state.expertise_index(self.workspace).forget(self.member)
+        for index in state.expertise_indexes(self.workspace):
+            index.forget(self.member)
         state.tracker(self.workspace).register_name(self.member, self.member)
         state.forget_requests.append((self.workspace, self.member))
 

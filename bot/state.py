@@ -212,7 +212,8 @@ class CommunityState:
         self.expert_topics: dict[tuple[str, str], set[str]] = {}
         self.trackers: dict[str, ConversationTracker] = {}
         self.tracker_kind: type[ConversationTracker] = ConversationTracker  # or the learned reply links'
-        self.expertise: dict[str, ExpertiseIndex] = {}
+        self.expertise: dict[str, ExpertiseIndex] = {}  # per workspace: what its public channels show
+        self.private_expertise: dict[tuple[str, str], ExpertiseIndex] = {}  # per private channel, kept apart
         self.timers = Timers()
         self.digest_due: dict[tuple[str, str], datetime] = {}  # the digest occurrence each channel waits for
         self.digest_version = 0  # bumped when digest_due changes (the digest rule caches its earliest moment)
@@ -263,11 +264,25 @@ class CommunityState:
             tracker = self.trackers[workspace_id] = self.tracker_kind()
         return tracker
 
-    def expertise_index(self, workspace_id: str) -> ExpertiseIndex:
+    def expertise_index(self, workspace_id: str, channel_id: str | None = None) -> ExpertiseIndex:
+        """The expertise a channel's questions are routed by: the workspace's, learned in its public channels;
+        a private channel's own, learned only there (its words and its people never reach anyone else)."""
+        if channel_id is not None:
+            channel = self.channels.get((workspace_id, channel_id))
+            if channel is not None and channel.private:
+                kept = self.private_expertise.get((workspace_id, channel_id))
+                if kept is None:
+                    kept = self.private_expertise[(workspace_id, channel_id)] = ExpertiseIndex()
+                return kept
         index = self.expertise.get(workspace_id)
         if index is None:
             index = self.expertise[workspace_id] = ExpertiseIndex()
         return index
+
+    def expertise_indexes(self, workspace_id: str) -> list[ExpertiseIndex]:
+        """Every expertise index of a workspace (to forget a member everywhere)."""
+        private = [index for (ws, _), index in sorted(self.private_expertise.items()) if ws == workspace_id]
+        return [self.expertise_index(workspace_id), *private]
 
     def has_unresolved_question(self, workspace_id: str, member_id: str) -> bool:
         return bool(self._unresolved_askers.get((workspace_id, member_id)))
@@ -340,7 +355,7 @@ class CommunityState:
         accepted: bool = False,
     ) -> None:
         """Someone answered (or the asker accepted an answer): the expertise index learns it, and so does the store."""
-        self.expertise_index(question.workspace_id).record_answer(
+        self.expertise_index(question.workspace_id, question.channel_id).record_answer(
             question_id=question.id,
             question_text=question.text,
             answer_text=answer_text,
@@ -403,6 +418,8 @@ class CommunityState:
         self.messages = OrderedDict((k, v) for k, v in self.messages.items() if keep(k))
         self.trackers.pop(workspace_id, None)
         self.expertise.pop(workspace_id, None)
+        for key in [k for k in self.private_expertise if k[0] == workspace_id]:
+            del self.private_expertise[key]
         self.timers = Timers()
         for key in [k for k in self.digest_due if not keep(k)]:
             del self.digest_due[key]

@@ -63,7 +63,7 @@ class ExpertRouting(RuleBase):
     def learn(self, understood: MessageUnderstood, ctx: RuleContext) -> list[Change]:
         """Every message shows who is around; questions show what people ask about; answers who knows what."""
         event = understood.message
-        index = ctx.state.expertise_index(event.workspace)
+        index = ctx.state.expertise_index(event.workspace, event.channel)
         new_question = ctx.state.question(event.workspace, understood.question_id) if understood.question_id else None
         changes: list[Change] = []
         if new_question is not None:
@@ -75,7 +75,7 @@ class ExpertRouting(RuleBase):
         if not event.bot:
             # Presence for every message; words only for questions (what people ask about is topical evidence).
             text = new_question.text if new_question is not None else ""
-            changes.append(ActivitySeen(event.workspace, event.user, event.at, text))
+            changes.append(ActivitySeen(event.workspace, event.user, event.at, text, channel=event.channel))
         answer = understood.answer
         if answer is not None and ctx.state.question(event.workspace, answer.question_id) is not None:
             changes.append(
@@ -94,7 +94,7 @@ class ExpertRouting(RuleBase):
         `nudged`: nudges already decided in this event, which count as sent."""
         ws = question.workspace_id
         excluded = {question.asker_id, *question.responders, *question.nudged_experts}
-        index = ctx.state.expertise_index(ws)
+        index = ctx.state.expertise_index(ws, question.channel_id)
         found = index.suggest(question.text, at=ctx.now, exclude=excluded, limit=CANDIDATE_POOL)
         allowed = []
         load: dict[str, int] = {}

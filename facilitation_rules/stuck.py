@@ -109,7 +109,8 @@ class StuckMembers(RuleBase):
             return [*sent]  # history: it counts against the member's budgets as it would have; nobody is messaged
         topic = question.text if question is not None else text
         exclude = {user, *(question.responders if question else ())}
-        people = ctx.state.expertise_index(ws).suggest(topic, at=ctx.now, exclude=exclude, limit=3) if topic else []
+        index = ctx.state.expertise_index(ws, question.channel_id if question is not None else None)
+        people = index.suggest(topic, at=ctx.now, exclude=exclude, limit=3) if topic else []
         subject = question.id if question is not None else ""
         help_ = HelpStuckMember(
             workspace=ws,

@@ -187,8 +187,12 @@ class UnansweredQuestions(RuleBase):
         ]
 
     def escalate(self, q: QuestionState, ctx: RuleContext) -> list[Action | Change]:
+        """To the facilitators' channel: who waits where, for how long, and what (unless the channel is private:
+        its words stay in it, and the link takes a facilitator who belongs there to the question)."""
         waited = (ctx.now - q.asked_at).total_seconds()
         lang = ctx.language(q.workspace_id)  # the facilitators' channel speaks the workspace's language
+        private = ctx.channel(q.workspace_id, q.channel_id).private
+        quoted = translate("escalate.private_question", lang) if private else excerpt(q.text)
         return [
             Set.question(q, status="escalated", escalated_at=ctx.now),
             PostMessage(
@@ -201,7 +205,7 @@ class UnansweredQuestions(RuleBase):
                     asker=f"<@{q.asker_id}>",
                     channel=f"<#{q.channel_id}>",
                     waited=duration(waited, lang),
-                    excerpt=excerpt(q.text),
+                    excerpt=quoted,
                     experts=", ".join(f"<@{e}>" for e in q.nudged_experts) or "-",
                 ),
                 buttons=flag_buttons(ctx, q),

@@ -242,7 +242,7 @@ class Snapshot:
     expert_topics: list[dict[str, Any]]
     outbox_keys: set[tuple[str, str]]
     processed: dict[tuple[str, str], datetime]  # (workspace, event key) -> time, for events since `processed_since`
-    activity: list[tuple[str, str, datetime, bool, str | None]]  # (ws, user, posted_at, is_bot, question text)
+    activity: list[tuple[str, str, datetime, bool, str | None, str]]  # (ws, user, at, is_bot, question text, channel)
     responses: list[dict[str, Any]]  # response rows with "question_text" and "answer_text"
 
 
@@ -370,6 +370,7 @@ def _activity(since: datetime) -> Any:
             T_MESSAGE.c.posted_at,
             T_MESSAGE.c.is_bot,
             case((q.c.id.is_not(None), T_MESSAGE.c.text), else_=None).label("question_text"),
+            T_MESSAGE.c.channel_id,
         )
         .select_from(asked)
         .where(T_MESSAGE.c.posted_at >= since)

@@ -67,7 +67,7 @@ OUTBOX_KEYS_KEPT = 100_000
 # Keys of events processed in this span are held in memory; a redelivery older than that is looked up in the database.
 PROCESSED_WINDOW = timedelta(days=2)
 MAX_DECIDED_PER_EVENT = 50  # an event and the facts rules decided about it (a guard against a loop between rules)
-CHECKPOINT_FORMAT = 2  # bump when the text models' classes change shape: older checkpoints are then ignored
+CHECKPOINT_FORMAT = 3  # bump when the text models' classes change shape: older checkpoints are then ignored
 FORGOTTEN_YEAR = 2100  # "forget me" mutes a member for a century: their expertise is not rebuilt
 
 Observer = Callable[[Event, Sequence[Action], RuleContext], None]
@@ -145,8 +145,9 @@ class Engine:
         self._processed.update(snapshot.processed)
         for row in snapshot.recent_messages:  # the recent messages span the same window
             self._processed[(row["workspace_id"], f"posted:{row['id']}")] = row["posted_at"]
-        for ws, (tracker, index) in models.items():  # as the clean stop left them
+        for ws, (tracker, index, private) in models.items():  # as the clean stop left them
             self.state.trackers[ws], self.state.expertise[ws] = tracker, index
+            self.state.private_expertise.update({(ws, channel): kept for channel, kept in private.items()})
         return set(models)
 
     async def close(self) -> None:
@@ -163,7 +164,9 @@ class Engine:
                     "workspace_id": ws,
                     "format": CHECKPOINT_FORMAT,
                     "taken_at": self.clock.now(),
-                    "blob": pickle.dumps((state.trackers.get(ws), state.expertise.get(ws))),
+                    "blob": pickle.dumps((state.trackers.get(ws), state.expertise.get(ws), {
+                        channel: index for (w, channel), index in state.private_expertise.items() if w == ws
+                    })),
                 }
                 for ws in sorted(set(state.trackers) | set(state.expertise))
                 if self.ownership is None or self.ownership.holds(ws)
@@ -643,20 +646,20 @@ def hydrate(state: CommunityState, snapshot: repo.Snapshot, facilitated: Callabl
     state.take_dirty()
 
 
-def unpickle_checkpoints(stored: dict[str, tuple[int, bytes]]) -> dict[str, tuple[Any, Any]]:
-    """The text models (tracker, expertise index) a clean stop left, per workspace; unreadable ones are skipped,
-    and those workspaces' models are taught again from the stored messages instead."""
+def unpickle_checkpoints(stored: dict[str, tuple[int, bytes]]) -> dict[str, tuple[Any, Any, dict[str, Any]]]:
+    """The text models (tracker, expertise index, private channels' indexes) a clean stop left, per workspace;
+    unreadable ones are skipped, and those workspaces' models are taught again from the stored messages."""
     models = {}
     for ws, (format_, blob) in stored.items():
         if format_ != CHECKPOINT_FORMAT:
             continue
         try:
-            tracker, index = pickle.loads(blob)  # written by this program into its own database
+            tracker, index, private = pickle.loads(blob)  # written by this program into its own database
         except Exception as exc:
             logger.warning("checkpoint of %s unreadable (%s); its text models are rebuilt", ws, type(exc).__name__)
             continue
         if tracker is not None and index is not None:
-            models[ws] = (tracker, index)
+            models[ws] = (tracker, index, private)
     return models
 
 
@@ -692,12 +695,12 @@ def rebuild_expertise(state: CommunityState, snapshot: repo.Snapshot) -> None:
     """
     responses = iter(snapshot.responses)
     pending = next(responses, None)
-    for ws, user, posted_at, is_bot, question_text in snapshot.activity:
+    for ws, user, posted_at, is_bot, question_text, channel in snapshot.activity:
         while pending is not None and pending["recorded_at"] < posted_at:
             _replay_answer(state, pending)
             pending = next(responses, None)
         if not is_bot:
-            state.expertise_index(ws).record_activity(user, posted_at, question_text or "")
+            state.expertise_index(ws, channel).record_activity(user, posted_at, question_text or "")
         while pending is not None and pending["recorded_at"] == posted_at:
             _replay_answer(state, pending)
             pending = next(responses, None)
@@ -706,7 +709,8 @@ def rebuild_expertise(state: CommunityState, snapshot: repo.Snapshot) -> None:
         pending = next(responses, None)
     for member in state.members.values():
         if member.muted_until is not None and member.muted_until.year >= FORGOTTEN_YEAR:
-            state.expertise_index(member.workspace_id).forget(member.id)
+            for index in state.expertise_indexes(member.workspace_id):
+                index.forget(member.id)
 
 
 def _replay_answer(state: CommunityState, row: dict[str, Any]) -> None:
@@ -715,7 +719,8 @@ def _replay_answer(state: CommunityState, row: dict[str, Any]) -> None:
         question.responders.append(row["responder_id"])
     # Live, only the message being processed lends its text; a response revealed later (an earlier line) does not.
     with_text = not row["accepted"] and row["at"] == row["recorded_at"]
-    state.expertise_index(row["workspace_id"]).record_answer(
+    channel = question.channel_id if question is not None else None
+    state.expertise_index(row["workspace_id"], channel).record_answer(
         question_id=row["question_id"],
         question_text=row["question_text"] or "",
         answer_text=(row["answer_text"] or "") if with_text else "",
