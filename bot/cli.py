@@ -95,6 +95,39 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     typer.echo(f"database {redact(settings.database_url)} is at {revision}")
 
 
+@db_app.command("purge")
+def db_purge() -> None:
+    """Forget message text older than MESSAGE_RETENTION_DAYS now (Steward also does this nightly)."""
+    from datetime import UTC, datetime, timedelta
+
+    from storage.db import create_engine
+    from storage.repository import purge_message_text
+
+    settings = load_settings()
+    setup_logging(settings.log_level)
+    days = settings.message_retention_days
+
+    async def purge() -> int:
+        await _upgrade(settings.database_url)
+        db = create_engine(settings.database_url)
+        try:
+            return await purge_message_text(db, datetime.now(UTC) - timedelta(days=days))
+        finally:
+            await db.dispose()
+
+    try:
+        purged = asyncio.run(purge())
+    except DatabaseURLError as exc:
+        fail(str(exc))
+    typer.echo(f"forgot the text of {purged} messages older than {days} days in {redact(settings.database_url)}")
+
+
+async def _upgrade(url: str) -> None:
+    from storage.migrate import upgrade
+
+    await upgrade(url)
+
+
 # Feature areas register their own command groups here.
 from adapters.discord.cli import discord_app  # noqa: E402
 
@@ -104,6 +137,9 @@ from bot.lessons_cli import lessons_app  # noqa: E402
 app.add_typer(lessons_app, name="lessons")
 
 from bot.history_cli import audit, import_app  # noqa: E402
+from bot.member_cli import member_app  # noqa: E402
+
+app.add_typer(member_app, name="member")
 
 app.add_typer(import_app, name="import")
 app.command("audit", help="Write the facilitation audit report.")(audit)

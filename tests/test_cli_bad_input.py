@@ -57,6 +57,10 @@ CASES = [
      "could not connect"),
     ("import, missing export", ["import", "slack-export", "{root}/nowhere.zip"], {}, "nowhere.zip"),
     ("import, a binary export", ["import", "discord-export", "{binary}"], {}, "no usable"),
+    ("member forget, unknown member", ["member", "forget", "U404"], {}, "no member U404"),
+    ("member forget, unreachable database", ["member", "forget", "U1"], {"DATABASE_URL": UNREACHABLE},
+     "could not connect"),
+    ("db purge, unreachable database", ["db", "purge"], {"DATABASE_URL": UNREACHABLE}, "could not connect"),
 ]
 
 
