@@ -167,33 +167,81 @@ def platform_adapters(settings: Settings, engine: Engine) -> list[PlatformAdapte
 
 
 async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Connect to every configured platform and facilitate until stopped."""
+    """Connect to every configured platform and facilitate until stopped (the `stop` event, SIGTERM or SIGINT).
+
+    A signal ends the run the same way as the event: the scheduler stops, the adapters disconnect, and the engine
+    writes what is pending and its checkpoint, so a service manager's stop (SIGTERM) is a clean stop with status 0.
+    """
     from bot.app.delivery import DeliveryWorker
     from bot.app.scheduler import Scheduler
     from bot.app.wiring import build_engine
     from bot.core.clock import SystemClock
 
     stop = stop or asyncio.Event()
-    clock = SystemClock()
-    # PostgreSQL is how several replicas share work: then each workspace is decided under a lease.
-    engine = await build_engine(settings, clock, shared=settings.database_url.startswith("postgres"))
-    adapters = platform_adapters(settings, engine)
-    worker = DeliveryWorker(engine.db, [a.sender for a in adapters], clock)
-    engine.on_outbox.append(worker.wake)
-    scheduler = Scheduler(engine, sweep_seconds=settings.sweep_seconds)
-    started: list[PlatformAdapter] = []
+    installed = _stop_on_signals(stop)
     try:
-        for adapter in adapters:
-            await adapter.start()
-            started.append(adapter)
-        scheduler.start()
-        logger.info("Steward is running on %s; press Ctrl+C to stop", redact(settings.database_url))
-        await worker.run(stop)
-    except AdapterStartError as exc:
-        logger.error("%s", exc)
-        raise SystemExit(2) from exc
+        clock = SystemClock()
+        # PostgreSQL is how several replicas share work: then each workspace is decided under a lease.
+        engine = await build_engine(settings, clock, shared=settings.database_url.startswith("postgres"))
+        adapters = platform_adapters(settings, engine)
+        worker = DeliveryWorker(engine.db, [a.sender for a in adapters], clock)
+        engine.on_outbox.append(worker.wake)
+        scheduler = Scheduler(engine, sweep_seconds=settings.sweep_seconds)
+        started: list[PlatformAdapter] = []
+        try:
+            for adapter in adapters:
+                if stop.is_set():  # a signal while starting: stop without connecting the rest
+                    break
+                await adapter.start()
+                started.append(adapter)
+            if not stop.is_set():
+                scheduler.start()
+                logger.info("Steward is running on %s; press Ctrl+C to stop", redact(settings.database_url))
+                await worker.run(stop)
+        except AdapterStartError as exc:
+            logger.error("%s", exc)
+            raise SystemExit(2) from exc
+        finally:
+            scheduler.shutdown()
+            for adapter in reversed(started):
+                await adapter.stop()
+            await engine.close()
+        logger.info("Steward stopped")
     finally:
-        scheduler.shutdown()
-        for adapter in reversed(started):
-            await adapter.stop()
-        await engine.close()
+        _restore_signals(installed)
+
+
+STOP_SIGNALS = ("SIGTERM", "SIGINT")
+
+
+def _stop_on_signals(stop: asyncio.Event) -> list[int]:
+    """SIGTERM and SIGINT set `stop` instead of killing the process (which would skip every `finally`)."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    installed: list[int] = []
+
+    def on_signal(name: str) -> None:
+        if stop.is_set():  # a second signal: the next one takes the default way out, should the stop hang
+            logger.warning("%s received again while stopping; one more stops Steward at once", name)
+            _restore_signals(installed)
+            return
+        logger.info("%s received; stopping", name)
+        stop.set()
+
+    for name in STOP_SIGNALS:
+        number = getattr(signal, name, None)
+        if number is None:
+            continue
+        try:
+            loop.add_signal_handler(number, on_signal, name)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or a platform without them
+            continue
+        installed.append(number)
+    return installed
+
+
+def _restore_signals(installed: list[int]) -> None:
+    loop = asyncio.get_running_loop()
+    for number in installed:
+        loop.remove_signal_handler(number)

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_mode: str = Field(default="socket")  # socket | http
     slack_http_port: int = Field(default=3000)
+    # HTTP mode: the interface to listen on (loopback unless a proxy on another host forwards to it), and the
+    # largest request body read; larger ones are refused before they are read or verified.
+    slack_http_host: str = Field(default="127.0.0.1")
+    slack_http_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
     slack_api_url: str = Field(default="https://slack.com/api/")
 
     # Discord

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.core.actions import Card
 from bot.core.digest_figures import Figures
+from bot.core.markup import defuse
 from bot.i18n import date_span, duration, names, percent, translate
 from bot.rules import RuleContext
 from bot.state import ChannelState
@@ -109,7 +110,7 @@ def _lessons_section(figures: Figures, lang: str) -> list[str]:
         return []
     lines = [translate("digest.lessons_title", lang, count=figures.new_lessons)]
     lines += [
-        translate("digest.lesson_item", lang, title=lesson.title, link=lesson.link).rstrip()
+        translate("digest.lesson_item", lang, title=defuse(lesson.title), link=lesson.link).rstrip()
         for lesson in figures.lessons
     ]
     return ["\n".join(lines)]

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from bot.core.actions import Action, Card, PinMessage, PostMessage, UpdateMessage
 from bot.core.events import CommandInvoked, Event, MessageDeleted, MessageUnderstood, ReactionAdded
 from bot.core.lessons import LessonDraft, ThreadMessage
+from bot.core.markup import defuse
 from bot.rules import (
     Command,
     CommandErrand,
@@ -311,7 +312,7 @@ def related_reply(question_id: str, ws: str, channel: str, hits: Sequence[Lesson
             workspace=ws,
             channel=channel,
             thread=question_id,
-            text=ctx.t(ws, "lesson.related", title=hit.title, link=hit.link),
+            text=ctx.t(ws, "lesson.related", title=defuse(hit.title), link=hit.link),
         )
     ]
 
@@ -347,7 +348,7 @@ def search_reply(event: CommandInvoked, query: str, hits: Sequence[SearchResult]
         return ctx.reply(event, "lessons.none", query=query)
     card = Card(
         title=ctx.t(event.workspace, "lessons.title", for_member=event.user, query=query),
-        sections=tuple(f"#{h.lesson.id} *{h.lesson.title}* {h.lesson.permalink}".rstrip() for h in hits),
+        sections=tuple(f"#{h.lesson.id} *{defuse(h.lesson.title)}* {h.lesson.permalink}".rstrip() for h in hits),
     )
     return ctx.reply(event, "lessons.found", card=card, count=len(hits))
 
@@ -357,7 +358,7 @@ def review_reply(event: CommandInvoked, stale: Sequence[LessonView], ctx: RuleCo
         return ctx.reply(event, "lesson.review_none")
     card = Card(
         title=ctx.t(event.workspace, "lesson.review_title", for_member=event.user),
-        sections=tuple(f"#{x.id} {x.title} {x.permalink}".rstrip() for x in stale[:20]),
+        sections=tuple(f"#{x.id} {defuse(x.title)} {x.permalink}".rstrip() for x in stale[:20]),
     )
     return ctx.reply(event, "lesson.review", card=card, count=len(stale))
 
@@ -365,20 +366,20 @@ def review_reply(event: CommandInvoked, stale: Sequence[LessonView], ctx: RuleCo
 def lesson_card(lesson: LessonView, ctx: RuleContext, ws: str) -> Card:
     """The lesson as members see it in the thread: the problem first, then what worked, the steps in order and
     the tips, each under its heading so a reader finds what to do without reading the thread."""
-    sections = [
-        lesson.summary,
-        _section(ctx.t(ws, "lesson.heading_solution"), lesson.solution),
-        _section(ctx.t(ws, "lesson.heading_steps"), *(f"• {step}" for step in lesson.steps)),
-        _section(ctx.t(ws, "lesson.heading_tips"), *(f"• {tip}" for tip in lesson.tips)),
+    sections = [  # all of it is member text or a model's: it may quote, never mention or disguise a link
+        defuse(lesson.summary),
+        _section(ctx.t(ws, "lesson.heading_solution"), defuse(lesson.solution)),
+        _section(ctx.t(ws, "lesson.heading_steps"), *(f"• {defuse(step)}" for step in lesson.steps)),
+        _section(ctx.t(ws, "lesson.heading_tips"), *(f"• {defuse(tip)}" for tip in lesson.tips)),
     ]
     fields: list[tuple[str, str]] = []
     if lesson.tags:
-        fields.append((ctx.t(ws, "lesson.field_tags"), ", ".join(lesson.tags)))
+        fields.append((ctx.t(ws, "lesson.field_tags"), defuse(", ".join(lesson.tags))))
     if lesson.contributors:
         fields.append((ctx.t(ws, "lesson.field_contributors"), _mentions(lesson.contributors)))
     fields.append((ctx.t(ws, "lesson.field_source"), lesson.permalink))
     return Card(
-        title=f"💡 {lesson.title}",
+        title=f"💡 {defuse(lesson.title)}",
         sections=tuple(s for s in sections if s),
         fields=tuple(fields),
         footer=ctx.t(ws, "lesson.card_footer", id=lesson.id),

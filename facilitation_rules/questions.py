@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.changes import AskedIn, Change, NewQuestion, NudgeAnswered, Set, TrackerForgets
-from bot.core.actions import Action, SetForumSolved
+from bot.core.actions import Action, PostEphemeral, SetForumSolved
 from bot.core.events import (
     Answer,
     AnswerAccepted,
@@ -38,11 +38,31 @@ from facilitation_rules.text.cues import is_thanks
 
 logger = logging.getLogger(__name__)
 
+# Buttons that change what a question is (solved, not a question, still open): the asker's or a facilitator's call.
+# The unanswered rule acts on "still_open" itself; the refusal for everyone else is given here.
+SETTLING = frozenset({"solved", "not_a_question", "still_open"})
 REPEAT_OVERLAP = 0.3  # share of (stemmed) terms two questions must have in common to be "the same question"
 
 
 def terms_of(text: str) -> frozenset[str]:
     return frozenset(terms(text))
+
+
+def may_settle(question: QuestionState, event: CommandInvoked | InteractionClicked, ctx: RuleContext) -> bool:
+    """Only the asker, or a facilitator, decides that a question is solved or was not a question at all:
+    anyone else could otherwise silence a colleague's question before it is flagged or escalated."""
+    return event.user == question.asker_id or ctx.is_facilitator(event.workspace, event.user, is_admin=event.is_admin)
+
+
+def refusal(event: InteractionClicked, ctx: RuleContext, key: str) -> PostEphemeral:
+    """A private, polite "not yours to change" to the member who clicked."""
+    return PostEphemeral(
+        key=f"reply:{event.channel}:{event.user}:{event.at.isoformat()}:{key}",
+        workspace=event.workspace,
+        channel=event.channel,
+        user=event.user,
+        text=ctx.t(event.workspace, key, for_member=event.user),
+    )
 
 
 def is_facilitated(ctx: RuleContext, workspace: str, channel: str) -> bool:
@@ -266,6 +286,10 @@ class QuestionLifecycle(RuleBase):
         question = ctx.state.question(event.workspace, event.value)
         if question is None:
             return ()
+        if event.action in SETTLING and not may_settle(question, event, ctx):
+            logger.info("%s clicked %s on question %s: refused, not the asker or a facilitator",
+                        event.user, event.action, question.id)
+            return [refusal(event, ctx, f"{event.action}.not_yours")]
         if event.action == "solved":
             return self.resolve(question, ctx, how="button")
         if event.action == "not_a_question" and question.can_advance("not_a_question"):
@@ -307,6 +331,8 @@ class QuestionLifecycle(RuleBase):
             question = max(mine, key=lambda q: q.asked_at, default=None)
         if question is None:
             return [ctx.reply(event, "solved.none")]
+        if not may_settle(question, event, ctx):
+            return [ctx.reply(event, "solved.not_yours")]
         if question.resolved:
             return [ctx.reply(event, "solved.already")]
         return [*self.resolve(question, ctx, how="command"), ctx.reply(event, "solved.done")]

@@ -178,8 +178,8 @@ class UnansweredQuestions(RuleBase):
         q = ctx.state.question(event.workspace, event.value)
         if q is None or not q.awaiting_answer or q.flagged_at is not None:
             return []
-        if event.user != q.asker_id and not ctx.is_facilitator(event.workspace, event.user):
-            return []  # only the asker (or a facilitator) knows whether it was answered
+        if event.user != q.asker_id and not ctx.is_facilitator(event.workspace, event.user, is_admin=event.is_admin):
+            return []  # only the asker (or a facilitator) knows; the questions rule gives the refusal
         return [
             *self.flag(q, ctx, q.unanswered_confidence),
             QuestionsFlagged(workspace=q.workspace_id, at=ctx.now, question_ids=(q.id,)),

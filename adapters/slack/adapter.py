@@ -22,7 +22,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack import home, render
+from adapters.slack import home, http_server, render
 from adapters.slack.sender import SlackSender, build_client, error_code, failed_method
 from adapters.slack.translate import (
     SAVE_LESSON,
@@ -82,7 +82,7 @@ class SlackAdapter:
         *,
         send_interval: float = 1.0,
         rate_limit_retries: int = 1,
-        http_host: str = "0.0.0.0",
+        http_host: str | None = None,
         connect_timeout: float = 15.0,
     ) -> None:
         self.settings = settings
@@ -92,7 +92,7 @@ class SlackAdapter:
         self.sender: Sender = self.out
         self.users = UserDirectory(self.client)
         self.seen = SeenEvents()
-        self.http_host = http_host
+        self.http_host = http_host or settings.slack_http_host
         self.http_port: int | None = None
         self.connect_timeout = connect_timeout
         self.me: BotIdentity | None = None
@@ -198,13 +198,15 @@ class SlackAdapter:
         self._socket = handler
 
     async def _serve_http(self) -> None:
-        if self.settings.slack_signing_secret is None:
+        secret = self.settings.slack_signing_secret
+        if secret is None or not secret.get_secret_value().strip():
             raise AdapterStartError(
                 "SLACK_SIGNING_SECRET is not set: HTTP mode needs the app's Signing Secret "
                 "(Basic Information) to verify requests"
             )
         assert self.app is not None
-        self._runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH), access_log=None)
+        guard = http_server.RequestGuard(secret.get_secret_value(), max_body=self.settings.slack_http_max_body_bytes)
+        self._runner = web.AppRunner(http_server.web_app(self.app, guard, EVENTS_PATH), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.http_host, self.settings.slack_http_port)
         try:
@@ -213,7 +215,8 @@ class SlackAdapter:
             await self._runner.cleanup()
             self._runner = None
             raise AdapterStartError(
-                f"cannot listen on SLACK_HTTP_PORT={self.settings.slack_http_port}: {exc}"
+                f"cannot listen on SLACK_HTTP_HOST={self.http_host} SLACK_HTTP_PORT={self.settings.slack_http_port}: "
+                f"{exc}"
             ) from exc
         self.http_port = int(self._runner.addresses[0][1])
 

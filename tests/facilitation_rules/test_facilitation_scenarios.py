@@ -167,7 +167,8 @@ async def test_not_a_question_is_stored_and_never_flagged(settings: Settings) ->
     await say(
         engine,
         InteractionClicked(
-            workspace=WS, at=at("2026-03-02 09:05"), channel="help", user="anna", action="not_a_question", value="q"
+            workspace=WS, at=at("2026-03-02 09:05"), channel="help", user="anna", action="not_a_question", value="q",
+            is_admin=True,  # a facilitator (or the asker): nobody else may dismiss a colleague's question
         ),
     )
     await wait_until(engine, at("2026-03-03 16:00"))

@@ -62,7 +62,7 @@ async def test_the_model_writes_the_lesson_from_a_masked_thread(fake: FakeOpenAI
     sent = request["messages"][1]["content"]
     for private in ("ben.k@example.org", "1234567", "xoxb-", "U1", "U2"):
         assert private not in sent
-    assert "[email]" in sent and "[phone]" in sent and "[token]" in sent and sent.startswith("P1: ")
+    assert "[email]" in sent and "[phone]" in sent and "[token]" in sent and sent.startswith("<thread>\nP1: ")
 
 
 async def test_input_is_capped(fake: FakeOpenAI) -> None:
