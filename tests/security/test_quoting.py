@@ -125,12 +125,12 @@ async def test_flags_escalations_nudges_and_replies_quote_a_hostile_question_ine
 
 def test_a_lesson_card_quotes_thread_text_without_mentioning_anyone() -> None:
     from datetime import UTC, datetime
+    from types import SimpleNamespace
 
     from bot.rules import RuleContext
     from bot.settings import Settings
     from bot.state import CommunityState
     from facilitation_rules.lessons import lesson_card
-    from types import SimpleNamespace
 
     lesson = SimpleNamespace(
         id=1, source_message_id="t", channel_id="help", title="<!channel> read this", summary="Ask <@U1|ana> first",
