@@ -11,10 +11,13 @@ from collections.abc import Sequence
 
 from bot.core.actions import Action, Card
 from bot.core.events import CommandInvoked
+from bot.core.markup import excerpt
 from bot.i18n import translate
 from bot.rules import Command, Decision, Rule, RuleContext
 
 logger = logging.getLogger(__name__)
+
+ECHOED_NAME_CHARS = 40  # an unknown command is quoted back on one short line, whatever was typed
 
 
 def split_args(text: str) -> list[str]:
@@ -37,12 +40,13 @@ class CommandRouter:
 
     def dispatch(self, event: CommandInvoked, ctx: RuleContext) -> Decision:
         words = split_args(event.args)
-        if not words or words[0].lower() in {"help", "hilfe", "?"}:
+        if not words or not words[0].strip() or words[0].lower() in {"help", "hilfe", "?"}:
             return [self.help(event, ctx)]
         name, args = words[0].lower(), words[1:]
         command = self.commands.get(name)
         if command is None:
-            return [ctx.reply(event, "command.unknown", name=name), self.help(event, ctx)]
+            shown = excerpt(name, ECHOED_NAME_CHARS).replace("`", "'")
+            return [ctx.reply(event, "command.unknown", name=shown), self.help(event, ctx)]
         if command.facilitators_only and not ctx.is_facilitator(event.workspace, event.user, is_admin=event.is_admin):
             return [ctx.reply(event, "command.not_allowed", name=name)]
         try:

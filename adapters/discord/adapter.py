@@ -25,7 +25,7 @@ from bot.app.engine import Engine
 from bot.core.actions import (
     Action,
 )
-from bot.core.events import CommandInvoked, Event, InteractionClicked
+from bot.core.events import Event
 from bot.core.markup import clip
 from bot.core.ports import AdapterStartError
 from bot.i18n import translate as catalog_text
@@ -80,6 +80,7 @@ class StewardClient(discord.Client):
             chunk_guilds_at_startup=False,
             max_ratelimit_timeout=60.0,
             guild_ready_timeout=adapter.guild_ready_timeout,
+            allowed_mentions=render.ALLOWED_MENTIONS,
         )
         self.adapter = adapter
         self.tree: app_commands.CommandTree[StewardClient] = app_commands.CommandTree(self)
@@ -314,16 +315,12 @@ class DiscordAdapter:
     ) -> None:
         """A `/steward` subcommand: defer at once, let the router answer, reply privately."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        channel, in_thread = translate.place(interaction.channel) if interaction.channel else ("", None)
-        event = CommandInvoked(
-            workspace=translate.workspace_id(interaction.guild_id or 0),
+        event = translate.command_invoked(
+            interaction,
+            args,
             at=self.now(),
-            channel=channel,
-            user=str(interaction.user.id),
-            args=args,
-            thread=thread or in_thread,
-            is_admin=translate.is_facilitator(interaction.user, self.settings.discord_facilitator_role),
-            user_language=translate.language_of(interaction),
+            facilitator_role=self.settings.discord_facilitator_role,
+            thread=thread,
         )
         await self._answer(interaction, event)
 
@@ -339,21 +336,16 @@ class DiscordAdapter:
     async def on_click(self, interaction: discord.Interaction, action: str, value: str) -> None:
         """A flag button: defer, tell the engine, confirm privately."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        channel, _ = translate.place(interaction.channel) if interaction.channel else ("", None)
-        event = InteractionClicked(
-            workspace=translate.workspace_id(interaction.guild_id or 0),
-            at=self.now(),
-            channel=channel,
-            user=str(interaction.user.id),
-            action=action,
-            value=value,
-            message_id=str(interaction.message.id) if interaction.message else None,
-            is_admin=translate.is_facilitator(interaction.user, self.settings.discord_facilitator_role),
-            user_language=translate.language_of(interaction),
+        event = translate.interaction_clicked(
+            interaction, action, value, at=self.now(), facilitator_role=self.settings.discord_facilitator_role
         )
         await self._answer(interaction, event)
 
-    async def _answer(self, interaction: discord.Interaction, event: Event) -> None:
+    async def _answer(self, interaction: discord.Interaction, event: Event | None) -> None:
+        """The engine's private replies to a command or click; one that could not be read is told it failed."""
+        if event is None:
+            await interaction.followup.send(self._text(interaction, "discord.command_failed"), ephemeral=True)
+            return
         try:
             replies = await self.handle(event)
         except Exception:

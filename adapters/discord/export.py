@@ -31,6 +31,9 @@ PRIVATE_TYPES = frozenset({"DirectTextChat", "DirectGroupTextChat"})
 MESSAGE_TYPES = frozenset({"Default", "Reply", "ChatInputCommand", "ContextMenuCommand"})
 JOIN_TYPES = frozenset({"GuildMemberJoin", "RecipientAdd"})
 AFTER = timedelta(milliseconds=1)  # a reaction or edit without its own time comes just after its message
+EARLIEST = datetime(2015, 1, 1, tzinfo=UTC)  # Discord's epoch: no message is older
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # far off, yet leaves room for the moments just after a message
+LABEL_CHARS = 40  # how much of an odd value a problem quotes
 
 
 class DiscordExport:
@@ -69,8 +72,12 @@ class DiscordExport:
         """One export file, or None (reported) when it is broken or not DiscordChatExporter JSON."""
         try:
             data = json.loads(file.read_bytes())
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            self.problems.skip(file.name, f"is not readable JSON ({exc})")
+        except RecursionError:
+            self.problems.skip(file.name, "is not readable JSON (nested too deeply)")
+            return None
+        except (OSError, ValueError) as exc:  # also bad UTF-8 and numbers beyond Python's digit limit
+            reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+            self.problems.skip(file.name, f"is not readable JSON ({reason})")
             return None
         if not (isinstance(data, dict) and isinstance(data.get("channel"), dict)):
             self.problems.skip(file.name, "is not a DiscordChatExporter JSON export (no 'channel')")
@@ -87,32 +94,34 @@ class DiscordExport:
             if data is None:
                 continue
             channel = data["channel"]
-            if channel.get("type") in PRIVATE_TYPES:
+            kind = _text(channel.get("type"))
+            if kind in PRIVATE_TYPES:
                 self.problems.warn_once(f"dm:{file}", f"{file.name}: direct messages are private; skipped")
                 continue
-            self._headers[file] = {"guild": data.get("guild") or {}, "channel": channel}
-            kind = "forum" if channel.get("type") == "GuildForum" else "text"
-            if channel.get("type") not in THREAD_TYPES:
-                cid = str(channel.get("id") or file.stem)
-                self._channels[cid] = ChannelInfo(cid, str(channel.get("name") or cid), kind=kind)
+            if kind in THREAD_TYPES and not _id(channel.get("id")):
+                self.problems.skip(file.name, "is a thread without an id")
+                continue
+            self._headers[file] = {"guild": _mapping(data.get("guild")), "channel": channel}
+            if kind not in THREAD_TYPES:
+                cid = _id(channel.get("id")) or file.stem
+                name = _text(channel.get("name")) or cid
+                self._channels[cid] = ChannelInfo(cid, name, kind="forum" if kind == "GuildForum" else "text")
             else:
-                parent = str(channel.get("categoryId") or "")
+                parent = _id(channel.get("categoryId"))
                 if parent and parent not in self._channels:
-                    self._channels[parent] = ChannelInfo(parent, str(channel.get("category") or parent))
+                    self._channels[parent] = ChannelInfo(parent, _text(channel.get("category")) or parent)
             for message in data["messages"]:
-                author = message.get("author") if isinstance(message, dict) else None
-                if isinstance(author, dict) and author.get("id"):
-                    uid = str(author["id"])
-                    if uid not in self._users:
-                        name = author.get("nickname") or author.get("name") or uid
-                        self._users[uid] = UserInfo(uid, str(name), bot=bool(author.get("isBot")))
+                author = _mapping(message.get("author") if isinstance(message, dict) else None)
+                uid = _id(author.get("id"))
+                if uid and uid not in self._users:
+                    name = _text(author.get("nickname")) or _text(author.get("name")) or uid
+                    self._users[uid] = UserInfo(uid, name, bot=author.get("isBot") is True)
         if not self._headers:
             raise ExportError(f"{self.path}: no usable DiscordChatExporter JSON file")
 
     def _guild(self) -> tuple[str, str]:
         guilds = Counter(
-            (str(h["guild"].get("id") or ""), str(h["guild"].get("name") or ""))
-            for h in self._headers.values()
+            (_id(h["guild"].get("id")) or "", _text(h["guild"].get("name")) or "") for h in self._headers.values()
         )
         (gid, name), _ = guilds.most_common(1)[0]
         if len(guilds) > 1:
@@ -143,13 +152,14 @@ class DiscordExport:
             return
         channel = data["channel"]
         ws = f"discord:{self.workspace_id}"
-        in_thread = channel.get("type") in THREAD_TYPES
-        thread_id = str(channel.get("id")) if in_thread else None
-        channel_id = (
-            str(channel.get("categoryId") or channel.get("id")) if in_thread else str(channel.get("id"))
-        )
+        own_id = _id(channel.get("id")) or file.stem
+        in_thread = _text(channel.get("type")) in THREAD_TYPES
+        thread_id = own_id if in_thread else None
+        channel_id = (_id(channel.get("categoryId")) or own_id) if in_thread else own_id
         events: list[Event] = []
         messages = [m for m in data["messages"] if isinstance(m, dict)]
+        if len(messages) < len(data["messages"]):
+            self.problems.skip(file.name, f"{len(data['messages']) - len(messages)} entries are not message objects")
         last_at: datetime | None = None
         for raw in messages:
             event = self._message(raw, ws, channel_id, thread_id, file.name)
@@ -168,21 +178,27 @@ class DiscordExport:
     def _message(
         self, raw: dict[str, Any], ws: str, channel: str, thread: str | None, where: str
     ) -> MessagePosted | MemberJoined | None:
-        mid = str(raw.get("id") or "")
+        mid = _id(raw.get("id"))
         if not mid:
-            self.problems.skip(where, "message without an id")
+            self.problems.skip(where, "message without a Discord id")
             return None
         try:
             at = discord_time(raw.get("timestamp"))
         except ValueError:
-            self.problems.skip(where, f"unparsable timestamp {raw.get('timestamp')!r}", mid)
+            self.problems.skip(where, f"unparsable timestamp {label(raw.get('timestamp'))}", mid)
             return None
         author = _mapping(raw.get("author"))
-        user = str(author.get("id") or "")
+        user = _id(author.get("id"))
         if not user:
             self.problems.skip(where, "message without an author id", mid)
             return None
         kind = raw.get("type") or "Default"
+        if not isinstance(kind, str):
+            self.problems.skip(where, "message type is not a string", mid)
+            return None
+        if raw.get("content") is not None and not isinstance(raw.get("content"), str):
+            self.problems.skip(where, "content is not a string", mid)
+            return None
         if kind in JOIN_TYPES:
             return MemberJoined(
                 workspace=ws, at=at, channel=channel, user=user, user_name=self._users[user].name
@@ -190,20 +206,20 @@ class DiscordExport:
         if kind not in MESSAGE_TYPES:
             return None  # pins, thread-created notices, boosts: housekeeping, not conversation
         reference = _mapping(raw.get("reference"))
-        reply_to = str(reference.get("messageId") or "") or None
+        reply_to = _id(reference.get("messageId"))
         return MessagePosted(
             workspace=ws,
             at=at,
             channel=channel,
             message_id=mid,
             user=user,
-            text=_text(raw),
+            text=_message_text(raw),
             thread=thread if thread != mid else None,
             reply_to=reply_to,
             bot=bool(author.get("isBot")),
             user_name=self._users[user].name,
             mentions=tuple(
-                str(m["id"]) for m in raw.get("mentions") or [] if isinstance(m, dict) and m.get("id")
+                uid for uid in (_id(_mapping(m).get("id")) for m in _items(raw.get("mentions"))) if uid
             ),
         )
 
@@ -213,7 +229,7 @@ class DiscordExport:
         edited = raw.get("timestampEdited")
         if edited:
             try:
-                at = max(discord_time(edited), message.at + AFTER)
+                at = max(discord_time(edited), _after(message.at))
                 extras.append(
                     MessageEdited(
                         workspace=message.workspace,
@@ -227,21 +243,20 @@ class DiscordExport:
                 self.problems.warn_once(
                     f"edit:{message.message_id}", f"unparsable edit time of {message.message_id}"
                 )
-        for reaction in raw.get("reactions") or []:
-            if not isinstance(reaction, dict):
-                continue
-            emoji = _mapping(reaction.get("emoji"))
-            name = str(emoji.get("code") or emoji.get("name") or "")
+        for reaction in _items(raw.get("reactions")):
+            emoji = _mapping(_mapping(reaction).get("emoji"))
+            name = _text(emoji.get("code")) or _text(emoji.get("name"))
             if not name:
                 continue
-            for user in reaction.get("users") or []:
-                if isinstance(user, dict) and user.get("id"):
+            for user in _items(reaction.get("users")):
+                uid = _id(_mapping(user).get("id"))
+                if uid:
                     extras.append(
                         ReactionAdded(
                             workspace=message.workspace,
-                            at=message.at + AFTER,
+                            at=_after(message.at),
                             message_id=message.message_id,
-                            user=str(user["id"]),
+                            user=uid,
                             emoji=name,
                             channel=message.channel,
                         )
@@ -255,7 +270,7 @@ def _after_thread(event: Event, thread_id: str, last_at: datetime) -> Event:
     if isinstance(event, ReactionAdded) and event.message_id == thread_id:
         return ReactionAdded(
             workspace=event.workspace,
-            at=last_at + AFTER,
+            at=_after(last_at),
             message_id=event.message_id,
             user=event.user,
             emoji=event.emoji,
@@ -268,21 +283,54 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _text(raw: dict[str, Any]) -> str:
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str | None:
+    """A string field: the string, or None when it is missing, empty or of another type."""
+    return value if isinstance(value, str) and value else None
+
+
+def _id(value: Any) -> str | None:
+    """A snowflake as DiscordChatExporter writes it (a string of digits); None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    return value if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20 else None
+
+
+def label(value: Any) -> str:
+    """A value from the export as a problem names it: quoted and clipped, so every problem stays one line."""
+    text = repr(value)
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+
+def _message_text(raw: dict[str, Any]) -> str:
     """The content; attachments without text are described by their file names (no file is fetched)."""
-    content = str(raw.get("content") or "")
+    content = _text(raw.get("content")) or ""
     if content.strip():
         return content
-    names = [str(a.get("fileName") or "") for a in raw.get("attachments") or [] if isinstance(a, dict)]
+    names = [_text(_mapping(a).get("fileName")) for a in _items(raw.get("attachments"))]
     return " ".join(f"[{n}]" for n in names if n)
+
+
+def _after(moment: datetime) -> datetime:
+    """Just after `moment`: where a reaction or edit without its own time goes."""
+    return moment + AFTER
 
 
 def discord_time(value: Any) -> datetime:
     """DiscordChatExporter's ISO-8601 timestamps ("2024-03-01T09:15:02.123+00:00") as aware UTC."""
     if not isinstance(value, str) or not value:
-        raise ValueError(f"not a timestamp: {value!r}")
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        raise ValueError(f"not a timestamp: {label(value)}")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError(f"not a timestamp: {label(value)}") from None
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError(f"not a timestamp of a Discord message: {label(value)}")
+    return moment
 
 
 def _spill(events: Iterator[Event], path: Path) -> Path:

@@ -23,7 +23,22 @@ logger = logging.getLogger(__name__)
 
 CONTENT_LIMIT = 2000
 CUSTOM_ID_LIMIT = 100
-CUSTOM_ID = re.compile(r"steward:(?P<action>[a-z_]+):(?P<value>.+)")
+BUTTON_LABEL_LIMIT = 80
+# Embed limits (docs: "Embed Limits"): each part has its own, and all of an embed's text together at most 6,000.
+EMBED_TOTAL = 6000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+MAX_FIELDS = 25
+FOOTER_LIMIT = 2048
+CUSTOM_ID = re.compile(r"steward:(?P<action>[a-z_]+):(?P<value>.*)", re.DOTALL)
+# Steward pings the members it names (`<@id>`), never everyone, a role, or the author of a message it replies to,
+# whatever chat text it quotes: `@everyone` in a quoted question stays text.
+ALLOWED_MENTIONS = discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False)
+# A masked link, `[text](url)`: Steward writes none, so one in its output came from chat and could show one address
+# while opening another. Escaping its parenthesis leaves the text readable and the link inert.
+_MASKED_LINK, _INERT_LINK = "](", "]\\("
 _STYLES = {"primary": discord.ButtonStyle.primary, "danger": discord.ButtonStyle.danger}
 
 ClickHandler = Callable[[discord.Interaction[Any], str, str], Awaitable[None]]
@@ -36,6 +51,7 @@ class Rendered:
     content: str | None
     embed: discord.Embed | None
     view: discord.ui.View | None
+    allowed_mentions: discord.AllowedMentions = ALLOWED_MENTIONS
 
 
 def custom_id(action: str, value: str) -> str:
@@ -53,7 +69,7 @@ class StewardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUS
     def __init__(self, action: str, value: str, label: str = "", style: str = "default") -> None:
         super().__init__(
             discord.ui.Button(
-                label=clip(label or action, 80),
+                label=clip(label if label.strip() else action or "?", BUTTON_LABEL_LIMIT),
                 style=_STYLES.get(style, discord.ButtonStyle.secondary),
                 custom_id=custom_id(action, value),
             )
@@ -75,18 +91,37 @@ class StewardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUS
         await handler(interaction, self.action, self.value)
 
 
+def inert(text: str) -> str:
+    """Chat text as Steward may show it: masked links made plain text."""
+    return text.replace(_MASKED_LINK, _INERT_LINK)
+
+
 def embed(card: Card) -> discord.Embed:
-    """A Card as an embed, within Discord's size limits."""
-    description = "\n".join(_bold_headings(section) for section in card.sections)
-    result = discord.Embed(
-        title=clip(card.title, 256) if card.title else None,
-        description=clip(description, 4096) if card.sections else None,
-    )
-    for name, value in card.fields[:25]:
-        result.add_field(name=clip(name, 256) or "-", value=clip(value, 1024) or "-", inline=True)
-    if card.footer:
-        result.set_footer(text=clip(card.footer, 2048))
+    """A Card as an embed, within Discord's size limits: each part clipped, and what exceeds the embed's total
+    taken from the end (the footer, then the last fields)."""
+    budget = EMBED_TOTAL
+    title = _shown(card.title, TITLE_LIMIT, budget)
+    budget -= len(title)
+    description = _shown("\n".join(_bold_headings(s) for s in card.sections), DESCRIPTION_LIMIT, budget)
+    budget -= len(description)
+    result = discord.Embed(title=title or None, description=description or None)
+    for name, value in card.fields[:MAX_FIELDS]:
+        if budget < 2:
+            break
+        field_name = _shown(name, FIELD_NAME_LIMIT, budget - 1) or "-"
+        budget -= len(field_name)
+        field_value = _shown(value, FIELD_VALUE_LIMIT, budget) or "-"
+        budget -= len(field_value)
+        result.add_field(name=field_name, value=field_value, inline=True)
+    footer = _shown(card.footer, FOOTER_LIMIT, budget)
+    if footer:
+        result.set_footer(text=footer)
     return result
+
+
+def _shown(text: str, limit: int, room: int) -> str:
+    """Text for one part of an embed: inert, clipped to the part's limit and to the room left; "" if blank."""
+    return clip(inert(text), min(limit, room)) if text.strip() and room > 0 else ""
 
 
 _HEADING = re.compile(r"^\*([^*\n]+)\*$", re.MULTILINE)
@@ -97,12 +132,21 @@ def _bold_headings(section: str) -> str:
     return _HEADING.sub(r"**\1**", section)
 
 
+def carries(button: Button) -> bool:
+    """Whether a click on this button comes back as itself: its custom id fits and matches the template."""
+    identifier = custom_id(button.action, button.value)
+    return len(identifier) <= CUSTOM_ID_LIMIT and CUSTOM_ID.fullmatch(identifier) is not None
+
+
 def view(buttons: Sequence[Button]) -> discord.ui.View | None:
     """A persistent view (no timeout) with one dynamic button per Steward button; None without buttons."""
-    usable = [b for b in buttons if len(custom_id(b.action, b.value)) <= CUSTOM_ID_LIMIT]
+    usable = [b for b in buttons if carries(b)]
     if len(usable) < len(buttons):
         logger.warning(
-            "dropped %d button(s) whose custom id exceeds Discord's limit", len(buttons) - len(usable)
+            "dropped %d button(s) whose custom id Discord cannot carry (over %d characters, or an action that "
+            "is not a lowercase word)",
+            len(buttons) - len(usable),
+            CUSTOM_ID_LIMIT,
         )
     if not usable:
         return None
@@ -118,7 +162,7 @@ def render(action: Action) -> Rendered:
     card: Card | None = getattr(action, "card", None)
     buttons: Sequence[Button] = getattr(action, "buttons", ())
     return Rendered(
-        content=clip(text, CONTENT_LIMIT) if text else None,
+        content=clip(inert(text), CONTENT_LIMIT) if text.strip() else None,
         embed=embed(card) if card is not None else None,
         view=view(buttons),
     )

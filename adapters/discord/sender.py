@@ -146,7 +146,7 @@ class DiscordSender:
     async def forum_post(self, forum: discord.ForumChannel, action: PostMessage, kwargs: dict[str, Any]) -> str:
         """A forum takes no plain messages: a post there opens a new forum post, titled by the card or text."""
         title = action.card.title if action.card is not None else action.text.split("\n", 1)[0]
-        created = await forum.create_thread(name=clip(title or "Steward", 100), **kwargs)
+        created = await forum.create_thread(name=clip(title if title.strip() else "Steward", 100), **kwargs)
         return f"{created.thread.id}/{created.message.id}"
 
     async def direct_message(self, client: StewardClient, action: SendDirectMessage) -> str | None:
@@ -180,7 +180,9 @@ class DiscordSender:
         channel_id = int(channel) if channel else self.channel_id(client, action.workspace, action.channel)
         message = client.get_partial_messageable(channel_id).get_partial_message(int(message_id))
         shown = render.render(action)
-        await message.edit(content=shown.content, embed=shown.embed, view=shown.view)
+        await message.edit(
+            content=shown.content, embed=shown.embed, view=shown.view, allowed_mentions=shown.allowed_mentions
+        )
         return f"{channel_id}/{message_id}"
 
     async def forum_solved(self, client: StewardClient, action: SetForumSolved) -> None:
@@ -204,7 +206,7 @@ class DiscordSender:
 
 def message_kwargs(shown: render.Rendered) -> dict[str, Any]:
     """Only the parts present: discord.py treats an explicit None differently from "not given"."""
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"allowed_mentions": shown.allowed_mentions}
     if shown.content is not None:
         kwargs["content"] = shown.content
     if shown.embed is not None:

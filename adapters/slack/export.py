@@ -13,6 +13,7 @@ import heapq
 import itertools
 import json
 import logging
+import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -32,6 +33,8 @@ MESSAGE_SUBTYPES = frozenset(
 )
 PRIVATE_LISTINGS = ("dms.json", "mpims.json")
 AFTER = timedelta(milliseconds=1)  # a reaction without its own time comes just after what it reacts to
+TS = re.compile(r"[0-9]{1,11}(?:\.[0-9]{1,9})?")  # "1709283302.000200": seconds and microseconds
+LABEL_CHARS = 40  # how much of an odd value a problem quotes
 
 
 class _Files:
@@ -66,13 +69,43 @@ class _Files:
             raw = (self.path / name).read_bytes() if self._zip is None else self._zip.read(self._prefix + name)
         except (zipfile.BadZipFile, OSError, KeyError, EOFError) as exc:
             raise ValueError(f"cannot be read ({exc})") from exc
-        try:
-            return json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"is not valid JSON ({exc})") from exc
+        return load_json(raw)
 
     def where(self, name: str) -> str:
         return f"{self.path.name}:{name}"
+
+
+def load_json(raw: bytes) -> Any:
+    """Parsed JSON; ValueError with a one-line reason for anything that is not (bad bytes, depth, digits)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("is not valid JSON (nested too deeply)") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, a number beyond Python's digit limit
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise ValueError(f"is not valid JSON ({reason})") from None
+
+
+def label(value: Any) -> str:
+    """A value from the export as a problem names it: as it is when it is a short, plain word, else quoted and
+    clipped, so every problem stays one line."""
+    text = value if isinstance(value, str) else repr(value)
+    if text and len(text) <= LABEL_CHARS and text.isprintable() and not any(c.isspace() for c in text):
+        return text
+    return repr(text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…")
+
+
+def _text(value: Any) -> str | None:
+    """A string field: the string, or None when it is missing, empty or of another type."""
+    return value if isinstance(value, str) and value else None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _common_prefix(names: list[str]) -> str:
@@ -123,24 +156,28 @@ class SlackExport:
         if not isinstance(data, list):
             self.problems.skip(self._files.where(name), "is not a list")
             return []
-        return [item for item in data if isinstance(item, dict)]
+        items = [item for item in data if isinstance(item, dict)]
+        if len(items) < len(data):
+            self.problems.skip(self._files.where(name), f"{len(data) - len(items)} entries are not objects")
+        return items
 
     def _read_users(self) -> dict[str, tuple[UserInfo, str | None]]:
         users: dict[str, tuple[UserInfo, str | None]] = {}
         for raw in self._listing("users.json"):
-            uid = raw.get("id")
+            uid = _text(raw.get("id"))
             if not uid:
+                self.problems.skip(self._files.where("users.json"), "a user without an id")
                 continue
-            profile = raw.get("profile") or {}
+            profile = _mapping(raw.get("profile"))
             name = (
-                profile.get("display_name")
-                or profile.get("real_name")
-                or raw.get("real_name")
-                or raw.get("name")
+                _text(profile.get("display_name"))
+                or _text(profile.get("real_name"))
+                or _text(raw.get("real_name"))
+                or _text(raw.get("name"))
                 or uid
             )
-            info = UserInfo(str(uid), str(name), raw.get("tz") or None, bool(raw.get("is_bot")))
-            users[str(uid)] = (info, raw.get("team_id") or profile.get("team"))
+            info = UserInfo(uid, name, _text(raw.get("tz")), raw.get("is_bot") is True)
+            users[uid] = (info, _text(raw.get("team_id")) or _text(profile.get("team")))
         return users
 
     def _read_channels(self, names: set[str]) -> tuple[dict[str, ChannelInfo], dict[str, str]]:
@@ -151,15 +188,21 @@ class SlackExport:
             if listing not in names:
                 continue
             for raw in self._listing(listing):
-                cid, name = raw.get("id"), raw.get("name")
+                cid, name = _text(raw.get("id")), _text(raw.get("name"))
                 if not cid or not name:
+                    self.problems.skip(self._files.where(listing), "a channel without an id or a name")
                     continue
-                channels[str(cid)] = ChannelInfo(
-                    str(cid), str(name), private=private or bool(raw.get("is_private"))
-                )
-                folders[str(name)] = str(cid)
+                if folders.get(name, cid) != cid or (cid in channels and channels[cid].name != name):
+                    # Slack's ids and names are unique: a second listing would move the first one's messages
+                    self.problems.skip(
+                        self._files.where(listing),
+                        f"channel {label(name)} ({label(cid)}) repeats an id or a name listed before",
+                    )
+                    continue
+                channels[cid] = ChannelInfo(cid, name, private=private or raw.get("is_private") is True)
+                folders[name] = cid
         private_folders = {
-            str(raw.get("name") or raw.get("id"))
+            str(_text(raw.get("name")) or _text(raw.get("id")))
             for listing in PRIVATE_LISTINGS
             if listing in names
             for raw in self._listing(listing)
@@ -233,9 +276,7 @@ class SlackExport:
             try:
                 messages.append((slack_time(raw.get("ts")), raw))
             except ValueError:
-                self.problems.skip(
-                    where, f"unparsable timestamp {raw.get('ts')!r}", str(raw.get("ts") or "?")
-                )
+                self.problems.skip(where, f"unparsable timestamp {label(raw.get('ts'))}", label(raw.get("ts") or "?"))
         messages.sort(key=lambda item: item[0])
         return messages
 
@@ -245,40 +286,41 @@ class SlackExport:
         at = slack_time(ts)
         subtype = raw.get("subtype")
         where = self._files.where(name)
+        if subtype is not None and not isinstance(subtype, str):
+            self.problems.skip(where, "subtype is not a string", ts)
+            return []
         if subtype in JOIN_SUBTYPES:
-            user = raw.get("user")
-            return [MemberJoined(workspace=ws, at=at, channel=channel, user=str(user))] if user else []
+            user = _text(raw.get("user"))
+            return [MemberJoined(workspace=ws, at=at, channel=channel, user=user)] if user else []
         if subtype == "message_changed":
             return self._changed(ws, raw, at, where)
         if subtype == "message_deleted":
-            deleted = raw.get("deleted_ts")
-            return (
-                [MessageDeleted(workspace=ws, at=at, message_id=str(deleted), channel=channel)]
-                if deleted
-                else []
-            )
+            deleted = _text(raw.get("deleted_ts"))
+            return [MessageDeleted(workspace=ws, at=at, message_id=deleted, channel=channel)] if deleted else []
         if subtype not in MESSAGE_SUBTYPES:
             return []  # topic, purpose, pins, renames: housekeeping, not conversation
         bot = subtype == "bot_message" or bool(raw.get("bot_id") and not raw.get("user"))
-        user = raw.get("user") or (raw.get("bot_id") if bot else None) or raw.get("username")
+        user = _text(raw.get("user")) or (_text(raw.get("bot_id")) if bot else None) or _text(raw.get("username"))
         if not user:
             self.problems.skip(where, "message without a user", ts)
             return []
-        user = str(user)
+        if raw.get("text") is not None and not isinstance(raw.get("text"), str):
+            self.problems.skip(where, "text is not a string", ts)
+            return []
         known = self._users.get(user)
         if known is None and not bot:
             self.problems.warn_once(
                 f"user:{user}",
-                f"{where} (message {ts}): unknown user id {user} (not in users.json); imported as is",
+                f"{where} (message {ts}): unknown user id {label(user)} (not in users.json); imported as is",
             )
         name_of = (
             known[0].name
             if known
-            else (raw.get("user_profile") or {}).get("real_name") or raw.get("username")
+            else _text(_mapping(raw.get("user_profile")).get("real_name")) or _text(raw.get("username"))
         )
-        text = _text(raw)
-        thread_ts = raw.get("thread_ts")
-        thread = str(thread_ts) if thread_ts and str(thread_ts) != ts else None
+        text = _message_text(raw)
+        thread_ts = _text(raw.get("thread_ts"))
+        thread = thread_ts if thread_ts and thread_ts != ts else None
         events: list[Event] = [
             MessagePosted(
                 workspace=ws,
@@ -289,11 +331,11 @@ class SlackExport:
                 text=text,
                 thread=thread,
                 bot=bot or bool(known and known[0].bot),
-                user_name=str(name_of) if name_of else None,
+                user_name=name_of,
                 mentions=mentions(text),
             )
         ]
-        edited = (raw.get("edited") or {}).get("ts")
+        edited = _mapping(raw.get("edited")).get("ts")
         if edited:
             try:
                 events.append(
@@ -313,21 +355,21 @@ class SlackExport:
         return events
 
     def _changed(self, ws: str, raw: dict[str, Any], at: datetime, where: str) -> list[Event]:
-        new = raw.get("message") or {}
-        target = new.get("ts")
+        new = _mapping(raw.get("message"))
+        target = _text(new.get("ts"))
         if not target:
             self.problems.skip(where, "message_changed without the changed message's ts", str(raw.get("ts")))
             return []
         return [
             MessageEdited(
-                workspace=ws, at=at, message_id=str(target), text=_text(new), channel=raw.get("channel")
+                workspace=ws, at=at, message_id=target, text=_message_text(new), channel=_text(raw.get("channel"))
             )
         ]
 
     def _reactions(self, ws: str, raw: dict[str, Any], channel: str, at: datetime) -> list[Event]:
         """One reaction per user. The export has no reaction times: a thread's root counts as reacted to when
         its last reply came (that is when an asker marks it solved), any other message just after it was posted."""
-        reactions = raw.get("reactions") or []
+        reactions = _items(raw.get("reactions"))
         if not reactions:
             return []
         when = at
@@ -338,16 +380,19 @@ class SlackExport:
         when += AFTER
         events: list[Event] = []
         for reaction in reactions:
-            if not isinstance(reaction, dict) or not reaction.get("name"):
+            emoji = _text(reaction.get("name")) if isinstance(reaction, dict) else None
+            if not emoji:
                 continue
-            emoji = str(reaction["name"]).split("::", 1)[0]  # "+1::skin-tone-2" -> "+1"
-            for user in reaction.get("users") or []:
+            emoji = emoji.split("::", 1)[0]  # "+1::skin-tone-2" -> "+1"
+            for user in _items(reaction.get("users")):
+                if not _text(user):
+                    continue
                 events.append(
                     ReactionAdded(
                         workspace=ws,
                         at=when,
                         message_id=str(raw["ts"]),
-                        user=str(user),
+                        user=user,
                         emoji=emoji,
                         channel=channel,
                     )
@@ -355,22 +400,23 @@ class SlackExport:
         return events
 
 
-def _text(raw: dict[str, Any]) -> str:
+def _message_text(raw: dict[str, Any]) -> str:
     """The message text; a file share without text is described by its files' names (no content is read)."""
-    text = str(raw.get("text") or "")
+    text = _text(raw.get("text")) or ""
     if text.strip():
         return text
-    files = [f for f in raw.get("files") or [] if isinstance(f, dict)]
-    names = [str(f.get("title") or f.get("name") or "") for f in files]
+    files = [f for f in _items(raw.get("files")) if isinstance(f, dict)]
+    names = [_text(f.get("title")) or _text(f.get("name")) or "" for f in files]
     return " ".join(f"[{n}]" for n in names if n)
 
 
 def slack_time(value: Any) -> datetime:
     """Slack's "1709283302.000200" (seconds since the epoch, as a string) as an aware UTC datetime."""
-    try:
-        seconds = float(str(value))
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"not a Slack timestamp: {value!r}") from exc
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    text = value if isinstance(value, str) else str(value) if number else ""
+    if not TS.fullmatch(text):  # the id of a message is this text: one form, so one message, one id
+        raise ValueError(f"not a Slack timestamp: {label(value)}")
+    seconds = float(text)
     if not 0 < seconds < 32503680000:
-        raise ValueError(f"not a Slack timestamp: {value!r}")
+        raise ValueError(f"not a Slack timestamp: {label(value)}")
     return datetime.fromtimestamp(seconds, UTC)

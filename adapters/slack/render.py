@@ -25,19 +25,32 @@ from bot.core.actions import (
 )
 from bot.core.markup import clip
 
-# Block Kit limits (docs: "Block Kit reference"): longer content is cut, never rejected by Slack.
+# Block Kit limits (docs: "Block Kit reference"): longer content is cut with an ellipsis or spread over more
+# blocks, never rejected by Slack.
 SECTION_CHARS = 3000
 HEADER_CHARS = 150
 FIELD_CHARS = 2000
 MAX_FIELDS = 10
 BUTTON_LABEL_CHARS = 75
 BUTTON_VALUE_CHARS = 2000
+ACTION_ID_CHARS = 255
 MAX_BUTTONS = 25
 MAX_BLOCKS = 50
 FALLBACK_CHARS = 40000
+ELLIPSIS = "…"
 
-# Slack markup Steward writes on purpose: mentions, channels, special mentions and links.
-_MARKUP = re.compile(r"<(?:[@#!][^<>\s]+|https?://[^<>\s]+)>")
+# The only Slack markup Steward writes: user and channel mentions, and bare links. Anything else in a text,
+# `<!channel>`, `<!here>`, `<!subteam^…>` or a link with a label (which could show one address and open
+# another), came from chat and is escaped, so quoting a member never pings a channel or disguises a link.
+_MARKUP = re.compile(
+    r"<(?:[@#][A-Za-z0-9_.-]{1,64}(?:\|[^<>|\n]{0,100})?"
+    r"|(?P<url>https?://[^<>|\s]{1,1000})(?:\|[^<>]*)?)>"
+)
+# Slack sends `&`, `<` and `>` in message text already escaped; quoting such text keeps these entities as they
+# are (escaping them again would show members `&lt;`).
+_ENTITY = re.compile(r"&(?:amp|lt|gt);")
+_TOKEN = re.compile(f"{_MARKUP.pattern}|{_ENTITY.pattern}")
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,43 +61,92 @@ class ApiCall:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def escape(text: str) -> str:
-    """Escape `&`, `<`, `>` as Slack requires, keeping Steward's own `<@U1>`/`<#C1>` markup intact."""
-    out, last = [], 0
-    for match in _MARKUP.finditer(text):
-        out.append(_escape_plain(text[last : match.start()]))
-        out.append(match.group(0))
+Piece = tuple[str, bool]  # escaped text, and whether it must stay whole (a mention, a link, an entity)
+
+
+def _pieces(text: str) -> list[Piece]:
+    """`text` escaped, as runs of plain text (which may be cut between entities) and markup kept whole."""
+    pieces: list[Piece] = []
+    last = 0
+    for match in _TOKEN.finditer(text):
+        if match.start() > last:
+            pieces.append((_escape_plain(text[last : match.start()]), False))
+        url = match.group("url")
+        pieces.append((f"<{url}>" if url else match.group(0), True))
         last = match.end()
-    out.append(_escape_plain(text[last:]))
-    return "".join(out)
+    if last < len(text):
+        pieces.append((_escape_plain(text[last:]), False))
+    return pieces
 
 
 def _escape_plain(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": clip(escape(text), SECTION_CHARS)}
+def escape(text: str) -> str:
+    """Escape `&`, `<`, `>` as Slack requires, keeping Steward's own `<@U1>`/`<#C1>` markup intact."""
+    return "".join(piece for piece, _ in _pieces(text))
+
+
+def _clip_pieces(pieces: list[Piece], limit: int) -> str:
+    """At most `limit` characters of escaped text, never cutting markup or an entity, marked with an ellipsis."""
+    if sum(len(piece) for piece, _ in pieces) <= limit:
+        return "".join(piece for piece, _ in pieces)
+    room = limit - len(ELLIPSIS)
+    kept = []
+    for piece, whole in pieces:
+        if len(piece) <= room:
+            kept.append(piece)
+            room -= len(piece)
+            continue
+        if not whole:
+            kept.append(_cut(piece, room))
+        break
+    return "".join(kept) + ELLIPSIS
+
+
+def _cut(run: str, room: int) -> str:
+    """The first `room` characters of an escaped run, shortened so that no entity is cut in two."""
+    amp = run.rfind("&", max(0, room - 4), room)
+    if amp != -1 and amp + (5 if run.startswith("&amp;", amp) else 4) > room:
+        return run[:amp]
+    return run[:room]
+
+
+def clip_mrkdwn(text: str, limit: int) -> str:
+    """`text` escaped, at most `limit` characters long."""
+    return _clip_pieces(_pieces(text), limit)
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def card_blocks(card: Card) -> list[dict[str, Any]]:
-    """A card as a header, its sections, its fields and a context footer."""
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": clip(card.title, HEADER_CHARS), "emoji": True},
-        }
+    """A card as a header, its sections, its fields and a context footer; empty parts are left out."""
+    blocks: list[dict[str, Any]] = []
+    if card.title.strip():
+        blocks.append({"type": "header", "text": _plain(card.title, HEADER_CHARS)})
+    blocks.extend(_section(clip_mrkdwn(section, SECTION_CHARS)) for section in card.sections if section.strip())
+    fields = [
+        {"type": "mrkdwn", "text": _field(name, value)} for name, value in card.fields
     ]
-    blocks.extend({"type": "section", "text": _mrkdwn(section)} for section in card.sections if section)
-    if card.fields:
-        fields = [
-            {"type": "mrkdwn", "text": clip(f"*{escape(name)}*\n{escape(value)}", FIELD_CHARS)}
-            for name, value in card.fields[:MAX_FIELDS]
-        ]
-        blocks.append({"type": "section", "fields": fields})
-    if card.footer:
-        blocks.append({"type": "context", "elements": [_mrkdwn(card.footer)]})
+    blocks.extend(
+        {"type": "section", "fields": fields[i : i + MAX_FIELDS]} for i in range(0, len(fields), MAX_FIELDS)
+    )
+    if card.footer.strip():
+        footer = {"type": "mrkdwn", "text": clip_mrkdwn(card.footer, SECTION_CHARS)}
+        blocks.append({"type": "context", "elements": [footer]})
     return blocks
+
+
+def _field(name: str, value: str) -> str:
+    """A card field: its name in bold over its value."""
+    return _clip_pieces([("*", True), *_pieces(name), ("*\n", True), *_pieces(value)], FIELD_CHARS)
 
 
 def button_elements(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
@@ -92,14 +154,17 @@ def button_elements(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
     seen: dict[str, int] = {}
     elements = []
     for button in buttons[:MAX_BUTTONS]:
-        count = seen[button.action] = seen.get(button.action, 0) + 1
-        action_id = button.action if count == 1 else f"{button.action}{ACTION_SUFFIX}{count}"
+        base = button.action[: ACTION_ID_CHARS - 4] or "button"
+        count = seen[base] = seen.get(base, 0) + 1
+        action_id = base if count == 1 else f"{base}{ACTION_SUFFIX}{count}"
+        label = button.label if button.label.strip() else base
         element: dict[str, Any] = {
             "type": "button",
             "action_id": action_id,
-            "text": {"type": "plain_text", "text": clip(button.label, BUTTON_LABEL_CHARS), "emoji": True},
-            "value": button.value[:BUTTON_VALUE_CHARS],
+            "text": _plain(label, BUTTON_LABEL_CHARS),
         }
+        if button.value:
+            element["value"] = button.value[:BUTTON_VALUE_CHARS]
         if button.style in ("primary", "danger"):
             element["style"] = button.style
         elements.append(element)
@@ -107,20 +172,41 @@ def button_elements(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
 
 
 def blocks(text: str, card: Card | None = None, buttons: tuple[Button, ...] = ()) -> list[dict[str, Any]]:
-    """The Block Kit body of a message: its text, its card, its buttons."""
-    result: list[dict[str, Any]] = []
-    if text:
-        result.append({"type": "section", "text": _mrkdwn(text)})
+    """The Block Kit body of a message: its text, its card, its buttons, in at most MAX_BLOCKS blocks.
+
+    When there are more blocks than Slack takes, neighbouring sections are joined, and only then is the end
+    cut (the buttons always stay: they are what a flag is for)."""
+    body = [_section(clip_mrkdwn(text, SECTION_CHARS))] if text.strip() else []
     if card is not None:
-        result.extend(card_blocks(card))
-    if buttons:
-        result.append({"type": "actions", "elements": button_elements(buttons)})
-    return result[:MAX_BLOCKS]
+        body.extend(card_blocks(card))
+    actions = [{"type": "actions", "elements": button_elements(buttons)}] if buttons else []
+    return _fit(body, MAX_BLOCKS - len(actions)) + actions
+
+
+def _fit(body: list[dict[str, Any]], room: int) -> list[dict[str, Any]]:
+    if len(body) <= room:
+        return body
+    joined: list[dict[str, Any]] = []
+    for block in body:
+        previous = joined[-1] if joined else None
+        if previous is not None and _joinable(previous) and _joinable(block):
+            text = f"{previous['text']['text']}\n\n{block['text']['text']}"
+            if len(text) <= SECTION_CHARS:
+                joined[-1] = _section(text)
+                continue
+        joined.append(block)
+    if len(joined) <= room:
+        return joined
+    return [*joined[: room - 1], _section(ELLIPSIS)]
+
+
+def _joinable(block: dict[str, Any]) -> bool:
+    return block["type"] == "section" and "text" in block
 
 
 def fallback(action: Action) -> str:
     """The plain text shown in notifications and by clients that cannot show blocks."""
-    return clip(escape(action_text(action)), FALLBACK_CHARS)
+    return clip_mrkdwn(action_text(action), FALLBACK_CHARS)
 
 
 def _message_params(

@@ -2,10 +2,16 @@
 
 Message ids are Slack's `ts` strings; a thread is named by its root's `ts`. Bot messages (Steward's own
 included) and housekeeping subtypes (joins, topic changes) produce no event: rules learn from people.
+
+A payload that does not have the shape Slack documents (a field of the wrong type, a message without its
+`ts`) is dropped with one warning naming what was wrong, never with a traceback: a bad payload must not stop
+the events behind it. Commands and shortcuts are always answered, so there a wrong field is read as empty.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +30,8 @@ from bot.core.events import (
 )
 from bot.core.markup import mentions
 
+logger = logging.getLogger(__name__)
+
 PLATFORM = "slack"
 SAVE_LESSON = (
     "save_lesson"  # callback id of the "Save as lesson" message shortcut, also the action it becomes
@@ -34,6 +42,10 @@ ACTION_SUFFIX = "#"  # action_id "solved#2": a second button with the same actio
 _SPOKEN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "me_message"})
 
 Payload = Mapping[str, Any]
+
+
+class Malformed(ValueError):
+    """A payload that is not shaped as Slack documents it; the message says which field is wrong."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +65,20 @@ def workspace_id(team_id: str) -> str:
     return f"{PLATFORM}:{team_id}"
 
 
-def ts_time(ts: str | float | None, default: datetime | None = None) -> datetime:
-    """Slack's `1712.000100` timestamps as aware datetimes."""
+def slack_moment(ts: Any) -> datetime | None:
+    """Slack's `1712.000100` timestamps as aware datetimes; None for anything that is not one."""
+    if isinstance(ts, bool) or not isinstance(ts, str | int | float):
+        return None
     try:
-        return datetime.fromtimestamp(float(ts), tz=UTC)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return default or datetime.now(UTC)
+        seconds = float(ts)
+        return datetime.fromtimestamp(seconds, tz=UTC) if math.isfinite(seconds) else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def ts_time(ts: Any, default: datetime | None = None) -> datetime:
+    """Slack's `1712.000100` timestamps as aware datetimes; `default` (else now) when there is none."""
+    return slack_moment(ts) or default or datetime.now(UTC)
 
 
 def emoji_name(reaction: str) -> str:
@@ -74,26 +94,80 @@ def team_of(body: Payload) -> str:
     if not team:
         user = body.get("user")
         team = user.get("team_id") if isinstance(user, Mapping) else None
-    return str(team or "")
+    return team if isinstance(team, str) else ""
+
+
+def _kind(value: Any) -> str:
+    """How a wrong value is named in a warning: its JSON type, never its content (which may be huge)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _text(payload: Payload, key: str, *, required: bool = False) -> str:
+    """A string field; absent or null reads as "" unless it is required."""
+    value = payload.get(key)
+    if isinstance(value, str) and (value or not required):
+        return value
+    if value is None or value == "":
+        if required:
+            raise Malformed(f"no {key!r}")
+        return ""
+    raise Malformed(f"{key!r} is {_kind(value)}, not a string")
+
+
+def _object(payload: Payload, key: str) -> Payload:
+    """An object field; absent or null reads as an empty object."""
+    value = payload.get(key)
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return value
+    raise Malformed(f"{key!r} is {_kind(value)}, not an object")
+
+
+def _ts(payload: Payload, key: str) -> str:
+    """A required Slack timestamp that names a message."""
+    ts = _text(payload, key, required=True)
+    if slack_moment(ts) is None:
+        raise Malformed(f"{key!r} is not a Slack timestamp")
+    return ts
 
 
 def translate_event(event: Payload, me: BotIdentity) -> Event | None:
     """One Events API `event` object -> a Steward event, or None for what rules need not see."""
+    if not isinstance(event, Mapping):
+        logger.warning("Slack event dropped: the event is %s, not an object", _kind(event))
+        return None
     kind = event.get("type")
-    if kind == "message":
-        return _message(event, me)
-    if kind in ("reaction_added", "reaction_removed"):
-        return _reaction(event, me)
-    if kind == "member_joined_channel":
-        if event.get("user") == me.user_id:
-            return None
-        return MemberJoined(
-            workspace=me.workspace,
-            at=ts_time(event.get("event_ts")),
-            channel=str(event.get("channel", "")),
-            user=str(event.get("user", "")),
-        )
+    try:
+        if kind == "message":
+            return _message(event, me)
+        if kind in ("reaction_added", "reaction_removed"):
+            return _reaction(event, me)
+        if kind == "member_joined_channel":
+            return _joined(event, me)
+    except Malformed as exc:
+        logger.warning("Slack %s event dropped: %s", kind, exc)
     return None
+
+
+def _joined(event: Payload, me: BotIdentity) -> MemberJoined | None:
+    user = _text(event, "user", required=True)
+    if user == me.user_id:
+        return None
+    return MemberJoined(
+        workspace=me.workspace,
+        at=ts_time(event.get("event_ts")),
+        channel=_text(event, "channel", required=True),
+        user=user,
+    )
 
 
 def _is_bot(message: Payload, me: BotIdentity) -> bool:
@@ -104,60 +178,85 @@ def _is_bot(message: Payload, me: BotIdentity) -> bool:
     )
 
 
-def _thread(message: Payload) -> str | None:
-    thread_ts = message.get("thread_ts")
-    return str(thread_ts) if thread_ts and thread_ts != message.get("ts") else None
+def _thread(message: Payload, ts: str) -> str | None:
+    thread_ts = _text(message, "thread_ts")
+    if thread_ts and slack_moment(thread_ts) is None:
+        raise Malformed("'thread_ts' is not a Slack timestamp")
+    return thread_ts if thread_ts and thread_ts != ts else None
 
 
 def _message(event: Payload, me: BotIdentity) -> Event | None:
     subtype = event.get("subtype")
-    channel = str(event.get("channel", ""))
-    at = ts_time(event.get("event_ts") or event.get("ts"))
+    if subtype is not None and not isinstance(subtype, str):
+        raise Malformed(f"'subtype' is {_kind(subtype)}, not a string")
+    channel = _text(event, "channel", required=True)
+    at = ts_time(event.get("event_ts"), slack_moment(event.get("ts")))
     if subtype == "message_changed":
-        message = event.get("message") or {}
-        previous = event.get("previous_message") or {}
+        message = _object(event, "message")
+        previous = _object(event, "previous_message")
         if _is_bot(message, me) or message.get("text") == previous.get("text"):
             return None  # unfurls and thread-reply bookkeeping also arrive as message_changed
         return MessageEdited(
             workspace=me.workspace,
             at=at,
-            message_id=str(message.get("ts", "")),
-            text=str(message.get("text", "")),
+            message_id=_ts(message, "ts"),
+            text=_text(message, "text"),
             channel=channel,
         )
     if subtype == "message_deleted":
-        return MessageDeleted(
-            workspace=me.workspace, at=at, message_id=str(event.get("deleted_ts", "")), channel=channel
-        )
-    if subtype not in _SPOKEN_SUBTYPES or _is_bot(event, me) or not event.get("user"):
+        return MessageDeleted(workspace=me.workspace, at=at, message_id=_ts(event, "deleted_ts"), channel=channel)
+    if subtype not in _SPOKEN_SUBTYPES or _is_bot(event, me):
         return None
-    text = str(event.get("text", ""))
+    user = _text(event, "user")
+    if not user:
+        return None  # integrations post without a user; rules learn from people
+    ts = _ts(event, "ts")
+    text = _text(event, "text")
     return MessagePosted(
         workspace=me.workspace,
-        at=ts_time(event.get("ts"), at),
+        at=ts_time(ts, at),
         channel=channel,
-        message_id=str(event.get("ts", "")),
-        user=str(event["user"]),
+        message_id=ts,
+        user=user,
         text=text,
-        thread=_thread(event),
+        thread=_thread(event, ts),
         mentions=mentions(text),
     )
 
 
 def _reaction(event: Payload, me: BotIdentity) -> Event | None:
-    item = event.get("item") or {}
-    user = str(event.get("user", ""))
-    if item.get("type") != "message" or not user or user == me.user_id:
+    item = _object(event, "item")
+    if item.get("type") != "message":
+        return None  # reactions on files and file comments
+    user = _text(event, "user", required=True)
+    if user == me.user_id:
         return None
     cls = ReactionAdded if event.get("type") == "reaction_added" else ReactionRemoved
     return cls(
         workspace=me.workspace,
         at=ts_time(event.get("event_ts")),
-        message_id=str(item.get("ts", "")),
+        message_id=_ts(item, "ts"),
         user=user,
-        emoji=emoji_name(str(event.get("reaction", ""))),
-        channel=str(item.get("channel", "")) or None,
+        emoji=emoji_name(_text(event, "reaction", required=True)),
+        channel=_text(item, "channel") or None,
     )
+
+
+def _lenient(body: Payload, key: str, what: str) -> str:
+    """A string field of a request that must be answered whatever it holds: a wrong value reads as ""."""
+    try:
+        return _text(body, key)
+    except Malformed as exc:
+        logger.warning("Slack %s: %s; read as empty", what, exc)
+        return ""
+
+
+def _lenient_object(body: Payload, key: str, what: str) -> Payload:
+    try:
+        return _object(body, key)
+    except Malformed as exc:
+        logger.warning("Slack %s: %s; read as empty", what, exc)
+        return {}
 
 
 def translate_command(body: Payload, *, at: datetime, is_admin: bool = False) -> CommandInvoked:
@@ -165,9 +264,9 @@ def translate_command(body: Payload, *, at: datetime, is_admin: bool = False) ->
     return CommandInvoked(
         workspace=workspace_id(team_of(body)),
         at=at,
-        channel=str(body.get("channel_id", "")),
-        user=str(body.get("user_id", "")),
-        args=str(body.get("text", "")).strip(),
+        channel=_lenient(body, "channel_id", "command"),
+        user=_lenient(body, "user_id", "command"),
+        args=_lenient(body, "text", "command").strip(),
         is_admin=is_admin,
     )
 
@@ -181,36 +280,59 @@ def translate_block_actions(
     body: Payload, *, at: datetime, is_admin: bool = False
 ) -> list[InteractionClicked]:
     """Button clicks on Steward's messages; `value` is the question id the button was rendered with."""
-    container = body.get("container") or {}
-    channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
-    message_id = container.get("message_ts") or (body.get("message") or {}).get("ts")
-    user = str((body.get("user") or {}).get("id", ""))
+    try:
+        container = _object(body, "container")
+        channel = _text(_object(body, "channel"), "id") or _text(container, "channel_id")
+        message_id = _text(container, "message_ts") or _text(_object(body, "message"), "ts")
+        user = _text(_object(body, "user"), "id")
+        actions = body.get("actions") or ()
+        if not isinstance(actions, list | tuple):
+            raise Malformed(f"'actions' is {_kind(actions)}, not a list")
+    except Malformed as exc:
+        logger.warning("Slack block_actions dropped: %s", exc)
+        return []
     workspace = workspace_id(team_of(body))
-    return [
-        InteractionClicked(
-            workspace=workspace,
-            at=at,
-            channel=str(channel),
-            user=user,
-            action=action_name(str(action.get("action_id", ""))),
-            value=str(action.get("value", "")),
-            message_id=str(message_id) if message_id else None,
-            is_admin=is_admin,
+    clicks = []
+    for action in actions:
+        try:
+            if not isinstance(action, Mapping):
+                raise Malformed(f"an action is {_kind(action)}, not an object")
+            if action.get("type") != "button":
+                continue  # Steward renders buttons only
+            action_id = _text(action, "action_id", required=True)
+            value = _text(action, "value")
+        except Malformed as exc:
+            logger.warning("Slack block_actions: an action dropped: %s", exc)
+            continue
+        clicks.append(
+            InteractionClicked(
+                workspace=workspace,
+                at=at,
+                channel=channel,
+                user=user,
+                action=action_name(action_id),
+                value=value,
+                message_id=message_id or None,
+                is_admin=is_admin,
+            )
         )
-        for action in body.get("actions", ())
-        if action.get("type") == "button" and action.get("action_id")
-    ]
+    return clicks
 
 
 def translate_message_shortcut(body: Payload, *, at: datetime, is_admin: bool = False) -> CommandInvoked:
     """The "Save as lesson" shortcut on a message is `/steward lesson` run in that message's thread."""
-    message = body.get("message") or {}
-    ts = str(message.get("thread_ts") or message.get("ts") or body.get("message_ts", ""))
+    what = "message shortcut"
+    message = _lenient_object(body, "message", what)
+    ts = (
+        _lenient(message, "thread_ts", what)
+        or _lenient(message, "ts", what)
+        or _lenient(body, "message_ts", what)
+    )
     return CommandInvoked(
         workspace=workspace_id(team_of(body)),
         at=at,
-        channel=str((body.get("channel") or {}).get("id", "")),
-        user=str((body.get("user") or {}).get("id", "")),
+        channel=_lenient(_lenient_object(body, "channel", what), "id", what),
+        user=_lenient(_lenient_object(body, "user", what), "id", what),
         args="lesson",
         thread=ts or None,
         is_admin=is_admin,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,9 +62,9 @@ class Problems:
     warnings: list[str] = field(default_factory=list)
     _warned_fields: set[tuple[str, str]] = field(default_factory=set)
 
-    def skip(self, path: Path, number: int, why: str) -> None:
+    def skip(self, path: Path, number: int, why: str, what: str = "line skipped") -> None:
         """Note a skipped line; the reader hears of them once, at the end (`summary`)."""
-        message = f"{path.name}:{number}: {why}; line skipped"
+        message = f"{path.name}:{number}: {why}; {what}"
         self.skipped.append(message)
         logger.debug(message)
 
@@ -76,54 +77,86 @@ class Problems:
     def warn_once(self, path: Path, number: int, kind: str, name: str) -> None:
         if (kind, name) not in self._warned_fields:
             self._warned_fields.add((kind, name))
-            message = f"{path.name}:{number}: unknown {name!r} in a {kind!r} line ignored"
+            message = f"{path.name}:{number}: unknown {_shown(name)} in a {kind!r} line ignored"
             self.warnings.append(message)
             logger.warning(message)
+
+
+SHOWN_CHARS = 40  # how much of an unknown name a warning repeats
+
+
+def _shown(name: str) -> str:
+    """A name from the file as a warning quotes it: on one line, and short."""
+    return repr(name if len(name) <= SHOWN_CHARS else name[: SHOWN_CHARS - 1] + "…")
 
 
 def parse_timestamp(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError("ts must be an ISO-8601 string")
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("ts is not an ISO-8601 time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _load(raw: str) -> Any:
+    """One line's JSON; ValueError with a short reason for anything json cannot make into a value."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg})") from None
+    except ValueError as exc:  # a number beyond Python's digit limit
+        raise ValueError(f"not valid JSON ({str(exc).splitlines()[0][:80]})") from None
+    except RecursionError:
+        raise ValueError("not valid JSON (nested too deeply)") from None
+
+
 def read_meta(path: Path) -> TranscriptMeta:
-    """The optional first `meta` line (defaults when there is none)."""
+    """The optional first `meta` line (defaults when there is none, or when the file breaks off before it: reading
+    the events reports that)."""
     with _open(path) as handle:
-        for raw in handle:
+        for _, raw in _lines(handle, path, Problems()):
             if not raw.strip():
                 continue
             try:
-                data = json.loads(raw)
-            except json.JSONDecodeError:
+                data = _load(raw)
+            except ValueError:
                 break
             if isinstance(data, dict) and data.get("kind") == "meta":
                 return TranscriptMeta(
-                    platform=str(data.get("platform") or "console"),
-                    workspace=str(data.get("workspace") or "replay"),
-                    timezone=data.get("timezone"),
-                    language=data.get("language"),
+                    platform=_text_or(data.get("platform"), "console"),
+                    workspace=_text_or(data.get("workspace"), "replay"),
+                    timezone=_text_or(data.get("timezone"), None),
+                    language=_text_or(data.get("language"), None),
                 )
             break
     return TranscriptMeta()
 
 
+def _text_or(value: Any, default: str | None) -> Any:
+    """A meta setting: a non-empty string, else the default (a number or list there is no setting)."""
+    return value if isinstance(value, str) and value else default
+
+
 def read_events(path: Path, workspace: str, problems: Problems) -> Iterator[tuple[int, Event]]:
     """Yield (line number, event) for every usable line, in file order."""
     with _open(path) as handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in _lines(handle, path, problems):
             if not raw.strip():
                 continue
             try:
-                data = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                problems.skip(path, number, f"not valid JSON ({exc.msg})")
+                data = _load(raw)
+            except ValueError as exc:
+                problems.skip(path, number, str(exc))
                 continue
             if not isinstance(data, dict):
                 problems.skip(path, number, "not a JSON object")
                 continue
             kind = data.get("kind")
+            if not isinstance(kind, str):
+                problems.skip(path, number, "kind is missing or not a string")
+                continue
             if kind not in KNOWN_FIELDS:
                 problems.warn_once(path, number, "transcript", f"kind {kind}")
                 continue
@@ -137,36 +170,46 @@ def read_events(path: Path, workspace: str, problems: Problems) -> Iterator[tupl
                 problems.warn_once(path, number, kind, name)
             try:
                 yield number, _event(kind, data, workspace)
-            except (ValueError, TypeError) as exc:
+            except ValueError as exc:
                 problems.skip(path, number, f"{kind} line is malformed ({exc})")
+
+
+def _lines(handle: Any, path: Path, problems: Problems) -> Iterator[tuple[int, str]]:
+    """The file's lines, numbered; a compressed file that breaks off ends the reading with one problem noted."""
+    number = 0
+    try:
+        for number, raw in enumerate(handle, start=1):
+            yield number, raw
+    except (OSError, EOFError, zlib.error) as exc:
+        problems.skip(path, number + 1, f"the compressed data is broken ({type(exc).__name__})", "rest of file skipped")
 
 
 def _event(kind: str, d: dict[str, Any], workspace: str) -> Event:
     at = parse_timestamp(d["ts"])
     if kind == "message":
-        text = str(d["text"])
+        text = _words(d, "text")
         return MessagePosted(
             workspace=workspace,
             at=at,
-            channel=str(d["channel"]),
-            message_id=str(d["id"]),
-            user=str(d["user"]),
+            channel=_id(d, "channel"),
+            message_id=_id(d, "id"),
+            user=_id(d, "user"),
             text=text,
-            thread=_opt(d.get("thread")),
-            reply_to=_opt(d.get("reply_to")),
-            bot=bool(d.get("bot", False)),
-            user_name=_opt(d.get("user_name")),
+            thread=_opt(d, "thread"),
+            reply_to=_opt(d, "reply_to"),
+            bot=_flag(d, "bot"),
+            user_name=_opt(d, "user_name"),
             mentions=mentions(text),
         )
     if kind == "edit":
-        return MessageEdited(workspace=workspace, at=at, message_id=str(d["id"]), text=str(d["text"]))
+        return MessageEdited(workspace=workspace, at=at, message_id=_id(d, "id"), text=_words(d, "text"))
     if kind == "delete":
-        return MessageDeleted(workspace=workspace, at=at, message_id=str(d["id"]))
+        return MessageDeleted(workspace=workspace, at=at, message_id=_id(d, "id"))
     if kind == "reaction":
         return ReactionAdded(
-            workspace=workspace, at=at, message_id=str(d["message"]), user=str(d["user"]), emoji=str(d["emoji"])
+            workspace=workspace, at=at, message_id=_id(d, "message"), user=_id(d, "user"), emoji=_id(d, "emoji")
         )
-    return MemberJoined(workspace=workspace, at=at, channel=str(d["channel"]), user=str(d["user"]))
+    return MemberJoined(workspace=workspace, at=at, channel=_id(d, "channel"), user=_id(d, "user"))
 
 
 def _absent(data: dict[str, Any], name: str) -> bool:
@@ -175,8 +218,32 @@ def _absent(data: dict[str, Any], name: str) -> bool:
     return value is None or (value == "" and name != "text")
 
 
-def _opt(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
+def _id(d: dict[str, Any], name: str) -> str:
+    """An id or name: a string, or a whole number written without quotes."""
+    value = d[name]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"{name} must be a string")
+
+
+def _words(d: dict[str, Any], name: str) -> str:
+    value = d[name]
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string")
+    return value
+
+
+def _opt(d: dict[str, Any], name: str) -> str | None:
+    return None if d.get(name) in (None, "") else _id(d, name)
+
+
+def _flag(d: dict[str, Any], name: str) -> bool:
+    value = d.get(name, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false")
+    return value
 
 
 def _open(path: Path) -> Any:
