@@ -77,7 +77,7 @@ def _where(exc: BaseException) -> str:
 def run(target: Target, examples: int, seed: int | None) -> Outcome:
     outcome = Outcome()
 
-    @settings(FUZZ, max_examples=examples, database=None, phases=[Phase.generate], deadline=None)
+    @settings(FUZZ, max_examples=examples, database=None, phases=[Phase.generate], deadline=None, derandomize=False)
     @given(target.strategy)
     def fuzz(value: Any) -> None:
         outcome.cases += 1

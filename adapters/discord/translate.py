@@ -99,6 +99,12 @@ def _moment(value: Any, what: str) -> datetime:
     raise Malformed(f"{what} is not an aware datetime")
 
 
+def _listed(holder: Any, attribute: str) -> list[Any] | tuple[Any, ...]:
+    """A list attribute; None (or anything that is no list) reads as empty."""
+    value = getattr(holder, attribute, None)
+    return value if isinstance(value, list | tuple) else ()
+
+
 def _dropped(what: str, exc: Malformed) -> None:
     logger.warning("Discord %s dropped: %s", what, exc)
 
@@ -170,9 +176,7 @@ def message_posted(message: Any) -> MessagePosted | None:
             reply_to=snowflake(replied, "the replied-to message id") if replied else None,
             bot=getattr(author, "bot", False) is True,
             user_name=_name(author),
-            mentions=tuple(
-                snowflake(uid, "a mentioned user id") for uid in getattr(message, "raw_mentions", ()) or ()
-            ),
+            mentions=tuple(snowflake(uid, "a mentioned user id") for uid in _listed(message, "raw_mentions")),
         )
     except Malformed as exc:
         _dropped("message", exc)
@@ -313,7 +317,7 @@ def is_facilitator(member: Any, facilitator_role: str) -> bool:
     wanted = facilitator_role.strip().casefold()
     return bool(wanted) and any(
         str(getattr(role, "name", "")).casefold() == wanted or str(getattr(role, "id", "")) == wanted
-        for role in getattr(member, "roles", ()) or ()
+        for role in _listed(member, "roles")
     )
 
 

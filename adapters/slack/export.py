@@ -92,7 +92,8 @@ def label(value: Any) -> str:
     text = value if isinstance(value, str) else repr(value)
     if text and len(text) <= LABEL_CHARS and text.isprintable() and not any(c.isspace() for c in text):
         return text
-    return repr(text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…")
+    quoted = repr(text)
+    return quoted if len(quoted) <= LABEL_CHARS else quoted[: LABEL_CHARS - 1] + "…"
 
 
 def _text(value: Any) -> str | None:
@@ -276,7 +277,7 @@ class SlackExport:
             try:
                 messages.append((slack_time(raw.get("ts")), raw))
             except ValueError:
-                self.problems.skip(where, f"unparsable timestamp {label(raw.get('ts'))}", label(raw.get("ts") or "?"))
+                self.problems.skip(where, "unparsable timestamp", label(raw.get("ts") or "?"))
         messages.sort(key=lambda item: item[0])
         return messages
 

@@ -157,7 +157,7 @@ def button_elements(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
         base = button.action[: ACTION_ID_CHARS - 4] or "button"
         count = seen[base] = seen.get(base, 0) + 1
         action_id = base if count == 1 else f"{base}{ACTION_SUFFIX}{count}"
-        label = button.label if button.label.strip() else base
+        label = button.label if button.label.strip() else base if base.strip() else ELLIPSIS
         element: dict[str, Any] = {
             "type": "button",
             "action_id": action_id,

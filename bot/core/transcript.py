@@ -87,7 +87,8 @@ SHOWN_CHARS = 40  # how much of an unknown name a warning repeats
 
 def _shown(name: str) -> str:
     """A name from the file as a warning quotes it: on one line, and short."""
-    return repr(name if len(name) <= SHOWN_CHARS else name[: SHOWN_CHARS - 1] + "…")
+    quoted = repr(name)
+    return quoted if len(quoted) <= SHOWN_CHARS else quoted[: SHOWN_CHARS - 1] + "…"
 
 
 def parse_timestamp(value: Any) -> datetime:

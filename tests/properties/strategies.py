@@ -28,6 +28,7 @@ settings.register_profile(
     FUZZ_PROFILE,
     max_examples=int(os.environ.get("STEWARD_FUZZ_EXAMPLES", "200")),
     deadline=None,
+    derandomize=True,  # the suite tries the same cases every run; benchmarks/fuzz.py explores anew each time
     suppress_health_check=[
         HealthCheck.too_slow,
         HealthCheck.data_too_large,

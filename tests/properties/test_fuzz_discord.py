@@ -339,3 +339,15 @@ def test_a_deleted_custom_emoji_is_named_by_its_id_not_none() -> None:
 def test_a_workspace_id_with_other_digits_is_no_guild() -> None:
     assert translate.guild_of("discord:²") is None and translate.guild_of("discord:" + "9" * 5000) is None
     assert translate.guild_of("discord:42") == 42
+
+
+def test_lists_of_the_wrong_type_read_as_empty() -> None:
+    message = objects({"id": 5, "guild": {"id": 1, "system_channel": None}, "channel": {"id": 2, "type": "text"},
+                       "author": {"id": 3, "bot": False, "display_name": "a", "name": "a"}, "content": "hi",
+                       "created_at": NOW, "reference": None, "raw_mentions": 7, "type": discord.MessageType.default})
+    event = translate.message_posted(message)
+    assert event is not None and event.mentions == ()
+    interaction = objects({"guild_id": 1, "channel": None, "user": {"id": 3, "guild_permissions": None, "roles": True},
+                           "locale": None, "message": None})
+    command = translate.command_invoked(interaction, "help", at=NOW, facilitator_role="Facilitator")
+    assert command is not None and not command.is_admin

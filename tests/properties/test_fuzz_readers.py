@@ -450,3 +450,16 @@ def test_hostile_json_lines_are_skipped_with_a_reason(tmp_path: Path) -> None:
     events = list(read_events(path, WORKSPACE, problems))
     assert [n for n, _ in events] == [4]
     assert [p.split(":")[1] for p in problems.skipped] == ["1", "2", "3"]
+
+
+def test_an_odd_timestamp_is_named_briefly(tmp_path: Path) -> None:
+    root = tmp_path / "export"
+    (root / "help").mkdir(parents=True)
+    (root / "users.json").write_text('[{"id": "U1", "name": "ana"}]')
+    (root / "channels.json").write_text('[{"id": "C1", "name": "help"}]')
+    odd = "\U000b8291¶Ö" * 300
+    (root / "help" / "2024-03-04.json").write_text(json.dumps([{"type": "message", "user": "U1", "ts": odd}]))
+    reader = SlackExport(root)
+    assert list(reader.events()) == []
+    (problem,) = reader.problems.skipped
+    assert "unparsable timestamp" in problem and len(problem) < 120

@@ -328,3 +328,10 @@ def test_a_card_with_more_sections_than_slack_takes_keeps_its_buttons() -> None:
     blocks = render.blocks("intro", card, (Button("claim", "Claim", "1.2"),))
     assert len(blocks) <= render.MAX_BLOCKS and blocks[-1]["type"] == "actions"
     assert "line 79" in str(blocks)
+
+
+def test_a_button_without_a_visible_label_or_action_still_shows_something() -> None:
+    from bot.core.actions import Button
+
+    (element,) = render.button_elements((Button("\xa0", " ", "1.2"),))
+    assert element["text"]["text"] == render.ELLIPSIS
