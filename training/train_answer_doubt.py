@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from shards import DEFAULT_DATA, shards
 
 from bot.core.events import MemberJoined, MessagePosted
 from bot.core.transcript import Problems, read_events
@@ -30,7 +31,6 @@ from facilitation_rules.text.answers import ConversationTracker
 from facilitation_rules.text.doubt import MODEL_PATH
 from facilitation_rules.text.questions import classify_question
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "train"
 L2 = 1.0
 EDGES = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95)
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -40,13 +40,6 @@ CORPUS = (
 )
 
 Examples = tuple[list[str], np.ndarray, np.ndarray]  # feature names, features (rows), labels (1: unanswered)
-
-
-def shards(data: Path) -> list[Path]:
-    found = sorted(data.glob("*.transcript.jsonl.gz"))
-    if not found:
-        raise SystemExit(f"error: no *.transcript.jsonl.gz files in {data}")
-    return found
 
 
 def gold_of(transcript: Path) -> dict[str, bool]:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import optimize, sparse
+from shards import DEFAULT_DATA, shards
 
 from bot.core.events import MemberJoined, MessagePosted
 from bot.core.transcript import Problems, read_events
@@ -37,7 +38,6 @@ from facilitation_rules.text.reply_links import MODEL_PATH, Link, ReplyLinkModel
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "train"
 L2 = 2.0  # the penalty on the squared weights: keeps rare features from taking extreme weights
 CORPUS = (
     "IRC disentanglement corpus, train split (Kummerfeld et al., ACL 2019), CC BY 4.0; "
@@ -88,13 +88,6 @@ class TeachingLinker:
                 self.groups.add(own, candidates, index)
                 return Link(said, said.conv, 1.0)
         return Link(None, line.id, 1.0)  # the parent is further back than the candidates reach
-
-
-def shards(data: Path) -> list[Path]:
-    found = sorted(data.glob("*.transcript.jsonl.gz"))
-    if not found:
-        raise SystemExit(f"error: no *.transcript.jsonl.gz files in {data}")
-    return found
 
 
 def read_links(transcript: Path) -> dict[str, str]:
