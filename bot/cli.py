@@ -142,6 +142,9 @@ from bot.member_cli import member_app  # noqa: E402
 app.add_typer(member_app, name="member")
 
 app.add_typer(import_app, name="import")
+from adapters.web.cli import web_app  # noqa: E402
+
+app.add_typer(web_app, name="web")
 app.command("audit", help="Write the facilitation audit report.")(audit)
 
 

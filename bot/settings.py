@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     openai_timeout_seconds: float = Field(default=20.0, gt=0)
     openai_max_input_chars: int = Field(default=12000, ge=500)
 
+    # The web portal (`steward web`; `steward run` serves it too when WEB_PORT is set).
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+    web_host: str = Field(default="127.0.0.1")
+    web_base_url: str = Field(default="")  # how members reach it, for sign-in links; default http://WEB_HOST:port
+    web_secure_cookies: bool = Field(default=False)  # true behind HTTPS: the session cookie is sent only over it
+    web_min_group: int = Field(default=5, ge=1)  # figures about fewer people are shown as "too few to show"
+
     log_level: str = Field(default="INFO")
     # How often `steward run` looks for due work, and how long a replica's lease on a workspace lasts unrenewed
     # (it is renewed every third of that; another replica takes the workspace over once it expired).

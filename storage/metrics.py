@@ -12,7 +12,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -356,3 +356,54 @@ async def _trending(
     names = (await conn.execute(select(MEM.c.name).where(MEM.c.workspace_id == scope.workspace))).scalars()
     named = partial(topics, limit=limit, names=[n for n in names if n], min_texts=TRENDING_MIN_QUESTIONS)
     return tuple(await asyncio.to_thread(named, texts))  # tagging is CPU work: the event loop keeps serving
+
+
+@dataclass(frozen=True)
+class HealthWeek:
+    """One period's health, as the portal charts it: the same definitions as the digest and `/steward stats`."""
+
+    period: Period
+    asked: int
+    answered: int
+    median_first_response_s: float | None
+    p90_first_response_s: float | None
+    active_members: int
+    new_contributors: int
+    first_responses: int
+    answerer_concentration: int | None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.answered / self.asked if self.asked else None
+
+    @property
+    def unanswered_share(self) -> float | None:
+        return (self.asked - self.answered) / self.asked if self.asked else None
+
+    @property
+    def returning_contributors(self) -> int:
+        return max(0, self.active_members - self.new_contributors)
+
+
+async def health(
+    db: AsyncEngine, workspace: str, periods: Sequence[Period], channel: str | None = None
+) -> list[HealthWeek]:
+    """Health per period over the public channels (or one of them), without the digest's lists and topics."""
+    weeks: list[HealthWeek] = []
+    async with db.connect() as conn:
+        channels = await public_channels(conn, workspace, channel)
+        if not channels:
+            return []
+        scope = _Scope(workspace, channels)
+        for period in periods:
+            counts = await _message_counts(conn, scope, period)
+            asked, answered = await _question_counts(conn, scope, period)
+            median, p90 = await _first_response_percentiles(conn, scope, period)
+            responses, concentration = await _answerer_concentration(conn, scope, period)
+            weeks.append(HealthWeek(
+                period=period, asked=asked, answered=answered, median_first_response_s=median,
+                p90_first_response_s=p90, active_members=counts[1],
+                new_contributors=len(await _new_contributors(conn, scope, period)),
+                first_responses=responses, answerer_concentration=concentration,
+            ))
+    return weeks

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from bot.rules import Decision, KnowledgeBase, RuleContext
 from facilitation_rules.lessons import (
@@ -86,19 +87,10 @@ class LessonErrands:
             return [review_reply(event, stale, ctx)]
         lesson_id = errand.lesson_id
         assert lesson_id is not None
-        result: LessonView | bool | None
-        if verb == "delete":
-            result = await book.delete(ws, lesson_id)
-            self._captured.pop((ws, lesson_id), None)
-        elif verb == "verify":
-            result = await book.verify(ws, lesson_id, by=event.user, now=ctx.now)
-        elif verb == "retag":
-            result = await book.retag(ws, lesson_id, tag_list(errand.words), now=ctx.now)
-        elif verb == "edit":
-            result = await book.edit(ws, lesson_id, title=" ".join(errand.words), now=ctx.now)
-        else:  # merge ID INTO
-            assert errand.into_id is not None
-            result = await book.merge(ws, lesson_id, errand.into_id, now=ctx.now)
+        result = await curate_lesson(
+            book, ws, lesson_id, verb, words=errand.words, into_id=errand.into_id, by=event.user, now=ctx.now
+        )
+        if verb in ("delete", "merge"):
             self._captured.pop((ws, lesson_id), None)
         if not result:
             return [ctx.reply(event, "lesson.not_found", id=lesson_id)]
@@ -125,7 +117,32 @@ class LessonErrands:
         return captured(lesson, created, ws, channel, root, ctx), "lesson.saved" if created else "lesson.updated"
 
 
-def tag_list(words: list[str] | tuple[str, ...]) -> list[str]:
+async def curate_lesson(
+    book: LessonBook,
+    workspace: str,
+    lesson_id: int,
+    verb: str,
+    *,
+    words: Sequence[str] = (),
+    into_id: int | None = None,
+    by: str,
+    now: datetime,
+) -> LessonView | bool | None:
+    """One facilitator operation on a lesson, for the slash command and the portal alike; falsy if not found."""
+    if verb == "delete":
+        return await book.delete(workspace, lesson_id)
+    if verb == "verify":
+        return await book.verify(workspace, lesson_id, by=by, now=now)
+    if verb == "retag":
+        return await book.retag(workspace, lesson_id, tag_list(words), now=now)
+    if verb == "edit":
+        return await book.edit(workspace, lesson_id, title=" ".join(words), now=now)
+    if verb == "merge" and into_id is not None:
+        return await book.merge(workspace, lesson_id, into_id, now=now)
+    raise ValueError(f"unknown lesson operation {verb!r}")
+
+
+def tag_list(words: Sequence[str]) -> list[str]:
     """`retag 3 vpn laptop` gives two tags; with commas, phrases: `retag 3 VPN client, home office`."""
     text = " ".join(words)
     return [t.strip() for t in text.split(",")] if "," in text else text.split()

@@ -1,0 +1,1 @@
+"""The web portal: the community's lessons, waiting questions, health and digests, server-rendered."""

@@ -1,0 +1,142 @@
+"""Every page, as a member and as a facilitator, over the sample community."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.testclient import TestClient
+
+from tests.web.community import FACILITATOR, MEMBER
+from tests.web.conftest import form_token
+
+Portal = Callable[[str | None], TestClient]
+PAGES = ("/", "/lessons", "/questions", "/digests", "/me")
+
+
+def test_every_page_needs_sign_in_except_healthz(portal: Portal) -> None:
+    client = portal(None)
+    for path in (*PAGES, "/health", "/lessons/1"):
+        page = client.get(path)
+        assert page.status_code == 401, path
+        assert "/steward portal" in page.text, "the page says how to get a sign-in link"
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.text == "ok"
+
+
+def test_a_member_reads_every_page(portal: Portal) -> None:
+    client = portal(MEMBER)
+    for path in PAGES:
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert "Elif" in page.text or path != "/", "the overview greets the member by name"
+    overview = client.get("/").text
+    assert "Questions still waiting for an answer" in overview
+    assert "Does anyone know if Jira Service Management" in overview
+    assert "Half of the finance team gets OneDrive sync errors" in overview
+    digests = client.get("/digests").text
+    assert "Weekly digest for #help" in digests and "<#help>" not in digests, "chat markup shown as names"
+    assert "@Lukas Hoffmann" in digests
+
+
+def test_health_is_for_facilitators(portal: Portal) -> None:
+    assert portal(MEMBER).get("/health").status_code == 403
+    page = portal(FACILITATOR).get("/health")
+    assert page.status_code == 200
+    assert page.text.count("<svg") == 3, "three charts"
+    assert "Time to first response" in page.text and "14 minutes" in page.text
+    assert "Answerer concentration" in page.text
+
+
+def test_health_for_one_channel_and_a_date_range(portal: Portal) -> None:
+    client = portal(FACILITATOR)
+    page = client.get("/health", params={"from": "2026-03-02", "to": "2026-03-08", "channel": "wandel-de"})
+    assert page.status_code == 200
+    assert 'value="wandel-de" selected' in page.text
+    assert page.text.count("<tr>") == 2, "the header and one week"
+    bad = client.get("/health", params={"from": "yesterday", "to": "2026-13-45", "channel": "nope"})
+    assert bad.status_code == 200, "a malformed range falls back to the default"
+
+
+def test_small_groups_are_not_shown(portal_settings: object, portal: Portal) -> None:
+    client = portal(FACILITATOR)
+    client.app.state.settings = client.app.state.settings.model_copy(update={"web_min_group": 50})
+    page = client.get("/health").text
+    assert "Too few to show" in page or "No week in this range" in page
+    assert "<svg" not in page
+    assert "Too few to show" in client.get("/").text
+
+
+def test_lesson_search_tags_and_page(portal: Portal) -> None:
+    client = portal(MEMBER)
+    found = client.get("/lessons", params={"q": "OneDrive sync"})
+    assert "Half of the finance team gets OneDrive sync errors" in found.text
+    lesson_id = found.text.split('href="/lessons/', 1)[1].split('"', 1)[0]
+    page = client.get(f"/lessons/{lesson_id}")
+    assert page.status_code == 200 and "What worked" in page.text
+    assert "Curate this lesson" not in page.text, "members do not see the curation forms"
+    nothing = client.get("/lessons", params={"q": "xylophone quartz"})
+    assert "No lesson matches" in nothing.text
+    tag = found.text.split('href="/lessons?tag=', 1)[1].split('"', 1)[0].split("&amp;")[0]
+    tagged = client.get(f"/lessons?tag={tag}")
+    assert "Half of the finance team" in tagged.text
+    assert client.get("/lessons/999999").status_code == 404
+    assert client.get("/lessons/not-a-number").status_code == 404
+
+
+def test_a_facilitator_curates_a_lesson(portal: Portal) -> None:
+    client = portal(FACILITATOR)
+    listing = client.get("/lessons", params={"q": "OneDrive"}).text
+    lesson_id = listing.split('href="/lessons/', 1)[1].split('"', 1)[0]
+    page = client.get(f"/lessons/{lesson_id}")
+    token = form_token(page.text)
+    edited = client.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": "edit",
+                                                         "value": "OneDrive sync errors after the move"})
+    assert edited.status_code == 200 and "The title is saved." in edited.text
+    assert "<h1>OneDrive sync errors after the move</h1>" in edited.text
+    retagged = client.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": "retag",
+                                                           "value": "OneDrive, sync client"})
+    assert 'href="/lessons?tag=sync%20client"' in retagged.text
+    verified = client.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": "verify"})
+    assert "verified on" in verified.text
+    assert client.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": "edit", "value": ""}).status_code == 400
+    assert client.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": "explode"}).status_code == 400
+    deleted = client.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": "delete"})
+    assert deleted.status_code == 200 and client.get(f"/lessons/{lesson_id}").status_code == 404
+
+
+def test_members_cannot_curate_and_forms_need_their_token(portal: Portal) -> None:
+    member = portal(MEMBER)
+    listing = member.get("/lessons").text
+    lesson_id = listing.split('href="/lessons/', 1)[1].split('"', 1)[0]
+    token = form_token(member.get(f"/lessons/{lesson_id}").text)
+    for action in ("edit", "retag", "verify", "merge", "delete"):
+        refused = member.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": action, "value": "x", "into": 1})
+        assert refused.status_code == 403, action
+    facilitator = portal(FACILITATOR)
+    forged = facilitator.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": "delete"})
+    assert forged.status_code == 403, "another session's token is refused"
+    assert facilitator.post(f"/lessons/{lesson_id}", data={"action": "delete"}).status_code == 403
+    assert facilitator.get(f"/lessons/{lesson_id}").status_code == 200, "still there"
+
+
+def test_german(portal: Portal) -> None:
+    client = portal(MEMBER)
+    token = form_token(client.get("/").text)
+    page = client.post("/language", data={"csrf": token, "lang": "de", "back": "/lessons"})
+    assert page.status_code == 200 and str(page.url).endswith("/lessons")
+    assert "Lektionen durchsuchen" in page.text and '<html lang="de">' in page.text
+    overview = client.get("/").text
+    assert "Fragen, die noch auf eine Antwort warten" in overview
+    assert "3. März 2026" in overview, "dates as German writes them"
+    off_site = client.post("/language", data={"csrf": token, "lang": "en", "back": "//evil.example/"},
+                           follow_redirects=False)
+    assert off_site.headers["location"] == "/", "never redirected off the site"
+
+
+def test_security_headers(portal: Portal) -> None:
+    page = portal(MEMBER).get("/")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    cookie = page.request.headers.get("cookie", "")
+    assert "steward_portal=" in cookie
