@@ -29,15 +29,16 @@ def portal_settings(built_community: Path, tmp_path: Path) -> Settings:
     return make_settings(copy_of(built_community, tmp_path), steward_timezone="Europe/Berlin")
 
 
-def sign_in_token(settings: Settings, member: str, workspace: str = WORKSPACE) -> str:
-    async def issue() -> str:
-        db = create_engine(settings.database_url)
-        try:
-            return await issue_sign_in(db, workspace, member, now=datetime.now(UTC))
-        finally:
-            await db.dispose()
+async def issue_token(settings: Settings, member: str, workspace: str = WORKSPACE) -> str:
+    db = create_engine(settings.database_url)
+    try:
+        return await issue_sign_in(db, workspace, member, now=datetime.now(UTC))
+    finally:
+        await db.dispose()
 
-    return asyncio.run(issue())
+
+def sign_in_token(settings: Settings, member: str, workspace: str = WORKSPACE) -> str:
+    return asyncio.run(issue_token(settings, member, workspace))
 
 
 def form_token(html: str) -> str:
