@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run console test lint typecheck bench train quality clean
+.PHONY: run console web test lint typecheck bench train quality clean
 
 $(VENV): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ run: $(VENV)
 # Talk to Steward in this terminal, in the community `make run` left in the database.
 console: $(VENV)
 	$(BIN)/steward run --console
+
+# The web portal over the same database (http://127.0.0.1:8080); sign in with the link `make run` printed.
+web: $(VENV)
+	$(BIN)/steward web
 
 test: $(VENV)
 	$(BIN)/python -m pytest

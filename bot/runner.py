@@ -24,9 +24,13 @@ SAMPLE_KEY = SAMPLE.with_name("sample-answer-key.json")
 TRY_IT = (
     "\nThe sample community is stored in {database}; every command shows it:\n"
     "  make console  (or {steward} run --console): talk to Steward in it\n"
+    "  make web  (or {steward} web): its portal; then open {link}\n"
+    "    to sign in as {name}, a facilitator (the link works once, for 30 minutes;\n"
+    "    {steward} web login --as {member} makes another)\n"
     "  {steward} lessons export data/lessons: its lessons as files\n"
     "  {steward} audit --out data/audit.html: what Steward saw and did, week by week"
 )
+SAMPLE_FACILITATOR = ("U01ANNA", "Anna Becker")  # writes in the sample's #facilitators
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,24 @@ def run_demo(settings: Settings, out: object = print) -> None:
     print_summary(result, printer)
     for line in against_key(result.report, AnswerKey.load()):
         printer(line)
-    printer(TRY_IT.format(database=redact(settings.database_url), steward=_steward()))
+    member, name = SAMPLE_FACILITATOR
+    link = asyncio.run(_sign_in_link(settings, sample_workspace(), member))
+    printer(TRY_IT.format(database=redact(settings.database_url), steward=_steward(), link=link, name=name,
+                          member=member))
+
+
+async def _sign_in_link(settings: Settings, workspace: str, member: str) -> str:
+    """A one-time portal link for the member, at the address `steward web` will serve."""
+    from bot.app.errands.portal import portal_address
+    from storage.db import create_engine
+    from storage.portal import issue_sign_in
+
+    db = create_engine(settings.database_url)
+    try:
+        token = await issue_sign_in(db, workspace, member, now=datetime.now(UTC))
+    finally:
+        await db.dispose()
+    return f"{portal_address(settings.web_base_url, settings.web_host, settings.web_port)}/signin/{token}"
 
 
 async def _forget(settings: Settings, workspace: str) -> None:
@@ -184,7 +205,13 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
         # PostgreSQL is how several replicas share work: then each workspace is decided under a lease.
         engine = await build_engine(settings, clock, shared=settings.database_url.startswith("postgres"))
         adapters = platform_adapters(settings, engine)
-        worker = DeliveryWorker(engine.db, [a.sender for a in adapters], clock)
+        worker = DeliveryWorker(
+            engine.db,
+            [a.sender for a in adapters],
+            clock,
+            facilitators_channel=settings.facilitators_channel,
+            language=settings.steward_language,
+        )
         engine.on_outbox.append(worker.wake)
         scheduler = Scheduler(engine, sweep_seconds=settings.sweep_seconds)
         started: list[PlatformAdapter] = []
@@ -197,7 +224,10 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
             if not stop.is_set():
                 scheduler.start()
                 logger.info("Steward is running on %s; press Ctrl+C to stop", redact(settings.database_url))
-                await worker.run(stop)
+                if settings.web_port:
+                    await asyncio.gather(worker.run(stop), _portal(settings, stop))
+                else:
+                    await worker.run(stop)
         except AdapterStartError as exc:
             logger.error("%s", exc)
             raise SystemExit(2) from exc
@@ -209,6 +239,13 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
         logger.info("Steward stopped")
     finally:
         _restore_signals(installed)
+
+
+async def _portal(settings: Settings, stop: asyncio.Event) -> None:
+    """The web portal beside the platforms (WEB_PORT set); it stops with them."""
+    from adapters.web.server import serve_until
+
+    await serve_until(settings, stop)
 
 
 STOP_SIGNALS = ("SIGTERM", "SIGINT")

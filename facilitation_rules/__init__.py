@@ -17,6 +17,7 @@ def default_rules(settings: Settings) -> list[Rule]:
     from facilitation_rules.etiquette import MuteCommands
     from facilitation_rules.experts import ExpertRouting
     from facilitation_rules.lessons import LessonCapture
+    from facilitation_rules.portal import PortalAccess
     from facilitation_rules.privacy import ForgetMe
     from facilitation_rules.questions import QuestionLifecycle
     from facilitation_rules.stuck import StuckMembers
@@ -33,4 +34,5 @@ def default_rules(settings: Settings) -> list[Rule]:
         ForgetMe(),
         WeeklyDigest(),
         LessonCapture(),
+        PortalAccess(),
     ]

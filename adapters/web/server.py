@@ -10,6 +10,7 @@ from collections.abc import Generator
 import uvicorn
 
 from adapters.web.app import create_app
+from bot.app.errands.portal import portal_address
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -19,10 +20,7 @@ DEFAULT_PORT = 8080
 
 def base_url(settings: Settings) -> str:
     """Where members reach the portal: WEB_BASE_URL, else the address it listens on."""
-    if settings.web_base_url.strip():
-        return settings.web_base_url.strip().rstrip("/")
-    host = settings.web_host if settings.web_host not in ("0.0.0.0", "::") else "127.0.0.1"
-    return f"http://{host}:{settings.web_port or DEFAULT_PORT}"
+    return portal_address(settings.web_base_url, settings.web_host, settings.web_port)
 
 
 class _EmbeddedServer(uvicorn.Server):

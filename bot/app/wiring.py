@@ -9,6 +9,7 @@ from bot.app.engine import Engine
 from bot.app.errands.digests import DigestErrands
 from bot.app.errands.knowledge import KnowledgeErrands
 from bot.app.errands.lessons import LessonErrands
+from bot.app.errands.portal import PortalErrands
 from bot.app.llm import make_distiller
 from bot.app.narrator import make_narrator
 from bot.app.ownership import Ownership
@@ -25,6 +26,7 @@ from facilitation_rules.lessons import (
     SearchLessons,
     SuggestLesson,
 )
+from facilitation_rules.portal import SendPortalLink
 from facilitation_rules.stuck import HelpStuckMember
 from storage.db import create_engine, redact
 from storage.digests import StoredDigests
@@ -59,6 +61,7 @@ async def build_engine(
         engine.ownership.bind(db)
     wire_digests(engine)
     attach_lessons(engine)
+    engine.errands.register(SendPortalLink, PortalErrands(engine.db).send_link)
     await engine.start()
     return engine
 

@@ -108,7 +108,8 @@ async def test_a_member_and_a_facilitator_use_the_portal(site: str, portal_setti
             await expect(page.get_by_role("columnheader", name="Konzentration der Antwortenden")).to_be_visible()
             await page.screenshot(path=ARTIFACTS / "health-de.png", full_page=True)
             await page.get_by_role("link", name="Rückblicke").click()
-            await expect(page.get_by_role("heading", name="Wochenrückblick für #wandel-de, 2.–9. März 2026")).to_be_visible()
+            digest = page.get_by_role("heading", name="Wochenrückblick für #wandel-de, 2.–9. März 2026")
+            await expect(digest).to_be_visible()
             await page.screenshot(path=ARTIFACTS / "digests-de.png", full_page=True)
         finally:
             await browser.close()
