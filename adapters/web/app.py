@@ -77,6 +77,8 @@ def create_app(settings: Settings, db: AsyncEngine | None = None) -> Starlette:
         Route("/language", pages.choose_language, methods=["POST"]),
         Route("/", pages.overview),
         Route("/lessons", pages.lessons_page),
+        Route("/lessons/export.json", pages.lessons_json),
+        Route("/lessons/{lesson_id}/export.md", pages.lesson_markdown),
         Route("/lessons/{lesson_id}", pages.lesson_page, methods=["GET"]),
         Route("/lessons/{lesson_id}", pages.lesson_action, methods=["POST"]),
         Route("/questions", pages.questions_page),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +19,7 @@ from adapters.web.access import Viewer, enough_people, viewer_for
 from adapters.web.security import csrf_ok, csrf_token
 from adapters.web.texts import Texts
 from bot.app.errands.lessons import curate_lesson
+from bot.app.lesson_files import markdown, record, slug
 from bot.core.digest_figures import WEEK, Period
 from bot.i18n import LANGUAGES, supported
 from facilitation_rules.lessons import permalink
@@ -194,6 +196,29 @@ async def lesson_page(request: Request) -> Response:
         contributors=[names.get(member, member) for member in lesson.contributors],
         notice=f"portal.lesson_{notice}" if notice in LESSON_VERBS else "",
     )
+
+
+async def lessons_json(request: Request) -> Response:
+    """The lessons the viewer may see, as the JSON records `steward lessons export --format json` writes."""
+    viewer = await signed_in(request)
+    async with request.app.state.db.connect() as conn:
+        names = await boards.member_names(conn, viewer.community.id)
+    lessons = sorted(await _visible_lessons(request, viewer), key=lambda x: x.id or 0)
+    body = json.dumps([record(lesson, names) for lesson in lessons], indent=2, ensure_ascii=False) + "\n"
+    return Response(body, media_type="application/json",
+                    headers={"content-disposition": 'attachment; filename="lessons.json"'})
+
+
+async def lesson_markdown(request: Request) -> Response:
+    """One lesson as the Markdown file `steward lessons export` writes."""
+    viewer = await signed_in(request)
+    lesson = await _lesson_for(request, viewer)
+    async with request.app.state.db.connect() as conn:
+        names = await boards.member_names(conn, viewer.community.id)
+    texts = texts_for(request, viewer)
+    name = f"{lesson.id:05d}-{slug(lesson.title)}.md"
+    return PlainTextResponse(markdown(lesson, names, texts.language), media_type="text/markdown",
+                             headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
 async def lesson_action(request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from starlette.testclient import TestClient
@@ -11,6 +12,13 @@ from tests.web.conftest import form_token
 
 Portal = Callable[[str | None], TestClient]
 PAGES = ("/", "/lessons", "/questions", "/digests", "/me")
+
+
+def first_lesson(html: str) -> str:
+    """The id of the first lesson a page links to."""
+    found = re.search(r'href="/lessons/(\d+)"', html)
+    assert found, "the page links to a lesson"
+    return found.group(1)
 
 
 def test_every_page_needs_sign_in_except_healthz(portal: Portal) -> None:
@@ -70,7 +78,7 @@ def test_lesson_search_tags_and_page(portal: Portal) -> None:
     client = portal(MEMBER)
     found = client.get("/lessons", params={"q": "OneDrive sync"})
     assert "Half of the finance team gets OneDrive sync errors" in found.text
-    lesson_id = found.text.split('href="/lessons/', 1)[1].split('"', 1)[0]
+    lesson_id = first_lesson(found.text)
     page = client.get(f"/lessons/{lesson_id}")
     assert page.status_code == 200 and "What worked" in page.text
     assert "Curate this lesson" not in page.text, "members do not see the curation forms"
@@ -86,7 +94,7 @@ def test_lesson_search_tags_and_page(portal: Portal) -> None:
 def test_a_facilitator_curates_a_lesson(portal: Portal) -> None:
     client = portal(FACILITATOR)
     listing = client.get("/lessons", params={"q": "OneDrive"}).text
-    lesson_id = listing.split('href="/lessons/', 1)[1].split('"', 1)[0]
+    lesson_id = first_lesson(listing)
     page = client.get(f"/lessons/{lesson_id}")
     token = form_token(page.text)
     edited = client.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": "edit",
@@ -107,7 +115,7 @@ def test_a_facilitator_curates_a_lesson(portal: Portal) -> None:
 def test_members_cannot_curate_and_forms_need_their_token(portal: Portal) -> None:
     member = portal(MEMBER)
     listing = member.get("/lessons").text
-    lesson_id = listing.split('href="/lessons/', 1)[1].split('"', 1)[0]
+    lesson_id = first_lesson(listing)
     token = form_token(member.get(f"/lessons/{lesson_id}").text)
     for action in ("edit", "retag", "verify", "merge", "delete"):
         refused = member.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": action, "value": "x", "into": 1})
@@ -140,3 +148,16 @@ def test_security_headers(portal: Portal) -> None:
     assert page.headers["referrer-policy"] == "no-referrer"
     cookie = page.request.headers.get("cookie", "")
     assert "steward_portal=" in cookie
+
+
+def test_exports_as_the_export_command_writes_them(portal: Portal) -> None:
+    client = portal(MEMBER)
+    exported = client.get("/lessons/export.json")
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("application/json")
+    records = exported.json()
+    assert [r["title"] for r in records] == ["Half of the finance team gets OneDrive sync errors"]
+    assert "Elif Yılmaz" in records[0]["contributors"], "contributors by name"
+    page = client.get(f"/lessons/{records[0]['id']}/export.md")
+    assert page.status_code == 200 and page.text.startswith("---\n")
+    assert "## What worked" in page.text
+    assert client.get("/lessons/999999/export.md").status_code == 404
