@@ -146,6 +146,9 @@ from adapters.web.cli import web_app  # noqa: E402
 
 app.add_typer(web_app, name="web")
 app.command("audit", help="Write the facilitation audit report.")(audit)
+from bot.config_cli import config_app  # noqa: E402
+
+app.add_typer(config_app, name="config")
 
 
 def main() -> None:

@@ -18,79 +18,241 @@ class Settings(BaseSettings):
     )
 
     # Storage
-    database_url: str = Field(default="sqlite:///data/steward.db")
-    message_retention_days: int = Field(default=90, ge=0)  # 0 = never store message text
+    database_url: str = Field(
+        default="sqlite:///data/steward.db",
+        description=(
+            "Where Steward keeps its state: sqlite:///PATH (embedded) or "
+            "postgresql://USER:PASSWORD@HOST/DB (several replicas)."
+        ),
+    )
+    message_retention_days: int = Field(
+        default=90, ge=0,
+        description="Days message text is kept (metadata stays for metrics); 0 = never store message text.",
+    )
 
     # Community defaults (per-channel settings override them)
-    steward_language: str = Field(default="en")
-    steward_timezone: str = Field(default="UTC")
-    answer_time_hours: float = Field(default=4.0, gt=0)
-    escalation_hours: float = Field(default=4.0, gt=0)
-    # Below this probability that a flat-channel question is really unanswered, Steward asks the asker first
-    flag_confidence: float = Field(default=0.7, ge=0, le=1)
-    stale_after_days: int = Field(default=14, ge=1)
-    work_start_hour: int = Field(default=9, ge=0, le=23)
-    work_end_hour: int = Field(default=17, ge=1, le=24)
-    work_days: str = Field(default="mon,tue,wed,thu,fri")
-    facilitators_channel: str = Field(default="facilitators")
-    facilitators: str = Field(default="")  # comma-separated member ids
-    resolve_emoji: str = Field(default="white_check_mark")
-    lesson_emoji: str = Field(default="bulb")
-    lesson_reaction_threshold: int = Field(default=3, ge=1)
-    lesson_related_replies: bool = Field(default=False)  # answer new questions with a strongly matching lesson
-    lesson_related_min_score: float = Field(default=0.6, gt=0, le=1)  # share of the question's terms it must hold
-    lesson_review_days: int = Field(default=180, ge=1)  # unverified for this long: listed for review
-    nudges_per_day: int = Field(default=2, ge=0)
-    # How flat-channel answers are found: "rules" (default) or "model", the learned reply links (not yet better)
-    reply_links: Literal["rules", "model"] = Field(default="rules")
-    nudges_per_week: int = Field(default=5, ge=0)
-    quiet_start_hour: int = Field(default=20, ge=0, le=23)
-    quiet_end_hour: int = Field(default=8, ge=0, le=23)
-    stuck_nudge_cooldown_days: int = Field(default=7, ge=1)
-    confirm_after_hours: float = Field(default=8.0, ge=0)  # 0 = never ask an asker whether an answer solved it
-    experts_per_question: int = Field(default=2, ge=1)
-    digest_day: str = Field(default="mon")  # weekly digest: day and local time (a channel can override)
-    digest_time: str = Field(default="09:00")
+    steward_language: str = Field(
+        default="en",
+        description="Language of Steward's posts when a member's own is unknown: en or de.",
+    )
+    steward_timezone: str = Field(
+        default="UTC",
+        description=(
+            "The community's time zone (an IANA name such as Europe/Berlin): working hours and digests "
+            "follow it."
+        ),
+    )
+    answer_time_hours: float = Field(
+        default=4.0, gt=0,
+        description="Working hours a question may wait before Steward flags it (a channel can override it).",
+    )
+    escalation_hours: float = Field(
+        default=4.0, gt=0,
+        description="Working hours after the flag before the question goes to the facilitators' channel.",
+    )
+    flag_confidence: float = Field(
+        default=0.7, ge=0, le=1,
+        description=(
+            "Below this probability that a flat-channel question is really unanswered, Steward asks the "
+            "asker first instead of flagging it (0 = always flag)."
+        ),
+    )
+    stale_after_days: int = Field(
+        default=14, ge=1,
+        description="Days after which an unanswered question counts as stale.",
+    )
+    work_start_hour: int = Field(
+        default=9, ge=0, le=23,
+        description="Hour the working day starts in the community's time zone (answer times count working hours only).",
+    )
+    work_end_hour: int = Field(
+        default=17, ge=1, le=24,
+        description="Hour the working day ends in the community's time zone.",
+    )
+    work_days: str = Field(
+        default="mon,tue,wed,thu,fri",
+        description="Working days, comma-separated: mon, tue, wed, thu, fri, sat, sun.",
+    )
+    facilitators_channel: str = Field(
+        default="facilitators",
+        description="Channel (name or id) where escalations and calls for help go.",
+    )
+    facilitators: str = Field(
+        default="",
+        description="Member ids who facilitate besides workspace admins, comma-separated.",
+    )
+    resolve_emoji: str = Field(
+        default="white_check_mark",
+        description="Reaction with which an asker marks their question solved.",
+    )
+    lesson_emoji: str = Field(default="bulb", description="Reaction that captures a thread as a lesson.")
+    lesson_reaction_threshold: int = Field(
+        default=3, ge=1,
+        description="Members' LESSON_EMOJI reactions it takes to capture a thread (a facilitator's counts at once).",
+    )
+    lesson_related_replies: bool = Field(
+        default=False,
+        description="Answer a new question with one strongly matching lesson (off by default: busy channels).",
+    )
+    lesson_related_min_score: float = Field(
+        default=0.6, gt=0, le=1,
+        description="Share of the question's terms a lesson must hold to count as a strong match.",
+    )
+    lesson_review_days: int = Field(
+        default=180, ge=1,
+        description="Lessons unverified for this many days are listed for review (/steward lesson review).",
+    )
+    nudges_per_day: int = Field(default=2, ge=0, description="At most this many nudges per member per day.")
+    reply_links: Literal["rules", "model"] = Field(
+        default="rules",
+        description=(
+            "How answers are found in flat channels: hand-written rules, or the learned reply-link model "
+            "(not yet better)."
+        ),
+    )
+    nudges_per_week: int = Field(default=5, ge=0, description="At most this many nudges per member per week.")
+    quiet_start_hour: int = Field(
+        default=20, ge=0, le=23,
+        description="Start of the default quiet hours, in each member's own time zone (they may wrap midnight).",
+    )
+    quiet_end_hour: int = Field(
+        default=8, ge=0, le=23,
+        description="End of the default quiet hours, in each member's own time zone.",
+    )
+    stuck_nudge_cooldown_days: int = Field(
+        default=7, ge=1,
+        description="Days before a stuck member may get another \"can I help?\" message.",
+    )
+    confirm_after_hours: float = Field(
+        default=8.0, ge=0,
+        description=(
+            "Working hours after the first answer before Steward asks the asker, once, whether it solved "
+            "the question; 0 = never ask."
+        ),
+    )
+    experts_per_question: int = Field(default=2, ge=1, description="Experts asked per unanswered question.")
+    digest_day: str = Field(
+        default="mon",
+        description="Day of the weekly digest, mon to sun (a channel can override it).",
+    )
+    digest_time: str = Field(
+        default="09:00",
+        description="Local time (HH:MM) of the weekly digest, in the community's time zone.",
+    )
 
     # Slack
-    slack_bot_token: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_mode: str = Field(default="socket")  # socket | http
-    slack_http_port: int = Field(default=3000)
-    # HTTP mode: the interface to listen on (loopback unless a proxy on another host forwards to it), and the
-    # largest request body read; larger ones are refused before they are read or verified.
-    slack_http_host: str = Field(default="127.0.0.1")
-    slack_http_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
-    slack_api_url: str = Field(default="https://slack.com/api/")
+    slack_bot_token: SecretStr | None = Field(
+        default=None,
+        description="Bot User OAuth Token (xoxb-...); setting it makes `steward run` connect to Slack.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None,
+        description="App-level token (xapp-...) with connections:write, for Socket Mode.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        description="HTTP mode: the signing secret that verifies every request.",
+    )
+    slack_mode: str = Field(
+        default="socket",
+        description=(
+            "socket (Socket Mode, no public URL needed) or http (events, commands and interactivity at "
+            "/slack/events)."
+        ),
+    )
+    slack_http_port: int = Field(default=3000, description="HTTP mode: the port to listen on.")
+    slack_http_host: str = Field(
+        default="127.0.0.1",
+        description="HTTP mode: the interface to listen on (loopback unless a proxy on another host forwards to it).",
+    )
+    slack_http_max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, le=1024 * 1024,
+        description="HTTP mode: larger request bodies are refused before they are read or verified.",
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        description="Slack Web API base URL, for proxies; must end with /.",
+    )
 
     # Discord
-    discord_token: SecretStr | None = None
-    discord_application_id: str | None = None
-    discord_api_url: str | None = None
-    discord_gateway_url: str | None = None
-    discord_facilitator_role: str = Field(default="Facilitator")
-    discord_solved_tag: str = Field(default="solved")
+    discord_token: SecretStr | None = Field(
+        default=None,
+        description="Bot token; setting it makes `steward run` connect to Discord.",
+    )
+    discord_application_id: str | None = Field(
+        default=None,
+        description="Application id, for `steward discord invite-url`.",
+    )
+    discord_api_url: str | None = Field(
+        default=None,
+        description="Discord REST API base URL, only behind a proxy (e.g. https://proxy.internal/api/v10).",
+    )
+    discord_gateway_url: str | None = Field(
+        default=None,
+        description="Discord gateway URL, only behind a proxy (e.g. wss://proxy.internal/gateway).",
+    )
+    discord_facilitator_role: str = Field(
+        default="Facilitator",
+        description="Role (name or id) whose members facilitate, besides members with Manage Server.",
+    )
+    discord_solved_tag: str = Field(
+        default="solved",
+        description="Forum tag Steward sets when a forum question is resolved, and reads when members set it.",
+    )
 
     # LLM (optional)
-    openai_api_key: SecretStr | None = None
-    openai_base_url: str | None = None
-    openai_model: str = Field(default="gpt-4o-mini")
-    openai_timeout_seconds: float = Field(default=20.0, gt=0)
-    openai_max_input_chars: int = Field(default=12000, ge=500)
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        description="Key of an OpenAI-compatible API; without one, no message text leaves the organisation.",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        description="A local or company-internal OpenAI-compatible server, e.g. http://llm.internal:8000/v1.",
+    )
+    openai_model: str = Field(default="gpt-4o-mini", description="The model that writes lessons and digest openings.")
+    openai_timeout_seconds: float = Field(
+        default=20.0, gt=0,
+        description="Seconds to wait for the model before falling back to the offline method.",
+    )
+    openai_max_input_chars: int = Field(
+        default=12000, ge=500,
+        description="Cost guard: at most this many characters of a thread are sent (masked) to the model.",
+    )
 
     # The web portal (`steward web`; `steward run` serves it too when WEB_PORT is set).
-    web_port: int | None = Field(default=None, ge=1, le=65535)
-    web_host: str = Field(default="127.0.0.1")
-    web_base_url: str = Field(default="")  # how members reach it, for sign-in links; default http://WEB_HOST:port
-    web_secure_cookies: bool = Field(default=False)  # true behind HTTPS: the session cookie is sent only over it
-    web_min_group: int = Field(default=5, ge=1)  # figures about fewer people are shown as "too few to show"
+    web_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description=(
+            "Port of the web portal; `steward run` serves it beside the platforms when this is set "
+            "(`steward web`: 8080)."
+        ),
+    )
+    web_host: str = Field(default="127.0.0.1", description="Interface the portal listens on (0.0.0.0 in a container).")
+    web_base_url: str = Field(
+        default="",
+        description="How members reach the portal, for sign-in links; default http://WEB_HOST:WEB_PORT.",
+    )
+    web_secure_cookies: bool = Field(
+        default=False,
+        description="True behind HTTPS: the session cookie is sent only over it.",
+    )
+    web_min_group: int = Field(
+        default=5, ge=1,
+        description="Figures about fewer people than this are shown as \"too few to show\".",
+    )
 
-    log_level: str = Field(default="INFO")
-    # How often `steward run` looks for due work, and how long a replica's lease on a workspace lasts unrenewed
-    # (it is renewed every third of that; another replica takes the workspace over once it expired).
-    sweep_seconds: int = Field(default=60, ge=1, le=3600)
-    lease_seconds: int = Field(default=30, ge=3, le=3600)
+    log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")
+    sweep_seconds: int = Field(
+        default=60, ge=1, le=3600,
+        description="How often `steward run` looks for due work (flags, nudges, digests), in seconds.",
+    )
+    lease_seconds: int = Field(
+        default=30, ge=3, le=3600,
+        description=(
+            "Several replicas: how long a workspace's lease lasts unrenewed (renewed every third of it) "
+            "before another replica takes the workspace over."
+        ),
+    )
 
     @field_validator("steward_language")
     @classmethod

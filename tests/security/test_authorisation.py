@@ -44,6 +44,7 @@ EVERYONE = {
     "lessons": ["lessons rooms"],
     "digest": ["digest preview"],
     "stats": ["stats 7"],
+    "portal": ["portal"],  # a sign-in link for themselves, sent to them alone
 }
 # Run by a plain member, each must be refused. `None`: run in the channel; else in that question's thread.
 PRIVILEGED: list[tuple[str, str | None]] = [
