@@ -206,7 +206,10 @@ class UnansweredQuestions(RuleBase):
                     channel=f"<#{q.channel_id}>",
                     waited=duration(waited, lang),
                     excerpt=quoted,
-                    experts=", ".join(f"<@{e}>" for e in q.nudged_experts) or "-",
+                    experts=(
+                        translate("escalate.private_experts", lang, count=len(q.nudged_experts)) if private
+                        else ", ".join(f"<@{e}>" for e in q.nudged_experts) or "-"
+                    ),
                 ),
                 buttons=flag_buttons(ctx, q),
             ),
@@ -231,8 +234,14 @@ class UnansweredQuestions(RuleBase):
         ]
 
     def list_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
+        """The questions still waiting: every public channel's, and a private channel's only when asked in it
+        (whoever runs the command there belongs there)."""
         waiting = sorted(
-            (q for q in ctx.state.awaiting_answer() if q.workspace_id == event.workspace),
+            (
+                q for q in ctx.state.awaiting_answer()
+                if q.workspace_id == event.workspace
+                and (q.channel_id == event.channel or not ctx.channel(q.workspace_id, q.channel_id).private)
+            ),
             key=lambda q: q.asked_at,
         )
         if not waiting:

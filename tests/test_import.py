@@ -129,7 +129,9 @@ async def test_slack_round_trip_through_a_transcript(slack_zip: Path, tmp_path: 
     written = write_transcript(SlackExport(slack_zip), transcript)
     lines = [json.loads(line) for line in transcript.read_text(encoding="utf-8").splitlines()]
     assert lines[0]["kind"] == "meta" and lines[0]["workspace"] == "T0TEST"
-    assert len(lines) == written.events + 1
+    channels = {line["id"]: line["private"] for line in lines if line["kind"] == "channel"}
+    assert channels == {"general": False, "help": False, "facilitators-private": True}
+    assert len(lines) == written.events + 1 + len(channels)
     assert {line["channel"] for line in lines if line["kind"] == "message"} == {
         "help",
         "general",

@@ -4,7 +4,9 @@ A file holds `guild`, `channel` and `messages` (`id`, `type`, `timestamp`, `auth
 `reactions`, `mentions`). Replies become explicit answer links (`reply_to`); a thread or forum post keeps its
 parent channel and the post's first message is the thread's root. With several files, each is read once and
 its events spilled to a temporary file, then all are merged by time: one export file is in memory at a time.
-Direct messages are private and never read.
+Direct messages (channel types `DirectTextChat`, `DirectGroupTextChat`, or the "Direct Messages" pseudo-server
+with id 0) are private and never read: Steward never watches them live either. A private thread is a private
+channel of its own (the export does not say which server channels are private; their threads keep their parent).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 THREAD_TYPES = frozenset({"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread"})
 PRIVATE_TYPES = frozenset({"DirectTextChat", "DirectGroupTextChat"})
+PRIVATE_THREAD = "GuildPrivateThread"
+DIRECT_MESSAGES_GUILD = "0"  # DiscordChatExporter files DMs under a pseudo-server "Direct Messages" with this id
 MESSAGE_TYPES = frozenset({"Default", "Reply", "ChatInputCommand", "ContextMenuCommand"})
 JOIN_TYPES = frozenset({"GuildMemberJoin", "RecipientAdd"})
 AFTER = timedelta(milliseconds=1)  # a reaction or edit without its own time comes just after its message
@@ -95,14 +99,17 @@ class DiscordExport:
                 continue
             channel = data["channel"]
             kind = _text(channel.get("type"))
-            if kind in PRIVATE_TYPES:
+            if kind in PRIVATE_TYPES or _is_direct(_mapping(data.get("guild"))):
                 self.problems.warn_once(f"dm:{file}", f"{file.name}: direct messages are private; skipped")
                 continue
             if kind in THREAD_TYPES and not _id(channel.get("id")):
                 self.problems.skip(file.name, "is a thread without an id")
                 continue
             self._headers[file] = {"guild": _mapping(data.get("guild")), "channel": channel}
-            if kind not in THREAD_TYPES:
+            if kind == PRIVATE_THREAD:
+                cid = str(_id(channel.get("id")))
+                self._channels[cid] = ChannelInfo(cid, _text(channel.get("name")) or cid, private=True)
+            elif kind not in THREAD_TYPES:
                 cid = _id(channel.get("id")) or file.stem
                 name = _text(channel.get("name")) or cid
                 self._channels[cid] = ChannelInfo(cid, name, kind="forum" if kind == "GuildForum" else "text")
@@ -153,7 +160,8 @@ class DiscordExport:
         channel = data["channel"]
         ws = f"discord:{self.workspace_id}"
         own_id = _id(channel.get("id")) or file.stem
-        in_thread = _text(channel.get("type")) in THREAD_TYPES
+        kind = _text(channel.get("type"))
+        in_thread = kind in THREAD_TYPES and kind != PRIVATE_THREAD  # a private thread is a channel of its own
         thread_id = own_id if in_thread else None
         channel_id = (_id(channel.get("categoryId")) or own_id) if in_thread else own_id
         events: list[Event] = []
@@ -277,6 +285,12 @@ def _after_thread(event: Event, thread_id: str, last_at: datetime) -> Event:
             channel=event.channel,
         )
     return event
+
+
+def _is_direct(guild: dict[str, Any]) -> bool:
+    """The pseudo-server DiscordChatExporter files direct messages under."""
+    gid = guild.get("id")
+    return _id(gid) == DIRECT_MESSAGES_GUILD or (gid is None and guild.get("name") == "Direct Messages")
 
 
 def _mapping(value: Any) -> dict[str, Any]:

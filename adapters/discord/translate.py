@@ -138,12 +138,19 @@ def channel_kind(channel: Any) -> str:
 
 
 def place(channel: Any) -> tuple[str, str | None]:
-    """(channel, thread) of a message's channel: threads report their parent and themselves as the thread."""
+    """(channel, thread) of a message's channel: threads report their parent and themselves as the thread.
+
+    A private thread is a channel of its own: only those invited see it, so nothing in it may count as said in
+    its (perhaps public) parent."""
     own = snowflake(getattr(channel, "id", None), "the channel id")
     parent_id = getattr(channel, "parent_id", None)
-    if channel_kind(channel) == "thread" and parent_id:
+    if channel_kind(channel) == "thread" and parent_id and not private_thread(channel):
         return snowflake(parent_id, "the thread's parent id"), own
     return own, None
+
+
+def private_thread(channel: Any) -> bool:
+    return str(getattr(channel, "type", "")) == "private_thread"
 
 
 def _name(who: Any) -> str | None:
@@ -177,6 +184,7 @@ def message_posted(message: Any) -> MessagePosted | None:
             bot=getattr(author, "bot", False) is True,
             user_name=_name(author),
             mentions=tuple(snowflake(uid, "a mentioned user id") for uid in _listed(message, "raw_mentions")),
+            channel_private=True if private_thread(getattr(message, "channel", None)) else None,
         )
     except Malformed as exc:
         _dropped("message", exc)

@@ -1,7 +1,9 @@
 """Reading a Slack workspace export (the ZIP an admin downloads, or its unpacked folder) as Steward events.
 
 Layout: `users.json`, `channels.json`, optional `groups.json` (private channels), `dms.json`/`mpims.json`
-(direct messages: never read, they are private), and one folder per channel holding one JSON file per day.
+(direct and group messages: never read, they are private and Steward never watches them live either), and one
+folder per channel holding one JSON file per day. Every channel says whether it is private (`groups.json`,
+`is_private`), so an import, or a transcript written from the export, keeps private what was private.
 Day files are read one at a time and the channels are merged by time, so memory stays flat for exports of any
 size. Message ids are Slack's `ts` values, as the live adapter uses them, so an import continues seamlessly.
 """
@@ -185,11 +187,15 @@ class SlackExport:
         """Channels and private channels by id, and which folder holds each one's day files."""
         channels: dict[str, ChannelInfo] = {}
         folders: dict[str, str] = {}
+        direct: set[str] = set()
         for listing, private in (("channels.json", False), ("groups.json", True)):
             if listing not in names:
                 continue
             for raw in self._listing(listing):
                 cid, name = _text(raw.get("id")), _text(raw.get("name"))
+                if raw.get("is_im") is True or raw.get("is_mpim") is True:
+                    direct.add(str(name or cid))  # older exports list group DMs here: private, never read
+                    continue
                 if not cid or not name:
                     self.problems.skip(self._files.where(listing), "a channel without an id or a name")
                     continue
@@ -202,7 +208,7 @@ class SlackExport:
                     continue
                 channels[cid] = ChannelInfo(cid, name, private=private or raw.get("is_private") is True)
                 folders[name] = cid
-        private_folders = {
+        private_folders = direct | {
             str(_text(raw.get("name")) or _text(raw.get("id")))
             for listing in PRIVATE_LISTINGS
             if listing in names

@@ -221,7 +221,19 @@ def _message(event: Payload, me: BotIdentity) -> Event | None:
         text=text,
         thread=_thread(event, ts),
         mentions=mentions(text),
+        channel_private=_private(event),
     )
+
+
+def _private(event: Payload) -> bool | None:
+    """Whether the message's channel is private, as Slack's `channel_type` says: "channel" is public; "group" (a
+    private channel), "mpim" and "im" are not; absent or unknown: not said."""
+    kind = event.get("channel_type")
+    if kind == "channel":
+        return False
+    if kind in ("group", "mpim", "im"):
+        return True
+    return None
 
 
 def _reaction(event: Payload, me: BotIdentity) -> Event | None:

@@ -21,12 +21,12 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 
 from bot.app.engine import Engine
-from bot.app.replay import Playback
+from bot.app.replay import Playback, describe_channel
 from bot.app.wiring import build_engine
 from bot.core.clock import SimulatedClock
 from bot.core.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
 from bot.core.ports import ChannelInfo, Export, ExportError, ExportProblems, UserInfo
-from bot.core.transcript import message_line
+from bot.core.transcript import channel_line, message_line
 from bot.settings import Settings
 from storage.db import create_engine
 from storage.migrate import upgrade
@@ -189,10 +189,7 @@ def _describe_community(engine: Engine, export: Export, workspace: str, settings
         ws.language = settings.steward_language
     state.touch_workspace(ws)
     for info in export.channels.values():
-        channel = state.channel(workspace, info.id)
-        if (channel.name, channel.private, channel.kind) != (info.name, info.private, info.kind):
-            channel.name, channel.private, channel.kind = info.name, info.private, info.kind
-            state.touch_channel(channel)
+        describe_channel(state, workspace, info.id, name=info.name, private=info.private, kind=info.kind)
     for user in export.users.values():
         member = state.member(workspace, user.id)
         wanted = (user.name or member.name, user.timezone or member.timezone, user.bot or member.is_bot)
@@ -242,11 +239,13 @@ def _message_of(event: Event) -> str | None:
 
 # --- transcript
 def write_transcript(export: Export, out: Path, *, progress: Progress | None = None) -> ImportResult:
-    """Write `export` as a transcript (docs/transcripts.md); channels are named when their names are unique."""
+    """Write `export` as a transcript (docs/transcripts.md); channels are named when their names are unique, and
+    each is described (private or not) by a `channel` line before its first message or join."""
     result = ImportResult(workspace=f"{export.platform}:{export.workspace_id}", problems=export.problems)
     started = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
     names = _channel_names(export.channels)
+    described: set[str] = set()
     try:
         with out.open("w", encoding="utf-8") as handle:
             first = True
@@ -254,6 +253,9 @@ def write_transcript(export: Export, out: Path, *, progress: Progress | None = N
                 if first:
                     handle.write(_dump(_meta_line(export, event.at)))
                     first = False
+                if isinstance(event, MessagePosted | MemberJoined) and event.channel not in described:
+                    described.add(event.channel)
+                    handle.write(_dump(_channel_line(export.channels, event.channel, names, event.at)))
                 handle.write(_dump(event_line(event, names)))
                 posted = isinstance(event, MessagePosted)
                 result.events += 1
@@ -275,6 +277,16 @@ def _channel_names(channels: dict[str, ChannelInfo]) -> dict[str, str]:
     for info in channels.values():
         counts[info.name] = counts.get(info.name, 0) + 1
     return {cid: info.name for cid, info in channels.items() if info.name and counts[info.name] == 1}
+
+
+def _channel_line(
+    channels: dict[str, ChannelInfo], channel: str, names: dict[str, str], at: datetime
+) -> dict[str, Any]:
+    """The channel as the transcript's lines name it, with what the export knows of it."""
+    info = channels.get(channel)
+    if info is None:
+        return channel_line(at, names.get(channel, channel))
+    return channel_line(at, names.get(channel, channel), name=info.name, private=info.private, kind=info.kind)
 
 
 def _meta_line(export: Export, at: datetime) -> dict[str, Any]:

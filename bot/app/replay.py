@@ -23,8 +23,10 @@ from bot.app.wiring import build_engine
 from bot.core.actions import Action, action_from_dict, action_text
 from bot.core.clock import SimulatedClock
 from bot.core.events import Event, TimePassed
-from bot.core.transcript import Problems, TranscriptError, read_events, read_meta
+from bot.core.transcript import ChannelLine, Problems, TranscriptError, read_meta, read_transcript
+from bot.i18n import LANGUAGES
 from bot.settings import Settings
+from bot.state import CommunityState
 from storage.repository import T_OUTBOX, T_QUESTION
 
 logger = logging.getLogger(__name__)
@@ -68,8 +70,14 @@ async def replay(
         ws.language = meta.language or settings.steward_language
         engine.state.touch_workspace(ws)
         playback = Playback(engine, clock)
-        for _, event in read_events(path, workspace, result.problems):
-            await playback.feed(event)
+        for _, item in read_transcript(path, workspace, result.problems):
+            if isinstance(item, ChannelLine):
+                describe_channel(
+                    engine.state, workspace, item.id, name=item.name, private=item.private, kind=item.type,
+                    language=item.language,
+                )
+                continue
+            await playback.feed(item)
             result.events += 1
         if result.events == 0:
             raise TranscriptError(f"transcript has no usable lines: {path}")
@@ -81,6 +89,28 @@ async def replay(
     finally:
         await engine.close()
     return result
+
+
+def describe_channel(
+    state: CommunityState,
+    workspace: str,
+    channel_id: str,
+    *,
+    name: str | None = None,
+    private: bool = False,
+    kind: str = "text",
+    language: str | None = None,
+) -> None:
+    """What the platform says of a channel, kept as the live adapters keep it: a private channel's questions are
+    never quoted outside it, its threads never become public lessons, its people never experts elsewhere."""
+    channel = state.channel(workspace, channel_id)
+    settings = channel.settings
+    if language in LANGUAGES and settings.get("language") != language:
+        settings = {**settings, "language": language}
+    wanted = (name or channel.name, private, kind, settings)
+    if (channel.name, channel.private, channel.kind, channel.settings) != wanted:
+        channel.name, channel.private, channel.kind, channel.settings = wanted
+        state.touch_channel(channel)
 
 
 class Playback:
@@ -166,6 +196,8 @@ async def build_report(engine: Engine, workspace: str) -> dict[str, Any]:
         ]
     waits = [(q["first_response_at"] - q["asked_at"]).total_seconds() for q in questions if q["first_response_at"]]
     lessons = engine.extras.get("report_lessons", lambda: [])()
+    cocreation = engine.extras.get("report_cocreation")  # offers to record a decision, decisions, commitments
+    cocreated: dict[str, Any] = await cocreation(workspace) if cocreation is not None else {}
     return {
         "questions": [
             {
@@ -187,6 +219,9 @@ async def build_report(engine: Engine, workspace: str) -> dict[str, Any]:
         ],
         "actions": actions,
         "lessons": lessons,
+        "decision_offers": cocreated.get("decision_offers", []),
+        "decisions": cocreated.get("decisions", []),
+        "commitments": cocreated.get("commitments", []),
         "metrics": {
             "questions": len(questions),
             "answered": sum(q["first_response_id"] is not None for q in questions),

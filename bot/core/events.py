@@ -40,6 +40,9 @@ class MessagePosted(Event):
     # What the platform says of the author, when it says it (Slack's users.info): the engine keeps it on the member.
     user_timezone: str | None = None
     user_language: str | None = None
+    # What the platform says of the channel, when it says it (Slack's channel_type, a Discord private thread): the
+    # engine keeps it on the channel, so a private channel is private before its first message is decided on.
+    channel_private: bool | None = None
 
     @property
     def key(self) -> str:

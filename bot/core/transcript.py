@@ -1,7 +1,9 @@
 """Reading community transcripts (JSON lines, version 1: docs/transcripts.md) as a stream of events.
 
 A broken line is reported with its line number and skipped; unknown kinds and fields are ignored with a
-warning. Nothing is loaded whole: a transcript of any size streams through.
+warning. Nothing is loaded whole: a transcript of any size streams through. A `channel` line is no event but a
+description (is the channel private?); `read_transcript` hands it over in file order, and a channel line that
+cannot be read keeps its channel private, since an unreadable privacy flag proves nothing about a channel.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ KNOWN_FIELDS: dict[str, frozenset[str]] = {
     "delete": frozenset({"kind", "ts", "id"}),
     "reaction": frozenset({"kind", "ts", "message", "user", "emoji"}),
     "join": frozenset({"kind", "ts", "channel", "user"}),
+    "channel": frozenset({"kind", "ts", "id", "name", "private", "type", "language"}),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "meta": (),
@@ -36,11 +39,26 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "delete": ("id",),
     "reaction": ("message", "user", "emoji"),
     "join": ("channel", "user"),
+    "channel": ("id",),
 }
+CHANNEL_TYPES = ("text", "forum", "dm", "group_dm")
+DIRECT_TYPES = frozenset({"dm", "group_dm"})  # private whatever the line's `private` says
 
 
 class TranscriptError(Exception):
     """The transcript as a whole cannot be read (missing file, no usable line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLine:
+    """What a `channel` line says: the channel as message and join lines name it (`id`), and whether it is
+    private. Not an event: replay applies it to the channel before the channel's next event."""
+
+    id: str
+    name: str | None = None
+    private: bool = False
+    type: str = "text"
+    language: str | None = None
 
 
 @dataclass
@@ -141,7 +159,16 @@ def _text_or(value: Any, default: str | None) -> Any:
 
 
 def read_events(path: Path, workspace: str, problems: Problems) -> Iterator[tuple[int, Event]]:
-    """Yield (line number, event) for every usable line, in file order."""
+    """Yield (line number, event) for every usable line, in file order (channel lines left out)."""
+    for number, item in read_transcript(path, workspace, problems):
+        if isinstance(item, Event):
+            yield number, item
+
+
+def read_transcript(
+    path: Path, workspace: str, problems: Problems
+) -> Iterator[tuple[int, Event | ChannelLine]]:
+    """Yield (line number, event or channel description) for every usable line, in file order."""
     with _open(path) as handle:
         for number, raw in _lines(handle, path, problems):
             if not raw.strip():
@@ -163,6 +190,11 @@ def read_events(path: Path, workspace: str, problems: Problems) -> Iterator[tupl
                 continue
             if kind == "meta":
                 continue
+            if kind == "channel":
+                line = _channel_line(data, path, number, problems)
+                if line is not None:
+                    yield number, line
+                continue
             missing = [name for name in ("ts", *REQUIRED[kind]) if _absent(data, name)]
             if missing:
                 problems.skip(path, number, f"{kind} line lacks {', '.join(missing)}")
@@ -173,6 +205,39 @@ def read_events(path: Path, workspace: str, problems: Problems) -> Iterator[tupl
                 yield number, _event(kind, data, workspace)
             except ValueError as exc:
                 problems.skip(path, number, f"{kind} line is malformed ({exc})")
+
+
+def _channel_line(data: dict[str, Any], path: Path, number: int, problems: Problems) -> ChannelLine | None:
+    """The channel a line describes; a line naming a channel but malformed otherwise keeps that channel private
+    (reported), one without a usable id is skipped."""
+    if _absent(data, "id"):
+        problems.skip(path, number, "channel line lacks id")
+        return None
+    try:
+        channel = _id(data, "id")
+    except ValueError as exc:
+        problems.skip(path, number, f"channel line is malformed ({exc})")
+        return None
+    for name in data.keys() - KNOWN_FIELDS["channel"]:
+        problems.warn_once(path, number, "channel", name)
+    try:
+        if _absent(data, "ts"):
+            raise ValueError("ts is missing")
+        parse_timestamp(data["ts"])
+        kind = data.get("type", "text")
+        if kind not in CHANNEL_TYPES:
+            raise ValueError(f"type must be one of {', '.join(CHANNEL_TYPES)}")
+        language = _opt(data, "language")
+        return ChannelLine(
+            id=channel,
+            name=_opt(data, "name"),
+            private=_flag(data, "private") or kind in DIRECT_TYPES,
+            type=kind,
+            language=language.lower() if language else None,
+        )
+    except ValueError as exc:
+        problems.skip(path, number, f"channel line is malformed ({exc})", "the channel is kept private")
+        return ChannelLine(id=channel, private=True)
 
 
 def _lines(handle: Any, path: Path, problems: Problems) -> Iterator[tuple[int, str]]:
@@ -261,6 +326,18 @@ def _open(path: Path) -> Any:
         raise TranscriptError(f"transcript is a directory, not a file: {path}") from exc
     except PermissionError as exc:
         raise TranscriptError(f"transcript cannot be read (permission denied): {path}") from exc
+
+
+def channel_line(
+    at: datetime, channel: str, *, name: str | None = None, private: bool = False, kind: str = "text"
+) -> dict[str, Any]:
+    """The transcript line describing a channel (written before the channel's first message or join)."""
+    line: dict[str, Any] = {"kind": "channel", "ts": at.isoformat(), "id": channel}
+    if name:
+        line["name"] = name
+    line["private"] = private or kind in DIRECT_TYPES
+    line["type"] = kind if kind in CHANNEL_TYPES else "text"
+    return line
 
 
 def message_line(event: MessagePosted) -> dict[str, Any]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.app.engine import Engine
 from bot.core.actions import PostMessage, SendDirectMessage
+from bot.core.events import CommandInvoked
 from bot.settings import Settings
 from tests.facilitation_rules.test_facilitation_scenarios import Recorder, say, wait_until
 from tests.support import WS, at, community, message
@@ -45,4 +48,42 @@ async def test_expertise_shown_only_in_a_private_channel_never_routes_public_que
     escalations = [p for p in seen.of(PostMessage) if p.key == "escalate:priv"]  # type: ignore[attr-defined]
     assert escalations and "SAP" not in escalations[0].text  # type: ignore[attr-defined]
     assert "private channel" in escalations[0].text  # type: ignore[attr-defined]
+    assert "<@hanna>" not in escalations[0].text, "who belongs to a private channel stays in it too"  # type: ignore[attr-defined]
+    assert "1 member of the channel" in escalations[0].text  # type: ignore[attr-defined]
+    await engine.db.dispose()
+
+
+async def test_the_unanswered_list_shows_a_private_question_only_in_its_channel(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-02 07:00"))
+    make_private(engine, "hr-private")
+    await say(engine, message("olga", "Does anyone know who signs the reorganisation budget?", at("2026-03-02 08:40"),
+                              message_id="priv", channel="hr-private"))
+    await say(engine, message("nina", "Does anyone know how long SAP access requests take?", at("2026-03-02 08:50"),
+                              message_id="pub", channel="help"))
+
+    async def listed(channel: str) -> str:
+        when = at("2026-03-02 09:00")
+        replies = await engine.handle(CommandInvoked(workspace=WS, channel=channel, user="paul", args="unanswered",
+                                                     at=when))
+        return " ".join(getattr(r, "text", "") for r in replies)
+
+    in_public = await listed("help")
+    assert "SAP access" in in_public and "reorganisation" not in in_public
+    in_private = await listed("hr-private")
+    assert "reorganisation" in in_private and "SAP access" in in_private
+    await engine.db.dispose()
+
+
+async def test_a_channel_the_platform_calls_private_is_private_from_its_first_message(settings: Settings) -> None:
+    """Live Slack says `channel_type: group`, a Discord private thread says so by its type: the question asked
+    there is escalated without its words, though nobody marked the channel by hand."""
+    engine = await community(settings, at("2026-03-02 07:00"))
+    seen = Recorder(engine)
+    first = message("olga", "Does anyone know who signs the reorganisation budget?", at("2026-03-02 08:40"),
+                    message_id="priv", channel="leads")
+    await say(engine, replace(first, channel_private=True))
+    await wait_until(engine, at("2026-03-04 16:00"))
+    assert engine.state.channel(WS, "leads").private
+    escalations = [p for p in seen.of(PostMessage) if p.key == "escalate:priv"]  # type: ignore[attr-defined]
+    assert escalations and "reorganisation" not in escalations[0].text  # type: ignore[attr-defined]
     await engine.db.dispose()

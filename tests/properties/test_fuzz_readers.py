@@ -103,7 +103,7 @@ transcript_lines = st.lists(
         transcript_records.map(lambda r: ("valid", r)),
         transcript_records.map(lambda r: ("valid", r)),
         transcript_records.flatmap(mutated).map(lambda r: ("mutated", r)),
-        st.fixed_dictionaries({"kind": st.sampled_from(["typing", "channel", "Message"]), "ts": iso_times}).map(
+        st.fixed_dictionaries({"kind": st.sampled_from(["typing", "topic", "Message"]), "ts": iso_times}).map(
             lambda r: ("unknown", r)
         ),
         broken_bytes().map(lambda b: ("broken", b)),

@@ -98,7 +98,7 @@ def expected_event(p: dict[str, Any]) -> Event | None:
         thread = p.get("thread_ts")
         return MessagePosted(workspace=WORKSPACE, at=_time(p["ts"]), channel=p["channel"], message_id=p["ts"],
                              user=p["user"], text=p["text"], thread=thread if thread != p["ts"] else None,
-                             mentions=mentions(p["text"]))
+                             mentions=mentions(p["text"]), channel_private=channel_private(p.get("channel_type")))
     if kind in ("reaction_added", "reaction_removed"):
         item = p["item"]
         if item["type"] != "message":
@@ -109,6 +109,12 @@ def expected_event(p: dict[str, Any]) -> Event | None:
     if kind == "member_joined_channel":
         return MemberJoined(workspace=WORKSPACE, at=_time(p["event_ts"]), channel=p["channel"], user=p["user"])
     return None
+
+
+def channel_private(channel_type: Any) -> bool | None:
+    """What Slack's `channel_type` says of the channel's privacy; anything else says nothing."""
+    return {"channel": False, "group": True, "mpim": True, "im": True}.get(channel_type) \
+        if isinstance(channel_type, str) else None
 
 
 def check_slack_event(case: tuple[Any, bool]) -> list[str]:

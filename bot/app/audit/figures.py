@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -15,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.text.topics import topics
 from storage.db import create_engine
+from storage.metrics import INACTIVE_AFTER, inactive_at, percentile
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_QUESTION, T_REACTION
 
 logger = logging.getLogger(__name__)
 
 NOT_QUESTIONS = ("not_a_question", "withdrawn")
-INACTIVE_AFTER = timedelta(days=30)
-NEW_WITHIN = timedelta(days=30)
+NEW_WITHIN = INACTIVE_AFTER  # "new": first message in the report's last weeks (or since --since)
 LESSON_MIN_REPLIES = 3
 TOP_TERMS = 5
 TOPIC_SAMPLE = 200  # questions per answerer read for their topics (the most recent come first)
@@ -124,8 +123,8 @@ async def collect(url: str, *, since: datetime | None = None, workspace: str | N
 
 async def _collect(conn: AsyncConnection, since: datetime | None, workspace: str | None) -> Audit:
     q, ch = T_QUESTION, T_CHANNEL
-    public = select(ch.c.workspace_id, ch.c.id).where(ch.c.private.is_(True))
-    private = {(r.workspace_id, r.id) for r in await conn.execute(public)}
+    private_channels = select(ch.c.workspace_id, ch.c.id).where(ch.c.private.is_(True))
+    private = {(r.workspace_id, r.id) for r in await conn.execute(private_channels)}
     where: list[ColumnElement[bool]] = [q.c.status.not_in(NOT_QUESTIONS)]
     if since is not None:
         where.append(q.c.asked_at >= since)
@@ -311,10 +310,15 @@ async def _contributors(
     workspace: str | None,
     names: dict[tuple[str, str], str],
 ) -> None:
-    """New contributors (first message in the last 30 days of the period, or since --since) and inactive ones
-    (posted before, silent for the last 30 days)."""
-    m = T_MESSAGE
-    filters: list[ColumnElement[bool]] = [m.c.is_bot.is_(False)]
+    """New contributors (first message in the report's last four weeks, or since --since) and inactive ones
+    (storage.metrics.inactive_at the report's end: posted before, then silent four weeks), counted in public
+    channels only: the report is shared, and someone who only ever wrote in private channels is not a
+    contributor anyone else has seen."""
+    m, ch = T_MESSAGE, T_CHANNEL
+    private = select(ch.c.id).where(
+        ch.c.workspace_id == m.c.workspace_id, ch.c.id == m.c.channel_id, ch.c.private.is_(True)
+    )
+    filters: list[ColumnElement[bool]] = [m.c.is_bot.is_(False), ~private.exists()]
     if workspace is not None:
         filters.append(m.c.workspace_id == workspace)
     stmt = (
@@ -332,7 +336,7 @@ async def _contributors(
     new_from = since if since is not None else end - NEW_WITHIN
     audit.new_contributors = sorted(names.get((ws, u), u) for ws, u, first, _ in rows if first >= new_from)
     audit.inactive_contributors = sorted(
-        names.get((ws, u), u) for ws, u, _first, last in rows if last < end - INACTIVE_AFTER
+        names.get((ws, u), u) for ws, u, _first, last in rows if inactive_at(last, end)
     )
 
 
@@ -372,13 +376,9 @@ async def _lessons(
 
 
 def _median_p90(values: list[float]) -> tuple[float | None, float | None]:
-    """Median and 90th percentile (nearest rank), None when there is nothing to measure."""
-    if not values:
-        return None, None
+    """Median and 90th percentile as the digest and the portal compute them (storage.metrics.percentile)."""
     ordered = sorted(values)
-    mid = len(ordered) // 2
-    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-    return median, ordered[max(math.ceil(0.9 * len(ordered)) - 1, 0)]
+    return percentile(ordered, 0.5), percentile(ordered, 0.9)
 
 
 def _aware(value: Any) -> datetime:

@@ -36,6 +36,15 @@ def test_forum_post_keeps_its_parent_and_is_its_own_thread() -> None:
     assert event is not None and (event.channel, event.thread, event.message_id) == ("5", "100", "100")
 
 
+def test_a_private_thread_is_a_private_channel_of_its_own() -> None:
+    hidden = NS(id=300, parent_id=5, type=discord.ChannelType.private_thread)
+    event = translate.message_posted(msg(hidden))
+    assert event is not None
+    assert (event.channel, event.thread, event.channel_private) == ("300", None, True)
+    public = translate.message_posted(msg(NS(id=301, parent_id=5, type=discord.ChannelType.public_thread)))
+    assert public is not None and (public.channel, public.thread, public.channel_private) == ("5", "301", None)
+
+
 def test_reply_becomes_reply_to_and_system_messages_and_dms_are_skipped() -> None:
     reply = msg(NS(id=5, type=discord.ChannelType.text), reference=NS(message_id=99), type=discord.MessageType.reply)
     assert translate.message_posted(reply).reply_to == "99"  # type: ignore[union-attr]

@@ -62,6 +62,17 @@ def test_thread_replies_name_their_root_and_a_root_is_not_its_own_thread() -> No
     assert isinstance(broadcast, MessagePosted) and broadcast.thread == "1772442000.000100"
 
 
+def test_the_channel_type_says_whether_the_channel_is_private() -> None:
+    said = {kind: translate_event(message(channel_type=kind), ME) for kind in ("channel", "group", "mpim", "im")}
+    assert {kind: getattr(event, "channel_private", "?") for kind, event in said.items()} == {
+        "channel": False, "group": True, "mpim": True, "im": True,
+    }
+    unsaid = translate_event(message(), ME)
+    assert isinstance(unsaid, MessagePosted) and unsaid.channel_private is None
+    odd = translate_event(message(channel_type=["group"]), ME)
+    assert isinstance(odd, MessagePosted) and odd.channel_private is None
+
+
 def test_bots_steward_itself_and_housekeeping_are_ignored() -> None:
     assert translate_event(message(subtype="bot_message", bot_id="B9"), ME) is None
     assert translate_event(message(bot_id="B9"), ME) is None
