@@ -211,8 +211,13 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
             clock,
             facilitators_channel=settings.facilitators_channel,
             language=settings.steward_language,
+            ownership=engine.ownership,
         )
         engine.on_outbox.append(worker.wake)
+        if engine.ownership is not None:  # a workspace's sends follow its lease
+            engine.ownership.on_taken.append(worker.release_abandoned)
+        else:  # nobody else delivers from this database: what is still "sending" was cut off by a crash
+            await worker.release_abandoned()
         scheduler = Scheduler(engine, sweep_seconds=settings.sweep_seconds)
         started: list[PlatformAdapter] = []
         try:
@@ -225,7 +230,7 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
                 scheduler.start()
                 logger.info("Steward is running on %s; press Ctrl+C to stop", redact(settings.database_url))
                 if settings.web_port:
-                    await asyncio.gather(worker.run(stop), _portal(settings, stop))
+                    await asyncio.gather(worker.run(stop), _portal(settings, stop, engine))
                 else:
                     await worker.run(stop)
         except AdapterStartError as exc:
@@ -241,11 +246,12 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
         _restore_signals(installed)
 
 
-async def _portal(settings: Settings, stop: asyncio.Event) -> None:
-    """The web portal beside the platforms (WEB_PORT set); it stops with them."""
+async def _portal(settings: Settings, stop: asyncio.Event, engine: Engine) -> None:
+    """The web portal beside the platforms (WEB_PORT set); it stops with them, and members' settings changed
+    there are commands to this engine."""
     from adapters.web.server import serve_until
 
-    await serve_until(settings, stop)
+    await serve_until(settings, stop, engine.handle)
 
 
 STOP_SIGNALS = ("SIGTERM", "SIGINT")

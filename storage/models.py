@@ -47,6 +47,8 @@ class Channel(SQLModel, table=True):
 class Member(SQLModel, table=True):
     """A community member with the preferences Steward must respect."""
 
+    __table_args__ = (Index("ix_member_joined", "workspace_id", "joined_at"),)
+
     workspace_id: str = Field(primary_key=True)
     id: str = Field(primary_key=True)
     name: str = ""
@@ -60,12 +62,22 @@ class Member(SQLModel, table=True):
     dm_closed: bool = False
     first_seen_at: datetime | None = _utc()
     last_seen_at: datetime | None = _utc()
+    # Onboarding: a newcomer's first join of a facilitated channel (newcomer conversion counts from it), the
+    # welcome and the one invitation sent (never twice), and their first post after joining.
+    joined_at: datetime | None = _utc()
+    joined_channel: str | None = None
+    welcomed_at: datetime | None = _utc()
+    invited_at: datetime | None = _utc()
+    first_post_at: datetime | None = _utc()
 
 
 class Message(SQLModel, table=True):
     """Message metadata; `text` is kept only as long as the retention setting allows."""
 
-    __table_args__ = (Index("ix_message_channel_posted", "workspace_id", "channel_id", "posted_at"),)
+    __table_args__ = (
+        Index("ix_message_channel_posted", "workspace_id", "channel_id", "posted_at"),
+        Index("ix_message_member_posted", "workspace_id", "user_id", "posted_at"),
+    )
 
     workspace_id: str = Field(primary_key=True)
     id: str = Field(primary_key=True)
@@ -160,7 +172,10 @@ class Response(SQLModel, table=True):
     good after a restart as before it.
     """
 
-    __table_args__ = (UniqueConstraint("workspace_id", "question_id", "message_id", "accepted"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "question_id", "message_id", "accepted"),
+        Index("ix_response_responder", "workspace_id", "responder_id", "at"),  # who answered what, and when
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str
@@ -240,3 +255,20 @@ class OutboxEntry(SQLModel, table=True):
     sent_at: datetime | None = _utc()
     platform_ref: str | None = None
     last_error: str | None = None
+
+
+class UnreachableChannel(SQLModel, table=True):
+    """A channel Steward could no longer post in (removed from it, deleted, archived), since when.
+
+    The delivery worker writes the row when a send fails that way, and the facilitators' notice in the same
+    transaction, so they are told once however many rows fail. The row goes when a message reaches the channel
+    again: a later removal is news again.
+    """
+
+    __tablename__ = "unreachable_channel"
+
+    workspace_id: str = Field(primary_key=True)
+    channel_id: str = Field(primary_key=True)  # as the failed action named it: an id, or a name ("facilitators")
+    reason: str  # removed | gone | archived
+    since: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    notice_key: str | None = None  # the outbox key of the facilitators' notice; None when none could be sent

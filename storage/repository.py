@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, delete, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.questions import STATUS_RANK
@@ -30,6 +30,7 @@ from storage.models import (
     Question,
     Reaction,
     Response,
+    UnreachableChannel,
     Workspace,
 )
 
@@ -47,6 +48,7 @@ T_OUTBOX: Table = OutboxEntry.__table__  # type: ignore[attr-defined]
 T_PROCESSED: Table = ProcessedEvent.__table__  # type: ignore[attr-defined]
 T_RESPONSE: Table = Response.__table__  # type: ignore[attr-defined]
 T_CHECKPOINT: Table = Checkpoint.__table__  # type: ignore[attr-defined]
+T_UNREACHABLE: Table = UnreachableChannel.__table__  # type: ignore[attr-defined]
 
 EXPERTISE_HISTORY = timedelta(days=90)  # the index's half-life: older evidence barely counts
 
@@ -243,7 +245,7 @@ class Snapshot:
     outbox_keys: set[tuple[str, str]]
     processed: dict[tuple[str, str], datetime]  # (workspace, event key) -> time, for events since `processed_since`
     activity: list[tuple[str, str, datetime, bool, str | None, str]]  # (ws, user, at, is_bot, question text, channel)
-    responses: list[dict[str, Any]]  # response rows with "question_text" and "answer_text"
+    responses: list[dict[str, Any]]  # response rows with "question_text", "answer_text", "question_channel"
 
 
 async def load_snapshot(
@@ -379,14 +381,23 @@ def _activity(since: datetime) -> Any:
 
 
 def _responses(since: datetime) -> Any:
-    """Response rows since `since`, in the order they were learned, with the question's and the answer's text."""
-    r = T_RESPONSE
+    """Response rows since `since`, in the order they were learned, with the question's and the answer's text and
+    the question's channel (a private channel's answers teach only that channel's index, even for a question long
+    gone from memory)."""
+    r, q = T_RESPONSE, T_QUESTION
     asked, said = T_MESSAGE.alias("asked"), T_MESSAGE.alias("said")
-    joined = r.join(
-        asked, (asked.c.workspace_id == r.c.workspace_id) & (asked.c.id == r.c.question_id), isouter=True
-    ).join(said, (said.c.workspace_id == r.c.workspace_id) & (said.c.id == r.c.message_id), isouter=True)
+    joined = (
+        r.join(asked, (asked.c.workspace_id == r.c.workspace_id) & (asked.c.id == r.c.question_id), isouter=True)
+        .join(said, (said.c.workspace_id == r.c.workspace_id) & (said.c.id == r.c.message_id), isouter=True)
+        .join(q, (q.c.workspace_id == r.c.workspace_id) & (q.c.id == r.c.question_id), isouter=True)
+    )
     return (
-        select(r, asked.c.text.label("question_text"), said.c.text.label("answer_text"))
+        select(
+            r,
+            asked.c.text.label("question_text"),
+            said.c.text.label("answer_text"),
+            func.coalesce(q.c.channel_id, asked.c.channel_id).label("question_channel"),
+        )
         .select_from(joined)
         .where(r.c.recorded_at >= since)
         .order_by(r.c.recorded_at, r.c.id)
@@ -408,3 +419,58 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
+
+# --- channels Steward can no longer post in (the delivery worker's facts) -------------------------------------------
+async def mark_unreachable(
+    conn: AsyncConnection, workspace: str, channel: str, reason: str, since: datetime, notice_key: str | None
+) -> bool:
+    """Record that `channel` cannot be posted in; True when this is news (it was not recorded already).
+
+    The primary key decides, so two workers failing rows of the same channel at once record it once.
+    """
+    row = {"workspace_id": workspace, "channel_id": channel, "reason": reason, "since": since, "notice_key": notice_key}
+    stmt = dialect_insert(conn, T_UNREACHABLE).values(**row).on_conflict_do_nothing(
+        index_elements=["workspace_id", "channel_id"]
+    )
+    result = await conn.execute(stmt)
+    return bool(result.rowcount)
+
+
+async def clear_unreachable(conn: AsyncConnection, workspace: str, channel: str) -> None:
+    """A message reached the channel: it is reachable again, and a later failure is news again."""
+    await conn.execute(
+        delete(T_UNREACHABLE).where(T_UNREACHABLE.c.workspace_id == workspace, T_UNREACHABLE.c.channel_id == channel)
+    )
+
+
+async def is_unreachable(conn: AsyncConnection, workspace: str, channel: str) -> bool:
+    found = await conn.execute(
+        select(T_UNREACHABLE.c.channel_id).where(
+            T_UNREACHABLE.c.workspace_id == workspace, T_UNREACHABLE.c.channel_id == channel
+        )
+    )
+    return found.first() is not None
+
+
+async def unreachable_channels(conn: AsyncConnection, workspace: str) -> list[dict[str, Any]]:
+    """The channels of `workspace` Steward cannot post in now, oldest first."""
+    result = await conn.execute(
+        select(T_UNREACHABLE).where(T_UNREACHABLE.c.workspace_id == workspace).order_by(T_UNREACHABLE.c.since)
+    )
+    return [dict(r._mapping) for r in result]
+
+
+async def workspace_language(conn: AsyncConnection, workspace: str) -> str | None:
+    found = await conn.execute(select(T_WORKSPACE.c.language).where(T_WORKSPACE.c.id == workspace))
+    return found.scalar_one_or_none()
+
+
+async def channel_facts(conn: AsyncConnection, workspace: str, channel: str) -> tuple[str, str] | None:
+    """The stored channel's (name, kind), if Steward has seen it."""
+    found = await conn.execute(
+        select(T_CHANNEL.c.name, T_CHANNEL.c.kind).where(
+            T_CHANNEL.c.workspace_id == workspace, T_CHANNEL.c.id == channel
+        )
+    )
+    row = found.first()
+    return (str(row.name or ""), str(row.kind or "")) if row is not None else None

@@ -34,6 +34,7 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 START_TIMEOUT = 60.0
+RATE_LIMIT_WAIT = 10.0  # the longest Retry-After discord.py sleeps through; longer ones go to the outbox
 SEEN_LIMIT = 10_000
 LESSON_COMMAND = "lesson"
 
@@ -78,7 +79,7 @@ class StewardClient(discord.Client):
         super().__init__(
             intents=steward_intents(),
             chunk_guilds_at_startup=False,
-            max_ratelimit_timeout=60.0,
+            max_ratelimit_timeout=RATE_LIMIT_WAIT,
             guild_ready_timeout=adapter.guild_ready_timeout,
             allowed_mentions=render.ALLOWED_MENTIONS,
         )
@@ -150,7 +151,9 @@ class DiscordAdapter:
         self.sender: Sender = DiscordSender(self)
         self._ready = asyncio.Event()
         self._connection: asyncio.Task[None] | None = None
+        self.ended: str | None = None  # why the gateway connection ended for good (a refused token, say)
         self._seen: OrderedDict[int, None] = OrderedDict()
+        self._stopping = False  # stop() was called: the connection ending is no news
         self._lock = asyncio.Lock()
 
     # --- life cycle ----------------------------------------------------------------------------------------
@@ -169,6 +172,7 @@ class DiscordAdapter:
                 "(Bot > Reset Token)"
             ) from exc
         self._connection = asyncio.create_task(self.client.connect(), name="discord-gateway")
+        self._connection.add_done_callback(self._connection_ended)
         ready = asyncio.create_task(self._ready.wait())
         done, _ = await asyncio.wait(
             {self._connection, ready}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
@@ -193,7 +197,28 @@ class DiscordAdapter:
             ) from exc
         raise AdapterStartError(f"the Discord gateway closed at start: {exc}") from exc
 
+    def _connection_ended(self, task: asyncio.Task[None]) -> None:
+        """The gateway loop ended (discord.py reconnects by itself, so this is for good): say why, in one line.
+
+        The delivery worker then fails Discord's rows instead of waiting for a connection that will not come.
+        """
+        if task.cancelled() or self._stopping or not self._ready.is_set():
+            return  # stopped on purpose, or failed while starting (start() says why)
+        exc = task.exception()
+        if exc is None:
+            return
+        code = getattr(exc, "code", None)
+        self.ended = f"{type(exc).__name__}{f' {code}' if code is not None else ''}"
+        if code == 4004:
+            logger.error(
+                "Discord closed the gateway: the bot token was refused (4004); set DISCORD_TOKEN to a valid token "
+                "and restart Steward"
+            )
+        else:
+            logger.error("the Discord gateway connection ended for good (%s); restart Steward", self.ended)
+
     async def stop(self) -> None:
+        self._stopping = True
         if self.client is not None and not self.client.is_closed():
             await self.client.close()
         if self._connection is not None and not self._connection.done():

@@ -1,14 +1,23 @@
-"""Discord's outbound side: actions rendered (adapters.discord.render) and sent through discord.py."""
+"""Discord's outbound side: actions rendered (adapters.discord.render) and sent through discord.py.
+
+discord.py sleeps through short rate limits and retries some 5xx itself; what it gives up on leaves here as one
+of the delivery worker's exceptions with a one-line message: RetryLater (429, also after discord.py's own five
+tries), ChannelUnreachable (403 Missing Access, 404 Unknown Channel), PermanentFailure (401: the token no longer
+works; other 4xx), TemporaryFailure (5xx, no answer within `timeout`, a dropped connection). Messages carry a
+nonce that Discord enforces, so a retry after a lost answer does not post a second message.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 
 from adapters.discord import render, translate
-from bot.app.delivery import PermanentFailure, RefLookup, RetryLater
+from bot.app.delivery import ChannelUnreachable, PermanentFailure, RefLookup, RetryLater, TemporaryFailure
 from bot.core.actions import (
     Action,
     AddReaction,
@@ -27,31 +36,63 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DM_CLOSED = 50007  # "Cannot send messages to this user"
+MISSING_ACCESS = 50001  # the bot cannot see the channel (removed from it, or its permissions taken away)
+UNKNOWN_CHANNEL = 10003  # the channel no longer exists
+SEND_TIMEOUT = 60.0  # seconds one action may take, discord.py's own waits (5 x 10 s at most) included
 
 
 class DiscordSender:
     """The delivery side: one outbox action -> one Discord call (plus a lookup where needed)."""
 
-    def __init__(self, adapter: DiscordAdapter) -> None:
+    def __init__(self, adapter: DiscordAdapter, *, timeout: float = SEND_TIMEOUT) -> None:
         self.adapter = adapter
+        self.timeout = timeout
+        self.token_refused = False  # Discord answered 401: the token was reset or the bot deleted
 
     def handles(self, workspace: str) -> bool:
         return translate.guild_of(workspace) is not None
 
     async def send(self, action: Action, refs: RefLookup) -> str | None:
         """Deliver; returns "<channel id>/<message id>" of a posted message so it can be edited later."""
+        if self.token_refused:
+            raise PermanentFailure("not sent: Discord refused the bot token (401) before")
         client = self.adapter.client
+        if client is not None and client.is_closed() and self.adapter.ended is not None:
+            raise PermanentFailure(f"not sent: the Discord connection ended for good ({self.adapter.ended})")
         if client is None or not client.is_ready():
             raise RetryLater(5.0, "Discord is not connected yet")
         try:
-            return await self._send(client, action, refs)
+            return await asyncio.wait_for(self._send(client, action, refs), timeout=self.timeout)
+        except TimeoutError as exc:
+            raise TemporaryFailure(f"Discord did not answer within {self.timeout:g} s") from exc
         except discord.RateLimited as exc:
             raise RetryLater(exc.retry_after, "Discord rate limit") from exc
         except discord.HTTPException as exc:
-            log_http_error(exc, f"{action.type} {action.key}")
-            if 400 <= exc.status < 500:
-                raise PermanentFailure(f"Discord answered {exc.status} ({exc.code}): {exc.text}") from exc
-            raise
+            raise self._failure(action, exc) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise TemporaryFailure(f"cannot reach Discord: {type(exc).__name__}") from exc
+
+    def _failure(self, action: Action, exc: discord.HTTPException) -> Exception:
+        """Discord's refusal as the delivery worker's exception."""
+        said = f"{route_of(exc)}: {exc.status} ({exc.code}) {exc.text}".strip()
+        if exc.status == 429:  # discord.py waited and retried five times, and was still refused
+            return RetryLater(retry_after(exc), f"{route_of(exc)}: HTTP 429")
+        if exc.status == 401:
+            self.token_refused = True
+            return PermanentFailure(
+                f"{said}: Discord refused the bot token (reset, or the bot deleted); nothing is sent until "
+                "DISCORD_TOKEN holds a valid token and Steward is restarted"
+            )
+        channel = getattr(action, "channel", None)
+        members = self.adapter.engine.state.members  # an edited DM names its member, whose id looks like a channel's
+        if channel and not isinstance(action, SendDirectMessage) and (action.workspace, channel) not in members:
+            if exc.status == 403 and exc.code == MISSING_ACCESS:
+                return ChannelUnreachable(str(channel), "removed", said)
+            if exc.status == 404 and exc.code == UNKNOWN_CHANNEL:
+                return ChannelUnreachable(str(channel), "gone", said)
+        if 400 <= exc.status < 500:
+            return PermanentFailure(said)
+        return TemporaryFailure(said)
 
     async def _send(self, client: StewardClient, action: Action, refs: RefLookup) -> str | None:
         if isinstance(action, PostMessage):
@@ -91,7 +132,7 @@ class DiscordSender:
         name = channel.lstrip("#")
         found = discord.utils.get(self.guild(client, workspace).text_channels, name=name)
         if found is None:
-            raise PermanentFailure(f"no text channel named #{name} in {workspace}")
+            raise ChannelUnreachable(channel, "gone", f"no text channel named #{name} in {workspace}")
         return found.id
 
     def message(
@@ -216,8 +257,21 @@ def message_kwargs(shown: render.Rendered) -> dict[str, Any]:
     return kwargs
 
 
-def log_http_error(exc: discord.HTTPException, doing: str) -> None:
-    """Route and status go to the log (never into a channel); the URL path carries no token."""
+def route_of(exc: discord.HTTPException) -> str:
+    """"POST /api/v10/channels/1/messages": the URL path carries no token."""
     response = exc.response
-    route = f"{getattr(response, 'method', '?')} {getattr(getattr(response, 'url', None), 'path', '?')}"
-    logger.error("Discord %s failed while %s: %s (code %s) %s", route, doing, exc.status, exc.code, exc.text)
+    return f"{getattr(response, 'method', '?')} {getattr(getattr(response, 'url', None), 'path', '?')}"
+
+
+def retry_after(exc: discord.HTTPException) -> float:
+    """Seconds to wait after a 429: the Retry-After header, else 5."""
+    headers = getattr(exc.response, "headers", None) or {}
+    try:
+        return max(0.0, float(headers.get("Retry-After") or 5.0))
+    except (TypeError, ValueError):
+        return 5.0
+
+
+def log_http_error(exc: discord.HTTPException, doing: str) -> None:
+    """Route and status go to the log (never into a channel)."""
+    logger.error("Discord %s failed while %s: %s (code %s) %s", route_of(exc), doing, exc.status, exc.code, exc.text)

@@ -1,4 +1,10 @@
-"""Slack's outbound side: actions rendered to Web API calls, paced per channel, with 429s surfaced as RetryLater."""
+"""Slack's outbound side: actions rendered to Web API calls, paced per channel, with 429s surfaced as RetryLater.
+
+Every failure leaves here as one of the delivery worker's exceptions with a one-line message: RetryLater (429),
+ChannelUnreachable (Steward was removed, the channel deleted or archived), PermanentFailure (a refused token, a
+bad request), TemporaryFailure (5xx, a timeout, a dropped connection). Posts carry their outbox key as message
+metadata, so a retry after a lost answer finds the message it already posted instead of posting it again.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,10 @@ import asyncio
 import logging
 import re
 import time
+from datetime import datetime
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -16,7 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
-from bot.app.delivery import PermanentFailure, RefLookup, RetryLater
+from bot.app.delivery import ChannelUnreachable, PermanentFailure, RefLookup, RetryLater, TemporaryFailure
 from bot.core.actions import (
     Action,
     AddReaction,
@@ -58,6 +66,16 @@ PERMANENT_ERRORS = frozenset(
 )
 # Errors that mean the wanted outcome is already there.
 DONE_ERRORS = frozenset({"already_pinned", "already_reacted"})
+# The bot token no longer works (app uninstalled, token revoked or expired, account deactivated): nothing will
+# go through until an operator puts a new token into SLACK_BOT_TOKEN and restarts Steward.
+AUTH_ERRORS = frozenset({"account_inactive", "invalid_auth", "not_authed", "token_expired", "token_revoked"})
+# Errors that mean Steward can no longer post in the action's channel, and why.
+UNREACHABLE_ERRORS = {"not_in_channel": "removed", "channel_not_found": "gone", "is_archived": "archived"}
+METADATA_TYPE = "steward_action"  # message metadata: {"event_type": METADATA_TYPE, "event_payload": {"key": ...}}
+HISTORY_MARGIN = 300.0  # seconds before a row's creation that a search for its message starts
+CHANNEL_LIST_PAGES = 20  # conversations.list pages read to find a channel's id by its name
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
+SDK_WAIT = 5.0  # the longest Retry-After slack_sdk waits out inside a call; longer ones go back to the outbox
 
 
 class ChannelPacer:
@@ -80,18 +98,45 @@ class ChannelPacer:
 
 
 def error_code(exc: SlackApiError) -> str:
-    return str(exc.response.get("error", "unknown_error")) if exc.response is not None else "unknown_error"
+    """Slack's error code; "unknown_error" when the answer carried none (a proxy's HTML 502, an empty body)."""
+    data = getattr(exc.response, "data", None)
+    return str(data.get("error") or "unknown_error") if isinstance(data, dict) else "unknown_error"
+
+
+def http_status(exc: SlackApiError) -> int:
+    return int(getattr(exc.response, "status_code", 0) or 0)
+
+
+class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler, for short waits only: it sleeps Retry-After inside the call, however long.
+
+    A longer wait goes back to the outbox (RetryLater), where it holds no worker and no lease.
+    """
+
+    def __init__(self, max_retry_count: int = 1, *, longest_wait: float = SDK_WAIT) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.longest_wait = longest_wait
+
+    async def _can_retry_async(self, *, state: Any, request: Any, response: Any = None, error: Any = None) -> bool:
+        if not await super()._can_retry_async(state=state, request=request, response=response, error=error):
+            return False
+        headers = {k.lower(): v for k, v in (response.headers or {}).items()}
+        wait = headers.get("retry-after") or ["1"]
+        try:
+            return float(wait[0] if isinstance(wait, list) else wait) <= self.longest_wait
+        except (TypeError, ValueError):
+            return False
 
 
 def build_client(settings: Settings, *, rate_limit_retries: int = 1) -> AsyncWebClient:
-    """The Web API client: settings' base URL, one retry on connection errors, Retry-After honoured on 429."""
+    """The Web API client: settings' base URL, one retry on connection errors, a short Retry-After waited out."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+            ShortRateLimitRetryHandler(max_retry_count=rate_limit_retries),
         ],
     )
 
@@ -103,30 +148,112 @@ class SlackSender:
         self.client = client
         self.pacer = ChannelPacer(send_interval)
         self._dm_channels: dict[str, str] = {}
+        self._channel_ids: dict[str, str] = {}  # channel name -> id, as chat.postMessage answered
+        self.token_refused: str | None = None  # Slack's error code once it refused the bot token
 
     def handles(self, workspace: str) -> bool:
         return workspace.startswith("slack:")
 
     async def send(self, action: Action, refs: RefLookup) -> str | None:
+        if self.token_refused is not None:
+            raise PermanentFailure(f"not sent: Slack refused the bot token ({self.token_refused}) before")
         try:
             return await self._send(action, refs)
         except SlackApiError as exc:
-            code = error_code(exc)
-            if code in DONE_ERRORS:
+            self._failed(action, exc)
+            return None
+        except TimeoutError as exc:
+            raise TemporaryFailure(f"Slack did not answer within {self.client.timeout} s") from exc
+        except aiohttp.ClientError as exc:
+            raise TemporaryFailure(f"cannot reach Slack: {type(exc).__name__}") from exc
+
+    def _failed(self, action: Action, exc: SlackApiError) -> None:
+        """Slack's refusal as the delivery worker's exception (returns only when the outcome is there already)."""
+        code, status, method = error_code(exc), http_status(exc), failed_method(exc)
+        if code in DONE_ERRORS:
+            return
+        if status == 429 or code == "ratelimited":
+            raise RetryLater(_retry_after(exc), f"{method}: HTTP 429") from exc
+        if code in AUTH_ERRORS:
+            self.token_refused = code
+            raise PermanentFailure(
+                f"{method}: {code}: Slack refused the bot token (app uninstalled, token revoked or expired); "
+                "nothing is sent until SLACK_BOT_TOKEN holds a valid token and Steward is restarted"
+            ) from exc
+        channel = channel_of(action)
+        if code in UNREACHABLE_ERRORS and channel is not None:
+            raise ChannelUnreachable(channel, UNREACHABLE_ERRORS[code], f"{method}: {code}") from exc
+        if code in PERMANENT_ERRORS:
+            raise PermanentFailure(f"{method}: {code}") from exc
+        raise TemporaryFailure(f"{method}: {code} (HTTP {status})") from exc
+
+    async def find_delivered(self, action: Action, since: datetime) -> str | None:
+        """The ts of the message an earlier attempt posted for `action`, found by its metadata; None if none.
+
+        Posts into channels and direct messages are looked for (a direct message in the member's IM channel,
+        which `im:history` lets Steward read: a crash between Slack posting a nudge and the outbox hearing of it
+        must not nudge twice); a channel given by name is looked up by the id Slack answered with before.
+        """
+        if not isinstance(action, PostMessage | SendDirectMessage):
+            return None
+        method = "conversations.history"
+        try:
+            if isinstance(action, SendDirectMessage):
+                channel: str | None = await self.dm_channel(action.user)
+            else:
+                channel = action.channel if _CHANNEL_ID.match(action.channel) else await self.channel_id(action.channel)
+            if channel is None:
                 return None
-            status = exc.response.status_code if exc.response is not None else 0
-            logger.warning("Slack %s failed for %s: %s (HTTP %s)", failed_method(exc), action.key, code, status)
-            if status == 429 or code == "ratelimited":
-                raise RetryLater(_retry_after(exc), f"{failed_method(exc)}: rate limited") from exc
-            if code in PERMANENT_ERRORS:
-                raise PermanentFailure(f"{failed_method(exc)}: {code}") from exc
+            params: dict[str, Any] = {
+                "channel": channel,
+                "oldest": f"{since.timestamp() - HISTORY_MARGIN:.6f}",
+                "limit": 200,
+                "include_all_metadata": True,
+            }
+            if isinstance(action, PostMessage) and action.thread:
+                method, params["ts"] = "conversations.replies", action.thread
+            response = await self.call(render.ApiCall(method, params))
+        except SlackApiError as exc:
+            if error_code(exc) in PERMANENT_ERRORS:
+                return None  # cannot look: sending again tells what is wrong
+            self._failed(action, exc)
             raise
+        except TimeoutError as exc:
+            raise TemporaryFailure(f"Slack did not answer within {self.client.timeout} s") from exc
+        except aiohttp.ClientError as exc:
+            raise TemporaryFailure(f"cannot reach Slack: {type(exc).__name__}") from exc
+        for message in response.get("messages") or ():
+            if _posted_for(message, action.key):
+                return str(message["ts"])
+        return None
+
+    async def channel_id(self, name: str) -> str | None:
+        """The id of a channel Steward posts to by name (the facilitators' channel): as Slack answered a post
+        before, else as conversations.list names it (after a restart nothing was posted yet)."""
+        found = self._channel_ids.get(name)
+        if found is not None:
+            return found
+        wanted, cursor = name.lstrip("#"), ""
+        for _ in range(CHANNEL_LIST_PAGES):
+            params: dict[str, Any] = {"types": "public_channel,private_channel", "exclude_archived": True,
+                                      "limit": 1000}
+            if cursor:
+                params["cursor"] = cursor
+            response = await self.call(render.ApiCall("conversations.list", params))
+            for channel in response.get("channels") or ():
+                if isinstance(channel, dict) and channel.get("name") == wanted and channel.get("id"):
+                    self._channel_ids[name] = str(channel["id"])
+                    return self._channel_ids[name]
+            cursor = str((response.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                break
+        return None
 
     async def _send(self, action: Action, refs: RefLookup) -> str | None:
         if isinstance(action, PostMessage):
-            return await self._post(render.post_message(action))
+            return await self._post(render.post_message(action), action.key)
         if isinstance(action, SendDirectMessage):
-            return await self._post(render.direct_message(action, await self.dm_channel(action.user)))
+            return await self._post(render.direct_message(action, await self.dm_channel(action.user)), action.key)
         if isinstance(action, PostEphemeral):
             await self.call(render.post_ephemeral(action))
             return None
@@ -141,9 +268,15 @@ class SlackSender:
         logger.debug("%s has no Slack counterpart; skipped", action.type)
         return None
 
-    async def _post(self, call: render.ApiCall) -> str | None:
-        await self.pacer.wait(str(call.params["channel"]))
-        response = await self.call(call)
+    async def _post(self, call: render.ApiCall, key: str) -> str | None:
+        """chat.postMessage with the action's key as metadata (see `find_delivered`)."""
+        channel = str(call.params["channel"])
+        await self.pacer.wait(channel)
+        metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": key}}
+        response = await self.call(render.ApiCall(call.method, {**call.params, "metadata": metadata}))
+        answered = response.get("channel")
+        if answered and answered != channel and not _CHANNEL_ID.match(channel):
+            self._channel_ids[channel] = str(answered)
         ts = response.get("ts")
         return str(ts) if ts else None
 
@@ -165,6 +298,23 @@ class SlackSender:
 
     async def call(self, call: render.ApiCall) -> Any:
         return await self.client.api_call(call.method, json=call.params)
+
+
+def _posted_for(message: Any, key: str) -> bool:
+    """Whether a message from conversations.history carries the metadata of the action with this key."""
+    metadata = message.get("metadata") if isinstance(message, dict) else None
+    if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_TYPE or not message.get("ts"):
+        return False
+    payload = metadata.get("event_payload")
+    return isinstance(payload, dict) and payload.get("key") == key
+
+
+def channel_of(action: Action) -> str | None:
+    """The channel an action posts in, if any (a DM's IM channel is the member's, not a community channel)."""
+    channel = getattr(action, "channel", None)
+    if not channel or isinstance(action, SendDirectMessage) or _USER_ID.match(str(channel)):
+        return None
+    return str(channel)
 
 
 def failed_method(exc: SlackApiError) -> str:

@@ -10,7 +10,7 @@ process that stalled past its lease cannot overwrite the new owner's decisions.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -42,6 +42,9 @@ class Ownership:
         self.ttl = ttl
         self.now = now
         self._held: dict[str, datetime] = {}  # workspace -> until when this process holds it
+        # Called with a workspace this process has just come to hold (the delivery worker takes over the sends a
+        # dead holder left unfinished).
+        self.on_taken: list[Callable[[str], Awaitable[object]]] = []
 
     @property
     def db(self) -> AsyncEngine:
@@ -68,8 +71,12 @@ class Ownership:
         async with self.db.begin() as conn:
             taken = await leases.take(conn, workspace, self.owner, now=now, until=now + self.ttl)
         if taken:
+            fresh = workspace not in self._held
             self._held[workspace] = now + self.ttl
-            logger.info("deciding for %s now (lease taken by %s)", workspace, self.owner)
+            if fresh:
+                logger.info("deciding for %s now (lease taken by %s)", workspace, self.owner)
+                for hook in self.on_taken:
+                    await hook(workspace)
         return taken
 
     async def renew(self) -> set[str]:

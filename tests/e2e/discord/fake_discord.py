@@ -4,6 +4,12 @@ The REST side records every call (method, path, JSON body) and answers with payl
 The gateway speaks the real protocol with plain-text JSON frames: HELLO, IDENTIFY -> READY + GUILD_CREATE,
 heartbeats, RESUME (replaying from one event before the client's sequence, as a flaky link would), and
 dispatches pushed by the test.
+
+Platform faults to script: 429s with Discord's rate-limit headers (`rate_limit_next`, `rate_limit_retry_after`),
+5xx answers (`server_errors`), answers later than the client waits (`slow_posts`; the post takes effect), a
+refused token (`revoked`: 401 on REST, 4004 on the gateway), a channel answering 403 Missing Access or 404 Unknown
+Channel (`channel_errors`), and the gateway closed (`drop`) or its session invalidated (`invalidate_session`).
+Posts with `enforce_nonce` are deduplicated by their nonce, as Discord does.
 """
 
 from __future__ import annotations
@@ -98,6 +104,13 @@ class FakeDiscord:
     refuse_privileged: bool = False
     identifies: int = 0
     resumes: int = 0
+    rate_limit_retry_after: float = 0.3
+    server_errors: int = 0  # how many message posts answer `server_error_status` before one succeeds
+    server_error_status: int = 503
+    slow_posts: int = 0  # how many message posts are answered only after `slow_seconds` (they take effect)
+    slow_seconds: float = 1.0
+    revoked: bool = False  # the bot token was reset: REST answers 401, the gateway closes with 4004
+    channel_errors: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # channel -> (status, code, text)
 
     def __post_init__(self) -> None:
         self.app = web.Application()
@@ -110,6 +123,7 @@ class FakeDiscord:
         self.sent: list[dict[str, Any]] = []  # every dispatch, for RESUME replays
         self.dm_channels: dict[str, str] = {}
         self.messages: dict[str, dict[str, Any]] = {}
+        self.nonces: dict[tuple[str, str], str] = {}  # (channel, nonce) -> the message posted with it
         if not self.roles:
             # @everyone may read and write; everything else is granted per member.
             self.roles.append({"id": GUILD_ID, "name": "@everyone", "permissions": str((1 << 10) | (1 << 11)),
@@ -154,6 +168,17 @@ class FakeDiscord:
         assert self.ws is not None
         await self.ws.send_str(json.dumps({"op": 7, "d": None}))
 
+    async def drop(self, code: int = 4000) -> None:
+        """Close the gateway connection as a failing Discord server does; the client resumes (or, for 4004 and
+        the other fatal codes, gives up)."""
+        assert self.ws is not None
+        await self.ws.close(code=code, message=b"dropped")
+
+    async def invalidate_session(self) -> None:
+        """Op 9 with d=false: the session cannot be resumed; the client identifies again."""
+        assert self.ws is not None
+        await self.ws.send_str(json.dumps({"op": 9, "d": False}))
+
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -174,7 +199,7 @@ class FakeDiscord:
 
     async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
         self.identifies += 1
-        if data["token"] != TOKEN:
+        if data["token"] != TOKEN or self.revoked:
             await ws.close(code=4004)
             return
         if self.refuse_privileged and data["intents"] & ((1 << 1) | (1 << 15)):
@@ -203,6 +228,9 @@ class FakeDiscord:
     async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
         """Replay from one event before the client's sequence: the last event arrives twice."""
         self.resumes += 1
+        if self.revoked:
+            await ws.close(code=4004)
+            return
         for frame in self.sent:
             if frame["s"] >= data["seq"] and frame["t"] not in {"READY", "GUILD_CREATE"}:
                 await ws.send_str(json.dumps(frame))
@@ -215,7 +243,7 @@ class FakeDiscord:
         body = await request.json() if request.can_read_body and request.content_type == "application/json" else None
         self.calls.append(Call(request.method, path, body))
         interaction_route = path.startswith(("/interactions/", "/webhooks/"))  # authorised by their token
-        if not interaction_route and request.headers.get("Authorization") != f"Bot {TOKEN}":
+        if not interaction_route and (request.headers.get("Authorization") != f"Bot {TOKEN}" or self.revoked):
             return _json({"message": "401: Unauthorized", "code": 0}, 401)
         for method, pattern, handler in self._routes():
             match = re.fullmatch(pattern, path)
@@ -262,19 +290,39 @@ class FakeDiscord:
     async def _post_message(self, request: web.Request, body: Any, channel: str) -> web.Response:
         if self.rate_limit_next > 0:
             self.rate_limit_next -= 1
-            return _json({"message": "You are being rate limited.", "retry_after": 0.3, "global": False}, 429,
-                         headers={"Retry-After": "0.3", "Via": "1.1 google", "X-RateLimit-Scope": "user"})
+            wait = f"{self.rate_limit_retry_after:g}"
+            return _json({"message": "You are being rate limited.", "retry_after": self.rate_limit_retry_after,
+                          "global": False}, 429,
+                         headers={"Retry-After": wait, "Via": "1.1 google", "X-RateLimit-Scope": "user",
+                                  "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+                                  "X-RateLimit-Reset-After": wait, "X-RateLimit-Bucket": "fake-messages"})
+        if self.server_errors > 0:
+            self.server_errors -= 1
+            return web.Response(status=self.server_error_status, text="upstream connect error")
+        if channel in self.channel_errors:
+            status, code, text = self.channel_errors[channel]
+            return _json({"message": text, "code": code}, status)
         recipient = next((u for u, c in self.dm_channels.items() if c == channel), None)
         if recipient in self.closed_dms:
             return _json({"message": "Cannot send messages to this user", "code": 50007}, 403)
         if channel not in self.channels and recipient is None:
             return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        nonce = str(body.get("nonce") or "")
+        if body.get("enforce_nonce") and (channel, nonce) in self.nonces:
+            return _json(self.messages[self.nonces[(channel, nonce)]])  # Discord answers with the first message
         mid = snowflake()
         data = message(mid, channel, user(BOT_ID, "Steward", bot=True), body.get("content") or "",
                        components=body.get("components"), guild=recipient is None)
         data["embeds"] = body.get("embeds") or []
+        data["nonce"] = body.get("nonce")
         self.messages[mid] = data
-        return _json(data)
+        if nonce:
+            self.nonces[(channel, nonce)] = mid
+        if self.slow_posts > 0:
+            self.slow_posts -= 1
+            await asyncio.sleep(self.slow_seconds)  # the message is posted; only the answer is late
+        return _json(data, headers={"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "4",
+                                    "X-RateLimit-Reset-After": "1.0", "X-RateLimit-Bucket": "fake-messages"})
 
     async def _forum_post(self, request: web.Request, body: Any, forum: str) -> web.Response:
         """A new forum post: the thread, with its starter message (same id) inside."""

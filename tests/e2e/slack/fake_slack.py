@@ -2,15 +2,28 @@
 
 Every Web API call is recorded as (method, params); Socket Mode envelopes are pushed to the connected client
 and its acks recorded; `/respond/{key}` records what was sent to a response_url.
+
+`deliver` queues envelopes as Slack does for a crashing app: an envelope not acknowledged when its connection
+closes is pushed again (with `retry_attempt`) over the next connection, and one left unacknowledged for
+`retry_seconds` is pushed again. Posted messages are kept with their metadata, so `conversations.history` and
+`conversations.replies` answer as Slack would; `on_call` lets a test hold a Web API call before it is answered.
+
+Platform faults to script: 429s with Retry-After (`rate_limited`), 5xx answers (`server_errors`), answers later
+than the client waits (`slow`: the call took effect, or with `slow_processed` off it was lost), a refused token
+(`token_error`), a channel Steward cannot post in (`channel_errors`), and Socket Mode connections closed
+(`drop_connections`), cut without a close frame (`sever_connections`) or told to move (`send_disconnect`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -45,6 +58,25 @@ class FakeSlack:
         self._sockets: list[web.WebSocketResponse] = []
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        # Slack's memory of posted messages, its redelivery of envelopes, and a hook on every Web API call.
+        self.posted: list[dict[str, Any]] = []
+        self.on_call: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
+        self.retry_seconds: float | None = None  # push an unacknowledged envelope again after this long
+        self.redelivered = 0
+        self._queue: deque[_Envelope] = deque()
+        self._in_flight: dict[str, _Envelope] = {}
+        self._dead: set[web.WebSocketResponse] = set()  # connections a push failed on (closing, not yet closed)
+        self._wake = asyncio.Event()
+        self._pump: asyncio.Task[None] | None = None
+        # Platform faults (see the module's docstring).
+        self.server_errors: dict[str, int] = {}  # method -> how many 5xx answers before it succeeds
+        self.server_error_status = 503
+        self.slow: dict[str, int] = {}  # method -> how many calls are answered only after `slow_seconds`
+        self.slow_seconds = 1.0
+        self.slow_processed = True  # a slow call took effect, only its answer is late; False: it was lost
+        self.token_error: str | None = None  # e.g. "token_revoked": every call is refused with it
+        self.channel_errors: dict[str, str] = {}  # channel -> the error of any call naming it ("not_in_channel")
+        self._links: list[web.Request] = []
 
     # --- server ------------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -60,6 +92,10 @@ class FakeSlack:
         self.port = int(self._runner.addresses[0][1])
 
     async def close(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
         for ws in self._sockets:
             await ws.close()
         if self._runner is not None:
@@ -78,13 +114,28 @@ class FakeSlack:
         params = await _params(request)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ") or str(params.get("token", ""))
         self.calls.append((method, params))
+        if self.on_call is not None:
+            await self.on_call(method, params)
         if token not in self.valid_tokens:
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        if self.token_error is not None:
+            return web.json_response({"ok": False, "error": self.token_error})
+        if self.slow.get(method, 0) > 0 and not self.slow_processed:
+            self.slow[method] -= 1
+            await asyncio.sleep(self.slow_seconds)  # lost on the way: nothing happens, the answer comes too late
+            return web.json_response({"ok": False, "error": "request_timeout"}, status=504)
+        if self.server_errors.get(method, 0) > 0:
+            self.server_errors[method] -= 1
+            return web.Response(
+                status=self.server_error_status, text="<html>upstream unavailable</html>", content_type="text/html"
+            )
         if self.rate_limited.get(method, 0) > 0:
             self.rate_limited[method] -= 1
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(self.retry_after)}
             )
+        if str(params.get("channel", "")) in self.channel_errors:
+            return web.json_response({"ok": False, "error": self.channel_errors[str(params["channel"])]})
         body: dict[str, Any] = {"ok": True}
         if method == "auth.test":
             body |= {"team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID, "team": "Change Makers"}
@@ -92,6 +143,12 @@ class FakeSlack:
             body["url"] = f"ws://127.0.0.1:{self.port}/link"
         elif method in ("chat.postMessage", "chat.update"):
             body |= {"channel": params.get("channel"), "ts": params.get("ts") or f"1700000000.{next(self._ts):06d}"}
+            if method == "chat.postMessage":
+                self._remember(params, str(body["ts"]))
+        elif method in ("conversations.history", "conversations.replies"):
+            body |= self._history(method, params)
+        elif method == "conversations.list":
+            body |= self._channels()
         elif method == "chat.postEphemeral":
             body["message_ts"] = f"1700000000.{next(self._ts):06d}"
         elif method == "conversations.open":
@@ -99,6 +156,9 @@ class FakeSlack:
         elif method == "users.info":
             user = str(params.get("user", ""))
             body["user"] = self.users.get(user, {"id": user, "name": user, "tz": "Europe/Berlin", "locale": "en-US"})
+        if self.slow.get(method, 0) > 0:
+            self.slow[method] -= 1
+            await asyncio.sleep(self.slow_seconds)  # the call took effect; only its answer is late
         return web.json_response(body)
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
@@ -109,12 +169,17 @@ class FakeSlack:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)
+        self._links.append(request)
         await ws.send_str(json.dumps({"type": "hello", "num_connections": 1}))
+        self._wake.set()
         async for message in ws:
             if message.type == WSMsgType.TEXT:
                 data = json.loads(message.data)
                 if "envelope_id" in data:
                     self.acks.append(data)
+                    if (delivered := self._in_flight.pop(data["envelope_id"], None)) is not None:
+                        delivered.acked = True
+        self._connection_lost(ws)
         return ws
 
     @property
@@ -146,10 +211,150 @@ class FakeSlack:
     def acked(self, envelope_id: str) -> bool:
         return any(ack["envelope_id"] == envelope_id for ack in self.acks)
 
+    @property
+    def connections_made(self) -> int:
+        """How many Socket Mode connections the client has opened so far."""
+        return len(self._sockets)
+
+    async def drop_connections(self, code: int = 1001) -> None:
+        """Close every open Socket Mode connection with a close frame (Slack moving the app elsewhere)."""
+        for ws in list(self._sockets):
+            if not ws.closed:
+                await ws.close(code=code, message=b"going away")
+
+    async def send_disconnect(self, reason: str = "refresh_requested") -> None:
+        """A `disconnect` envelope on every open connection: the client is to open a new one."""
+        for ws in list(self._sockets):
+            if not ws.closed:
+                await ws.send_str(json.dumps({"type": "disconnect", "reason": reason,
+                                              "debug_info": {"host": "fake-slack"}}))
+
+    def sever_connections(self) -> None:
+        """Cut every open connection without a close frame (the network failing): only pings can tell."""
+        for request in self._links:
+            if request.transport is not None and not request.transport.is_closing():
+                request.transport.abort()
+
+    # --- Slack's redelivery: envelopes a dead connection never acknowledged come again ----------------------
+    async def deliver(self, envelope_type: str, payload: dict[str, Any]) -> _Envelope:
+        """Queue one envelope: pushed in order over an open connection (waiting for one, if none is open) and
+        pushed again, with `retry_attempt`, until the app acknowledges it (then its `acked` is set)."""
+        item = _Envelope(envelope_type, payload)
+        self._queue.append(item)
+        self._wake.set()
+        if self._pump is None:
+            self._pump = asyncio.create_task(self._pump_envelopes())
+        return item
+
+    @property
+    def undelivered(self) -> int:
+        """Envelopes queued or pushed but not yet acknowledged."""
+        return len(self._queue) + len(self._in_flight)
+
+    def _connection_lost(self, ws: web.WebSocketResponse) -> None:
+        """What went out over `ws` without an ack goes first on the next connection, in its order."""
+        lost = [item for item in self._in_flight.values() if item.socket is ws]
+        for item in lost:
+            del self._in_flight[item.envelope_id]
+        for item in sorted(lost, key=lambda item: item.order, reverse=True):
+            self._queue.appendleft(item)
+        self._wake.set()
+
+    async def _pump_envelopes(self) -> None:
+        order = itertools.count()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self.retry_seconds is not None:
+                stale = [i for i in self._in_flight.values() if time.monotonic() - i.sent_at > self.retry_seconds]
+                for item in sorted(stale, key=lambda item: item.order, reverse=True):
+                    del self._in_flight[item.envelope_id]
+                    self._queue.appendleft(item)
+            while self._queue:
+                sockets = [ws for ws in self._sockets if not ws.closed and ws not in self._dead]
+                if not sockets:
+                    break
+                item = self._queue.popleft()
+                if item.attempts:
+                    self.redelivered += 1
+                item.order = item.order if item.attempts else next(order)
+                item.envelope_id = f"env-{item.order}-{item.attempts}-{time.monotonic_ns()}"
+                envelope = {
+                    "envelope_id": item.envelope_id,
+                    "type": item.type,
+                    "accepts_response_payload": item.type != "events_api",
+                    "payload": item.payload,
+                }
+                if item.attempts:
+                    envelope |= {"retry_attempt": item.attempts, "retry_reason": "timeout"}
+                item.attempts += 1
+                item.socket, item.sent_at = sockets[0], time.monotonic()
+                self._in_flight[item.envelope_id] = item
+                try:
+                    await sockets[0].send_str(json.dumps(envelope))
+                except (ConnectionError, RuntimeError):
+                    self._dead.add(sockets[0])
+                    self._connection_lost(sockets[0])
+            if self.retry_seconds is not None and self._in_flight:
+                asyncio.get_running_loop().call_later(self.retry_seconds / 2, self._wake.set)
+
+    # --- Slack's memory: posted messages with their metadata ----------------------------------------------
+    def _remember(self, params: dict[str, Any], ts: str) -> None:
+        self.posted.append(
+            {
+                "ts": ts,
+                "channel": str(params.get("channel", "")),
+                "thread_ts": params.get("thread_ts"),
+                "text": params.get("text"),
+                "blocks": params.get("blocks"),
+                "metadata": params.get("metadata"),
+                "bot_id": BOT_ID,
+                "at": time.time(),
+            }
+        )
+
+    def _history(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history (a channel's top-level messages, newest first, since `oldest` by the fake's
+        clock) or conversations.replies (a thread, oldest first); metadata only with include_all_metadata."""
+        channel, oldest = str(params.get("channel", "")), float(params.get("oldest") or 0)
+        if method == "conversations.replies":
+            root = str(params.get("ts", ""))
+            found = [m for m in self.posted if m["channel"] == channel and root in (m["ts"], m["thread_ts"])]
+        else:
+            found = [m for m in reversed(self.posted) if m["channel"] == channel and not m["thread_ts"]]
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in {"1", "true"}
+        messages = [
+            {"type": "message", "ts": m["ts"], "text": m["text"], "bot_id": m["bot_id"], "user": BOT_USER}
+            | ({"thread_ts": m["thread_ts"]} if m["thread_ts"] else {})
+            | ({"metadata": m["metadata"]} if with_metadata and m["metadata"] else {})
+            for m in found
+            if m["at"] >= oldest
+        ]
+        return {"messages": messages, "has_more": False}
+
+    def _channels(self) -> dict[str, Any]:
+        """conversations.list: the channels messages were posted to (in the fake, a channel's name is its id)."""
+        names = sorted({m["channel"] for m in self.posted if not m["channel"].startswith("D")})
+        return {"channels": [{"id": name, "name": name} for name in names], "response_metadata": {"next_cursor": ""}}
+
     # --- response_url ------------------------------------------------------------------------------------
     async def respond(self, request: web.Request) -> web.Response:
         self.responses.append({"key": request.match_info["key"], **(await request.json())})
         return web.Response(text="ok")
+
+
+@dataclass(eq=False)
+class _Envelope:
+    """One event or interaction Slack owes the app, until the app acknowledges it."""
+
+    type: str
+    payload: dict[str, Any]
+    attempts: int = 0
+    order: int = 0
+    envelope_id: str = ""
+    socket: web.WebSocketResponse | None = None
+    sent_at: float = 0.0
+    acked: bool = False
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
