@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.markup import excerpt
-from storage.lesson_model import T_LESSON
+from storage.lesson_model import T_LESSON, Lesson
+from storage.lesson_model import _lesson as lesson_from_row
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_OUTBOX, T_QUESTION, T_WORKSPACE
 
 Q, M = T_QUESTION, T_MESSAGE
@@ -197,3 +198,35 @@ async def latest_message_at(conn: AsyncConnection, workspace: str, visible: Coll
         )
     ).scalar()
     return found
+
+
+async def recent_lessons(
+    conn: AsyncConnection, workspace: str, visible: Collection[str], *, limit: int = 50, order: str = "updated_at"
+) -> list[Lesson]:
+    """The newest lessons in these channels (by last change, or `order="created_at"` by capture)."""
+    if not visible:
+        return []
+    column = T_LESSON.c.created_at if order == "created_at" else T_LESSON.c.updated_at
+    rows = await conn.execute(
+        select(T_LESSON)
+        .where(T_LESSON.c.workspace_id == workspace, T_LESSON.c.channel_id.in_(list(visible)))
+        .order_by(column.desc(), T_LESSON.c.id.desc())
+        .limit(limit)
+    )
+    return [lesson_from_row(row) for row in rows]
+
+
+async def lessons_with_contributor(
+    conn: AsyncConnection, workspace: str, visible: Collection[str], member: str, *, limit: int = 100
+) -> list[Lesson]:
+    """Lessons the member helped to work out, newest first."""
+    if not visible:
+        return []
+    listed = cast(T_LESSON.c.contributors, String).like(f'%"{member}"%')  # JSON text; ids hold no quotes
+    rows = await conn.execute(
+        select(T_LESSON)
+        .where(T_LESSON.c.workspace_id == workspace, T_LESSON.c.channel_id.in_(list(visible)), listed)
+        .order_by(T_LESSON.c.created_at.desc())
+        .limit(limit)
+    )
+    return [lesson for lesson in map(lesson_from_row, rows) if member in lesson.contributors]

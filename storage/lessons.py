@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.lessons import LessonDraft
+from storage import lesson_history as changes
 from storage.lesson_model import T_LESSON, Lesson, _lesson
 from storage.lesson_search import LessonSearch, SearchHit, index_terms, query_groups
 from storage.lesson_threads import MessageThreadReader
@@ -80,6 +81,8 @@ class LessonStore(LessonSearch):
                     lesson = await self._get(conn, lesson_id)
                     assert lesson is not None
                     await self._index(conn, [lesson])
+                    await changes.record(conn, workspace_id, lesson.id or 0, "captured" if created else "recaptured",
+                                         at=now, detail=lesson.title)
                     return lesson, created
             except IntegrityError:
                 logger.info("lesson for %s/%s was stored concurrently; updating it", workspace_id, source_message_id)
@@ -105,9 +108,11 @@ class LessonStore(LessonSearch):
             async with self.db.begin() as conn:
                 await conn.execute(text("ANALYZE lesson"))
 
-    async def edit(self, workspace_id: str, lesson_id: int, *, now: datetime, **changes: Any) -> Lesson | None:
+    async def edit(
+        self, workspace_id: str, lesson_id: int, *, now: datetime, by: str | None = None, **fields: Any
+    ) -> Lesson | None:
         """Change title, problem, what worked, steps, tips or tags of a lesson (facilitators curate)."""
-        allowed = {k: v for k, v in changes.items() if k in _EDITABLE and v is not None}
+        allowed = {k: v for k, v in fields.items() if k in _EDITABLE and v is not None}
         async with self.db.begin() as conn:
             result = await conn.execute(
                 update(T_LESSON)
@@ -119,15 +124,20 @@ class LessonStore(LessonSearch):
             lesson = await self._get(conn, lesson_id)
             assert lesson is not None
             await self._index(conn, [lesson])
+            retagged = set(allowed) == {"tags"}
+            what, detail = ("retagged", ", ".join(lesson.tags)) if retagged else ("edited", lesson.title)
+            await changes.record(conn, workspace_id, lesson_id, what, at=now, by=by, detail=detail)
             return lesson
 
-    async def retag(self, workspace_id: str, lesson_id: int, tags: Sequence[str], *, now: datetime) -> Lesson | None:
+    async def retag(
+        self, workspace_id: str, lesson_id: int, tags: Sequence[str], *, now: datetime, by: str | None = None
+    ) -> Lesson | None:
         clean: dict[str, str] = {}  # one tag per spelling, compared regardless of case; the first spelling kept
         for tag in (" ".join(t.strip().lstrip("#").split()) for t in tags):
             if tag:
                 clean.setdefault(tag.lower(), tag)
         tags = list(clean.values())
-        return await self.edit(workspace_id, lesson_id, tags=tags, now=now)
+        return await self.edit(workspace_id, lesson_id, tags=tags, now=now, by=by)
 
     async def verify(self, workspace_id: str, lesson_id: int, *, by: str, now: datetime) -> Lesson | None:
         """Mark a lesson as checked by a facilitator; it leaves the review list until it ages again."""
@@ -137,7 +147,10 @@ class LessonStore(LessonSearch):
                 .where(T_LESSON.c.workspace_id == workspace_id, T_LESSON.c.id == lesson_id)
                 .values(verified_at=now, verified_by=by)
             )
-            return await self._get(conn, lesson_id) if result.rowcount else None
+            if not result.rowcount:
+                return None
+            await changes.record(conn, workspace_id, lesson_id, "verified", at=now, by=by)
+            return await self._get(conn, lesson_id)
 
     async def delete(self, workspace_id: str, lesson_id: int) -> bool:
         async with self.db.begin() as conn:
@@ -151,7 +164,9 @@ class LessonStore(LessonSearch):
                 return False
             return await self._delete(conn, workspace_id, [lesson.id]) > 0
 
-    async def merge(self, workspace_id: str, lesson_id: int, into_id: int, *, now: datetime) -> Lesson | None:
+    async def merge(
+        self, workspace_id: str, lesson_id: int, into_id: int, *, now: datetime, by: str | None = None
+    ) -> Lesson | None:
         """Fold one lesson into another: steps, tips, tags and contributors are united; the first is deleted."""
         async with self.db.begin() as conn:
             source, target = await self._get(conn, lesson_id), await self._get(conn, into_id)
@@ -176,6 +191,7 @@ class LessonStore(LessonSearch):
             merged = await self._get(conn, into_id)
             assert merged is not None
             await self._index(conn, [merged])
+            await changes.record(conn, workspace_id, into_id, "merged", at=now, by=by, detail=source.title)
             return merged
 
     async def forget_member(self, workspace_id: str, member_id: str) -> int:
@@ -187,6 +203,7 @@ class LessonStore(LessonSearch):
                     kept = [c for c in lesson.contributors if c != member_id]
                     await conn.execute(update(T_LESSON).where(T_LESSON.c.id == lesson.id).values(contributors=kept))
                     changed += 1
+            await changes.forget_member(conn, workspace_id, member_id)
         return changed
 
     async def forget_workspace(self, workspace_id: str) -> int:
@@ -196,6 +213,11 @@ class LessonStore(LessonSearch):
             return await self._delete(conn, workspace_id, ids)
 
     # --- reading ---------------------------------------------------------------------------------------------
+    async def history(self, workspace_id: str, lesson_id: int) -> list[changes.Change]:
+        """What happened to the lesson, oldest first."""
+        async with self.db.connect() as conn:
+            return await changes.history(conn, workspace_id, lesson_id)
+
     async def get(self, workspace_id: str, lesson_id: int) -> Lesson | None:
         async with self.db.connect() as conn:
             lesson = await self._get(conn, lesson_id)
@@ -247,6 +269,7 @@ class LessonStore(LessonSearch):
         result = await conn.execute(
             delete(T_LESSON).where(and_(T_LESSON.c.workspace_id == workspace_id, T_LESSON.c.id.in_(ids)))
         )
+        await changes.forget(conn, workspace_id, ids)
         return int(result.rowcount or 0)
 
 

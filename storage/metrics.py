@@ -13,27 +13,33 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, and_, func, select
+from sqlalchemy import ColumnElement, Integer, and_, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import aliased
 
-from bot.core.digest_figures import LESSONS_LISTED, Figures, Helper, NewLesson, OpenQuestion, Period
+from bot.core.digest_figures import LESSONS_LISTED, Cohort, Figures, Helper, NewLesson, OpenQuestion, Period
 from bot.core.markup import excerpt
 from bot.core.questions import OPEN_STATUSES
 from bot.core.text.topics import topics
+from storage.decisions import decided_in
 from storage.lesson_model import T_LESSON
-from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_NUDGE, T_QUESTION
+from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_NUDGE, T_QUESTION, T_RESPONSE, T_WORKSPACE
 
 logger = logging.getLogger(__name__)
 
 NOT_QUESTIONS = ("not_a_question", "withdrawn")
-INACTIVE_LOOKBACK = timedelta(days=28)
+# CHAOSS "inactive contributors": someone who posted before and then nothing in scope for this long. The audit
+# lists who is inactive at its end; a digest, who became inactive during its week. One definition for both.
+INACTIVE_AFTER = timedelta(days=28)
 TRENDING_SAMPLE = 200  # most recent question texts read for topics (tagging costs a few ms each)
 TRENDING_MIN_QUESTIONS = 2
 EXCERPT = 120
+COHORT_MONTHS = 13  # newcomer conversion is shown for at most this many months
 
 Q, M, MEM = T_QUESTION, T_MESSAGE, T_MEMBER
 
@@ -74,8 +80,12 @@ async def figures(
         if not detail:
             return result
         responses, concentration = await _answerer_concentration(conn, scope, period)
+        answerers, first_timers = await _answerers(conn, scope, period)
         return replace(
             result,
+            answerers=answerers,
+            first_time_helpers=first_timers,
+            newcomers=await _cohorts(conn, scope, period),
             oldest_unanswered=await oldest_unanswered(conn, scope, period.end),
             helpers=await _helpers(conn, scope, period),
             first_responses=responses,
@@ -85,6 +95,7 @@ async def figures(
             trending=await _trending(conn, scope, period),
             nudges_answered=await _nudges_answered(conn, scope, period),
             lessons=await _new_lessons(conn, scope, period) if result.new_lessons else (),
+            decisions=await decided_in(conn, scope.workspace, scope.channels, period.start, period.end),
         )
 
 
@@ -288,25 +299,167 @@ async def _answerer_concentration(
     return total, (int(row[1]) if total else None)
 
 
-async def _new_contributors(conn: AsyncConnection, scope: _Scope, period: Period) -> tuple[str, ...]:
-    """Members whose first message in scope falls in the period."""
+async def _answerers(conn: AsyncConnection, scope: _Scope, period: Period) -> tuple[int, tuple[str, ...]]:
+    """How many people answered someone's question in the period, and who among them answered one for the first
+    time (their earliest answer in scope falls in the period). A count and names, never a count per person.
+
+    Nobody is a first-time helper in the first period Steward has answers for: without earlier history, "first"
+    would only mean "first since Steward arrived"."""
+    r = T_RESPONSE
+    answers = (
+        r.join(Q, and_(Q.c.workspace_id == r.c.workspace_id, Q.c.id == r.c.question_id))
+        .outerjoin(MEM, and_(MEM.c.workspace_id == r.c.workspace_id, MEM.c.id == r.c.responder_id))
+    )
+    counted = and_(
+        scope.questions(),
+        r.c.workspace_id == scope.workspace,
+        r.c.accepted.is_(False),
+        r.c.responder_id != Q.c.asker_id,
+        func.coalesce(MEM.c.is_bot, False).is_(False),
+    )
     stmt = (
-        select(M.c.user_id)
-        .where(scope.messages(), M.c.posted_at < period.end)
-        .group_by(M.c.user_id)
-        .having(func.min(M.c.posted_at) >= period.start)
-        .order_by(M.c.user_id)
+        select(r.c.responder_id, case((func.min(r.c.at) >= period.start, 1), else_=0).label("first_time"))
+        .select_from(answers)
+        .where(counted, r.c.at < period.end)
+        .group_by(r.c.responder_id)
+        .having(func.max(r.c.at) >= period.start)
+        .order_by(r.c.responder_id)
+    )
+    rows = list(await conn.execute(stmt))
+    history = await _scalar(conn, select(r.c.id).select_from(answers).where(counted, r.c.at < period.start).limit(1))
+    first_timers = tuple(row.responder_id for row in rows if row.first_time) if history is not None else ()
+    return len(rows), first_timers
+
+
+def months_touching(period: Period, timezone: str) -> list[tuple[Period, date]]:
+    """The calendar months (in the community's time zone) the period touches, oldest first, at most
+    COHORT_MONTHS of them (the latest)."""
+    zone = ZoneInfo(timezone)
+    last = (period.end - timedelta(microseconds=1)).astimezone(zone).date().replace(day=1)
+    day = period.start.astimezone(zone).date().replace(day=1)
+    months: list[tuple[Period, date]] = []
+    while day <= last:
+        following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        start = datetime(day.year, day.month, 1, tzinfo=zone)
+        end = datetime(following.year, following.month, 1, tzinfo=zone)
+        months.append((Period(start, end), day))
+        day = following
+    return months[-COHORT_MONTHS:]
+
+
+async def newcomer_conversion(
+    conn: AsyncConnection, scope: _Scope, month: Period, first_day: date, *, as_of: datetime
+) -> Cohort:
+    """Newcomer conversion, the one definition (CHAOSS "Conversion Rate", D0 -> D1 -> D2): members who first joined
+    a channel in scope during `month` (before `as_of`), how many of them have posted in scope since joining, and
+    how many have answered someone else's question there, all before `as_of`."""
+    joined = (
+        select(MEM.c.id.label("member"), MEM.c.joined_at.label("joined_at"))
+        .where(
+            MEM.c.workspace_id == scope.workspace,
+            MEM.c.is_bot.is_(False),
+            MEM.c.joined_channel.in_(scope.channels),
+            MEM.c.joined_at >= month.start,
+            MEM.c.joined_at < min(month.end, as_of),
+        )
+        .subquery()
+    )
+    posted = exists(
+        select(M.c.id).where(
+            scope.messages(), M.c.user_id == joined.c.member, M.c.posted_at >= joined.c.joined_at, M.c.posted_at < as_of
+        )
+    )
+    r = T_RESPONSE
+    answered = exists(
+        select(r.c.id)
+        .select_from(r.join(Q, and_(Q.c.workspace_id == r.c.workspace_id, Q.c.id == r.c.question_id)))
+        .where(
+            scope.questions(),
+            r.c.workspace_id == scope.workspace,
+            r.c.responder_id == joined.c.member,
+            Q.c.asker_id != joined.c.member,
+            r.c.at >= joined.c.joined_at,
+            r.c.at < as_of,
+        )
+    )
+    row = (
+        await conn.execute(
+            select(
+                func.count(),
+                func.sum(case((posted, 1), else_=0)),
+                func.sum(case((answered, 1), else_=0)),
+            ).select_from(joined)
+        )
+    ).one()
+    return Cohort(month=month, first_day=first_day, joined=int(row[0]), posted=int(row[1] or 0),
+                  answered=int(row[2] or 0))
+
+
+async def _cohorts(conn: AsyncConnection, scope: _Scope, period: Period) -> tuple[Cohort, ...]:
+    """Newcomer conversion for each month the period touches, as of the period's end."""
+    zone = await _scalar(conn, select(T_WORKSPACE.c.timezone).where(T_WORKSPACE.c.id == scope.workspace))
+    try:
+        months = months_touching(period, zone or "UTC")
+    except (KeyError, ValueError):  # an unknown zone name: the months as UTC counts them
+        logger.warning("workspace %s has an unknown time zone %r; months counted in UTC", scope.workspace, zone)
+        months = months_touching(period, "UTC")
+    return tuple(
+        [await newcomer_conversion(conn, scope, month, first, as_of=period.end) for month, first in months]
+    )
+
+
+async def conversion(
+    db: AsyncEngine, workspace: str, period: Period, channel: str | None = None
+) -> tuple[Cohort, ...]:
+    """Newcomer conversion per month over the public channels (or one of them), as `/steward stats` shows it."""
+    async with db.connect() as conn:
+        channels = await public_channels(conn, workspace, channel)
+        if not channels:
+            return ()
+        return await _cohorts(conn, _Scope(workspace, channels), period)
+
+
+async def _new_contributors(conn: AsyncConnection, scope: _Scope, period: Period) -> tuple[str, ...]:
+    """Members whose first message in scope falls in the period: active in it, and silent in scope before it.
+
+    Asked per active member (an index on workspace, member and time answers each), so the cost follows the
+    period's activity, not the history's length."""
+    earlier = aliased(M)
+    before = select(earlier.c.id).where(
+        earlier.c.workspace_id == scope.workspace,
+        earlier.c.channel_id.in_(scope.channels),
+        earlier.c.is_bot.is_(False),
+        earlier.c.deleted_at.is_(None),
+        earlier.c.posted_at < period.start,
+    )
+    active = (
+        select(M.c.user_id.label("user_id")).distinct()
+        .where(scope.messages(), _within(M.c.posted_at, period))
+        .cte("active")
+        .prefix_with("MATERIALIZED", dialect="sqlite")  # the period's range first, then one lookup per member
+    )
+    earlier_match = earlier.c.user_id == active.c.user_id
+    stmt = (
+        select(active.c.user_id)
+        .where(~before.where(earlier_match).exists())
+        .order_by(active.c.user_id)
     )
     return tuple((await conn.execute(stmt)).scalars())
 
 
+def inactive_at(last_message: datetime, moment: datetime) -> bool:
+    """Whether a contributor whose latest message in scope is `last_message` counts as inactive at `moment`."""
+    return last_message <= moment - INACTIVE_AFTER
+
+
 async def _inactive_contributors(conn: AsyncConnection, scope: _Scope, period: Period) -> tuple[str, ...]:
-    """Members who posted in the four weeks before the period but not during it."""
-    before = Period(period.start - INACTIVE_LOOKBACK, period.start)
-    during = select(M.c.user_id).where(scope.messages(), _within(M.c.posted_at, period))
+    """Members who became inactive during the period (`inactive_at` turned true for them within it)."""
+    last = func.max(M.c.posted_at)
     stmt = (
-        select(M.c.user_id).distinct()
-        .where(scope.messages(), _within(M.c.posted_at, before), M.c.user_id.not_in(during))
+        select(M.c.user_id)
+        .where(scope.messages(), M.c.posted_at < period.end)
+        .group_by(M.c.user_id)
+        .having(and_(last > period.start - INACTIVE_AFTER, last <= period.end - INACTIVE_AFTER))
         .order_by(M.c.user_id)
     )
     return tuple((await conn.execute(stmt)).scalars())

@@ -17,7 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from adapters.web import pages
+from adapters.web import oauth, pages
+from adapters.web.cache import TimedCache
 from adapters.web.security import SecureHeaders, Sessions
 from bot.settings import Settings
 from storage.db import create_engine
@@ -51,8 +52,13 @@ async def _error(request: Request, exc: Exception) -> Response:
                         message_key=key.get(status, "portal.failed"))
 
 
-def create_app(settings: Settings, db: AsyncEngine | None = None) -> Starlette:
-    """The portal over `settings.database_url` (or the given engine, which then stays the caller's to close)."""
+def create_app(
+    settings: Settings, db: AsyncEngine | None = None, events: pages.EventSink | None = None
+) -> Starlette:
+    """The portal over `settings.database_url` (or the given engine, which then stays the caller's to close).
+
+    `events`: where members' own commands go (mute, unmute, forget me): Steward's engine when the portal runs
+    beside it; without it those settings are changed in chat."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -71,6 +77,12 @@ def create_app(settings: Settings, db: AsyncEngine | None = None) -> Starlette:
 
     routes = [
         Route("/healthz", pages.healthz),
+        Route("/signin", oauth.sign_in_options),
+        Route("/signin/slack", oauth.slack_start),
+        Route("/signin/slack/callback", oauth.slack_callback),
+        Route("/signin/discord", oauth.discord_start),
+        Route("/signin/discord/callback", oauth.discord_callback),
+        Route("/signin/choose", oauth.choose_community, methods=["POST"]),
         Route("/signin/{token}", pages.sign_in_page, methods=["GET"]),
         Route("/signin/{token}", pages.sign_in, methods=["POST"]),
         Route("/signout", pages.sign_out, methods=["POST"]),
@@ -84,7 +96,8 @@ def create_app(settings: Settings, db: AsyncEngine | None = None) -> Starlette:
         Route("/questions", pages.questions_page),
         Route("/health", pages.health_page),
         Route("/digests", pages.digests_page),
-        Route("/me", pages.me_page),
+        Route("/me", pages.me_page, methods=["GET"]),
+        Route("/me", pages.me_action, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(
@@ -95,4 +108,7 @@ def create_app(settings: Settings, db: AsyncEngine | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.templates = templates()
+    app.state.events = events
+    app.state.health_cache = TimedCache()
+    app.state.tag_cache = TimedCache()
     return app

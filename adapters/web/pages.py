@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,20 +17,30 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 
 from adapters.web import charts
 from adapters.web.access import Viewer, enough_people, viewer_for
+from adapters.web.cache import health_weeks
 from adapters.web.security import csrf_ok, csrf_token
 from adapters.web.texts import Texts
 from bot.app.errands.lessons import curate_lesson
 from bot.app.lesson_files import markdown, record, slug
+from bot.core.actions import Action, PostEphemeral
 from bot.core.digest_figures import WEEK, Period
+from bot.core.events import CommandInvoked, Event
 from bot.i18n import LANGUAGES, supported
 from facilitation_rules.lessons import permalink
 from storage import boards, metrics
 from storage.lessons import Lesson, LessonStore
+from storage.metrics import HealthWeek
 from storage.portal import peek_sign_in, redeem_sign_in
 
 logger = logging.getLogger(__name__)
 
+EventSink = Callable[[Event], Awaitable[list[Action]]]  # the engine's `handle`: decides, records, replies
+
 HEALTH_WEEKS = 12
+MAX_MUTE_DAYS = 365
+PORTAL_CHANNEL = "portal"  # where a command from the portal says it came from (its reply is shown on the page)
+LISTED = 50  # lessons on one page of the list or of search results
+TAGS_SECONDS = 60.0  # how long a tag list is reused (retagging shows on the lesson at once, in the list soon)
 MAX_HEALTH_WEEKS = 104
 LESSON_VERBS = ("edit", "retag", "verify", "merge", "delete")
 _MARKUP = re.compile(
@@ -146,19 +157,19 @@ async def overview(request: Request) -> Response:
     db = request.app.state.db
     async with db.connect() as conn:
         end = await _figures_end(conn, viewer)
-    week = await metrics.health(db, viewer.community.id, [Period(end - WEEK, end)])
+    week = await _health(request, viewer, [Period(end - WEEK, end)], None)
     async with db.connect() as conn:
         waiting = await boards.waiting_questions(conn, viewer.community.id, viewer.visible, limit=5)
         digests = await boards.posted_digests(conn, viewer.community.id, viewer.public)
         names = await boards.member_names(conn, viewer.community.id)
-    lessons = await _visible_lessons(request, viewer)
+        lessons = await boards.recent_lessons(conn, viewer.community.id, viewer.visible, limit=5, order="created_at")
     latest: dict[str, boards.PostedDigest] = {}
     for digest in digests:
         latest.setdefault(digest.channel, digest)
     return render(
         request, "overview.html.j2", viewer, week=week[0] if week else None, week_end=end, waiting=waiting,
         recent=datetime.now(UTC) - end < timedelta(days=1),
-        lessons=sorted(lessons, key=lambda x: x.created_at, reverse=True)[:5], latest=latest, member_names=names,
+        lessons=lessons, latest=latest, member_names=names,
         floor=request.app.state.settings.web_min_group, enough=enough_people,
     )
 
@@ -168,15 +179,18 @@ async def lessons_page(request: Request) -> Response:
     query = request.query_params.get("q", "").strip()[:200]
     tag = request.query_params.get("tag", "").strip()[:100]
     store: LessonStore = request.app.state.lessons
-    if query:
-        hits = await store.search(viewer.community.id, query, limit=50)
-        found = [hit.lesson for hit in hits if hit.lesson.channel_id in viewer.visible]
-    else:
-        found = sorted(await _visible_lessons(request, viewer), key=lambda x: x.updated_at, reverse=True)
-    if tag:
-        found = [lesson for lesson in found if tag.lower() in (t.lower() for t in lesson.tags)]
     async with request.app.state.db.connect() as conn:
-        tags = await boards.lesson_tags(conn, viewer.community.id, viewer.visible)
+        if query:
+            hits = await store.search(viewer.community.id, query, limit=LISTED)
+            found = [hit.lesson for hit in hits if hit.lesson.channel_id in viewer.visible]
+        else:
+            found = await boards.recent_lessons(conn, viewer.community.id, viewer.visible, limit=LISTED)
+        if tag:
+            found = [lesson for lesson in found if tag.lower() in (t.lower() for t in lesson.tags)]
+        tags = await request.app.state.tag_cache.get_or(
+            (viewer.community.id, viewer.visible), TAGS_SECONDS,
+            lambda: boards.lesson_tags(conn, viewer.community.id, viewer.visible),
+        )
     return render(request, "lessons.html.j2", viewer, lessons=found, query=query, tag=tag, tags=tags[:30])
 
 
@@ -191,8 +205,9 @@ async def lesson_page(request: Request) -> Response:
     async with request.app.state.db.connect() as conn:
         names = await boards.member_names(conn, viewer.community.id)
     notice = request.query_params.get("done", "")
+    history = await store.history(viewer.community.id, lesson.id or 0)
     return render(
-        request, "lesson.html.j2", viewer, lesson=lesson, related=related[:3],
+        request, "lesson.html.j2", viewer, lesson=lesson, related=related[:3], history=history, member_names=names,
         contributors=[names.get(member, member) for member in lesson.contributors],
         notice=f"portal.lesson_{notice}" if notice in LESSON_VERBS else "",
     )
@@ -285,7 +300,7 @@ async def health_page(request: Request) -> Response:
     if channel is not None and channel not in viewer.public:
         channel = None
     periods = _weeks(start, end, viewer.community.timezone)
-    weeks = await metrics.health(request.app.state.db, viewer.community.id, periods, channel)
+    weeks = await _health(request, viewer, periods, channel)
     while weeks and not weeks[0].active_members:  # the range may begin before the community did
         weeks.pop(0)
     floor = request.app.state.settings.web_min_group
@@ -312,6 +327,39 @@ async def digests_page(request: Request) -> Response:
     )
 
 
+async def me_action(request: Request) -> Response:
+    """Mute, unmute or forget me from the portal: the same command as in chat, decided by the engine."""
+    viewer = await signed_in(request)
+    form = await request.form()
+    if not csrf_ok(request, form):
+        raise HTTPException(403)
+    submit: EventSink | None = request.app.state.events
+    if submit is None:
+        raise HTTPException(400)
+    action = str(form.get("action", ""))
+    if action == "mute":
+        days = _int(form.get("days"))
+        if days is None or not 1 <= days <= MAX_MUTE_DAYS:
+            raise HTTPException(400)
+        args = f"mute {days}"
+    elif action == "unmute":
+        args = "unmute"
+    elif action == "forget" and form.get("confirm") == "yes":
+        args = "forget me"
+    else:
+        raise HTTPException(400)
+    event = CommandInvoked(workspace=viewer.community.id, channel=PORTAL_CHANNEL, user=viewer.member, args=args,
+                           at=datetime.now(UTC))
+    replies = await submit(event)
+    said = " ".join(a.text for a in replies if isinstance(a, PostEphemeral) and a.text)
+    logger.info("portal: %s ran %s in %s", viewer.member, args.split()[0], viewer.community.id)
+    if action == "forget":
+        request.session.clear()
+        return render(request, "message.html.j2", None, message_key="portal.forgotten")
+    request.session["notice"] = said
+    return RedirectResponse("/me", status_code=303)
+
+
 async def me_page(request: Request) -> Response:
     viewer = await signed_in(request)
     ws, member = viewer.community.id, viewer.member
@@ -319,11 +367,23 @@ async def me_page(request: Request) -> Response:
         asked = [q for q in await boards.own_questions(conn, ws, member) if q.channel in viewer.visible]
         answered = [q for q in await boards.own_answers(conn, ws, member) if q.channel in viewer.visible]
         row = await boards.member_row(conn, ws, member)
-    lessons = [lesson for lesson in await _visible_lessons(request, viewer) if member in lesson.contributors]
-    return render(request, "me.html.j2", viewer, asked=asked, answered=answered, lessons=lessons, member=row)
+        lessons = await boards.lessons_with_contributor(conn, ws, viewer.visible, member)
+    return render(
+        request, "me.html.j2", viewer, asked=asked, answered=answered, lessons=lessons, member=row,
+        editable=request.app.state.events is not None, notice=request.session.pop("notice", ""),
+        mute_days=(1, 3, 7, 14, 30),
+    )
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------
+async def _health(request: Request, viewer: Viewer, periods: list[Period], channel: str | None) -> list[HealthWeek]:
+    db, workspace = request.app.state.db, viewer.community.id
+    return await health_weeks(
+        request.app.state.health_cache, workspace, channel, periods,
+        lambda missing: metrics.health(db, workspace, missing, channel),
+    )
+
+
 async def _figures_end(conn: Any, viewer: Viewer) -> datetime:
     """Where figures end by default: now, or the end of the last day with messages in a community that has been
     silent for more than a week (an imported history), so its pages show its last weeks rather than nothing."""

@@ -10,6 +10,7 @@ from collections.abc import Generator
 import uvicorn
 
 from adapters.web.app import create_app
+from adapters.web.pages import EventSink
 from bot.app.errands.portal import portal_address
 from bot.settings import Settings
 
@@ -31,17 +32,17 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-def server(settings: Settings, *, embedded: bool = False) -> uvicorn.Server:
+def server(settings: Settings, *, embedded: bool = False, events: EventSink | None = None) -> uvicorn.Server:
     config = uvicorn.Config(
-        create_app(settings), host=settings.web_host, port=settings.web_port or DEFAULT_PORT,
+        create_app(settings, events=events), host=settings.web_host, port=settings.web_port or DEFAULT_PORT,
         log_level="warning", access_log=False, lifespan="on", server_header=False,
     )
     return (_EmbeddedServer if embedded else uvicorn.Server)(config)
 
 
-async def serve_until(settings: Settings, stop: asyncio.Event) -> None:
-    """The portal beside the platforms until `stop` is set."""
-    web = server(settings, embedded=True)
+async def serve_until(settings: Settings, stop: asyncio.Event, events: EventSink | None = None) -> None:
+    """The portal beside the platforms until `stop` is set; members' commands from it go to `events`."""
+    web = server(settings, embedded=True, events=events)
     task = asyncio.create_task(web.serve())
     logger.info("the portal is at %s", base_url(settings))
     try:

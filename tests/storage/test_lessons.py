@@ -200,3 +200,24 @@ async def test_lessons_stored_before_the_card_sections_read_back_empty(database_
         assert old.summary == "Old summary." and old.steps == ["Open it"] and old.solution == "" and old.tips == []
     finally:
         await db.dispose()
+
+
+async def test_history_records_who_changed_what_and_forgets_with_the_member(store: LessonStore) -> None:
+    a = await save(store, "t1", draft("Jira board setup", "Create a board from the filter."))
+    b = await save(store, "t2", draft("Jira columns", "Map statuses to columns."))
+    await store.edit(WS, a, title="Setting up a Jira board", now=NOW + timedelta(minutes=1), by="U7")
+    await store.retag(WS, a, ["jira", "kanban"], now=NOW + timedelta(minutes=2), by="U7")
+    await store.merge(WS, b, a, now=NOW + timedelta(minutes=3), by="U8")
+    await store.verify(WS, a, by="U8", now=NOW + timedelta(minutes=4))
+    assert [(c.change, c.by, c.detail) for c in await store.history(WS, a)] == [
+        ("captured", None, "Jira board setup"),
+        ("edited", "U7", "Setting up a Jira board"),
+        ("retagged", "U7", "jira, kanban"),
+        ("merged", "U8", "Jira columns"),
+        ("verified", "U8", ""),
+    ]
+    assert await store.history(WS, b) == [], "the merged lesson's own history went with it"
+    await store.forget_member(WS, "U7")
+    assert [c.by for c in await store.history(WS, a)] == [None, None, None, "U8", "U8"]
+    await store.delete(WS, a)
+    assert await store.history(WS, a) == []

@@ -32,11 +32,13 @@ MEMBERS = {  # id: (first seen, is bot)
     "cara": ("2026-03-02 09:55", False),
     "dave": ("2026-03-04 10:00", False),
     "eve": ("2026-02-20 09:00", False),
+    "finn": ("2026-01-20 09:00", False),  # silent since 3 February: inactive (four weeks) from 3 March
     "pia": ("2026-02-01 09:00", False),
     "stewbot": ("2026-03-01 09:00", True),
 }
 
 MESSAGES = [  # id, channel, user, posted, text, bot, deleted
+    ("f1", "help", "finn", "2026-02-03 09:00", "See you all after my leave", False, False),
     ("q7", "help", "anna", "2026-02-20 09:00", "Who runs the onboarding sessions?", False, False),
     ("x1", "help", "ben", "2026-02-26 09:00", "Morning all", False, False),
     ("q0", "help", "eve", "2026-02-27 10:00", "Is there a glossary?", False, False),
@@ -213,10 +215,10 @@ async def test_channel_week(db: Any) -> None:
     assert [(h.member, h.answers) for h in f.helpers] == [("anna", 2), ("ben", 1)]
     assert (f.first_responses, f.answerer_concentration) == (3, 1)
     assert f.new_contributors == ("cara",)
-    assert f.inactive_contributors == ("eve",)
+    assert f.inactive_contributors == ("finn",)  # eve posted on 27 February: not four weeks ago yet
     assert f.trending == ("deployment pipeline",)  # "staging" alone is one question's, twice a verb or a modifier
     assert f.nudges_answered == 1
-    assert f.first_message_at == t("2026-02-20 09:00")
+    assert f.first_message_at == t("2026-02-03 09:00")
 
 
 async def test_new_public_lessons_of_the_channel_newest_first(db: Any) -> None:
@@ -247,7 +249,7 @@ async def test_workspace_leaves_private_channels_out(db: Any) -> None:
     f = await metrics.figures(db, WS, WEEK)
     assert (f.messages, f.active_members, f.new_members) == (11, 4, 2)
     assert f.new_contributors == ("cara", "dave")
-    assert f.inactive_contributors == ("eve",)
+    assert f.inactive_contributors == ("finn",)  # eve posted on 27 February: not four weeks ago yet
     assert f.questions_asked == 5 and f.nudges_answered == 1
     assert "pia" not in {h.member for h in f.helpers}
 

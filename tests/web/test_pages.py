@@ -106,6 +106,11 @@ def test_a_facilitator_curates_a_lesson(portal: Portal) -> None:
     assert 'href="/lessons?tag=sync%20client"' in retagged.text
     verified = client.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": "verify"})
     assert "verified on" in verified.text
+    history = verified.text.split("<h2>History</h2>", 1)[1].split("</section>", 1)[0]
+    assert "Steward saved it from the thread" in history
+    assert "Anna Becker renamed it “OneDrive sync errors after the move”." in history
+    assert "Anna Becker set the tags: OneDrive, sync client." in history
+    assert "Anna Becker verified it." in history
     assert client.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": "edit", "value": ""}).status_code == 400
     assert client.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": "explode"}).status_code == 400
     deleted = client.post(f"/lessons/{lesson_id}", data={"csrf": token, "action": "delete"})

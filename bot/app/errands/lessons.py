@@ -134,11 +134,11 @@ async def curate_lesson(
     if verb == "verify":
         return await book.verify(workspace, lesson_id, by=by, now=now)
     if verb == "retag":
-        return await book.retag(workspace, lesson_id, tag_list(words), now=now)
+        return await book.retag(workspace, lesson_id, tag_list(words), now=now, by=by)
     if verb == "edit":
-        return await book.edit(workspace, lesson_id, title=" ".join(words), now=now)
+        return await book.edit(workspace, lesson_id, title=" ".join(words), now=now, by=by)
     if verb == "merge" and into_id is not None:
-        return await book.merge(workspace, lesson_id, into_id, now=now)
+        return await book.merge(workspace, lesson_id, into_id, now=now, by=by)
     raise ValueError(f"unknown lesson operation {verb!r}")
 
 
