@@ -62,6 +62,13 @@ class MemberState:
     dm_closed: bool = False
     first_seen_at: datetime | None = None
     last_seen_at: datetime | None = None
+    # Onboarding (facilitation_rules.onboarding): when a newcomer joined a facilitated channel, which one, when
+    # the welcome and the one invitation went out, and their first post since; stored, so none is sent twice.
+    joined_at: datetime | None = None
+    joined_channel: str | None = None
+    welcomed_at: datetime | None = None
+    invited_at: datetime | None = None
+    first_post_at: datetime | None = None
     # Not stored as columns: rebuilt from the nudge table at start.
     nudges_sent: list[datetime] = field(default_factory=list)
     last_nudged: dict[str, datetime] = field(default_factory=dict)  # kind -> the latest nudge of that kind

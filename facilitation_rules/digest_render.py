@@ -9,11 +9,13 @@ from datetime import timedelta
 from bot.core.actions import Card
 from bot.core.digest_figures import Figures
 from bot.core.markup import defuse
-from bot.i18n import date_span, duration, names, percent, translate
+from bot.i18n import date_span, duration, month_year, names, percent, translate
 from bot.rules import RuleContext
 from bot.state import ChannelState
 
 logger = logging.getLogger(__name__)
+
+STATS_MONTHS = 6  # newcomer conversion rows in `/steward stats` (a Discord embed holds 25 fields in all)
 
 
 # --- rendering-----------------------------------------------------------------------------------------------
@@ -32,7 +34,7 @@ def render_digest(
         "digest.title", lang, channel=f"<#{channel.id}>", period=date_span(now.period.start, last_moment, zone, lang)
     )
     waiting = _unanswered_section(ctx, ws, now, lang)
-    lessons = _lessons_section(now, lang)
+    lessons = _lessons_section(now, lang) + _decisions_section(now, lang)
     if now.quiet:
         quiet = translate("digest.quiet", lang, channel=f"<#{channel.id}>", messages=now.messages)
         return Card(title=title, sections=(quiet, *lessons, *waiting), footer=translate("digest.footer", lang))
@@ -49,8 +51,10 @@ def render_digest(
     if now.helpers:
         names = sorted((h.member for h in now.helpers), key=lambda m: _name(ctx, ws, m).lower())
         sections.append(translate("digest.thanks", lang, names=_join([f"<@{m}>" for m in names], lang)))
+    sections.extend(_answerers_section(ctx, ws, now, lang))
     if now.new_members:
         sections.append(translate("digest.welcome", lang, count=now.new_members))
+    sections.extend(_newcomers_section(now, lang))
     if now.trending:
         sections.append(translate("digest.trending", lang, topics=", ".join(now.trending)))
     sections.extend(lessons)
@@ -104,6 +108,39 @@ def _fields(now: Figures, before: Figures, lang: str) -> tuple[tuple[str, str], 
     return tuple(rows)
 
 
+def _answerers_section(ctx: RuleContext, ws: str, figures: Figures, lang: str) -> list[str]:
+    """How many people answered, naming those who did for the first time: recognition, never a ranking."""
+    if not figures.answerers:
+        return []
+    if not figures.first_time_helpers:
+        return [translate("recognition.digest_answered", lang, count=figures.answerers)]
+    first = sorted(figures.first_time_helpers, key=lambda m: _name(ctx, ws, m).lower())
+    helpers = translate(
+        "recognition.first_time_helpers", lang, count=len(first), names=_join([f"<@{m}>" for m in first], lang)
+    )
+    return [translate("recognition.digest_answered_incl", lang, count=figures.answerers, helpers=helpers)]
+
+
+def _newcomers_section(figures: Figures, lang: str) -> list[str]:
+    """Newcomer conversion of the month the period ends in, when anyone joined in it."""
+    if not figures.newcomers or not figures.newcomers[-1].joined:
+        return []
+    cohort = figures.newcomers[-1]
+    return [translate("onboarding.digest_newcomers", lang, month=month_year(cohort.first_day, lang),
+                      joined=cohort.joined, posted=cohort.posted, answered=cohort.answered)]
+
+
+def _decisions_section(figures: Figures, lang: str) -> list[str]:
+    """Decided this week, and why: each decision that came to stand, with its first reason and its link."""
+    if not figures.decisions:
+        return []
+    lines = [translate("digest.decisions_title", lang, count=len(figures.decisions))]
+    for item in figures.decisions:
+        key = "digest.decision_item" if item.why else "digest.decision_item_plain"
+        lines.append(translate(key, lang, title=defuse(item.title), why=defuse(item.why), link=item.link).rstrip())
+    return ["\n".join(lines)]
+
+
 def _lessons_section(figures: Figures, lang: str) -> list[str]:
     """The period's new lessons with links: what the community now knows that it did not before."""
     if not figures.new_lessons:
@@ -131,8 +168,15 @@ def figures_summary(now: Figures, before: Figures) -> str:
         f"response rate: {rate}",
         f"median time to first response: {median}",
         f"members thanked for helpful answers: {len(now.helpers)}",
+        f"people who answered questions: {now.answerers} ({len(now.first_time_helpers)} for the first time)",
         f"new lessons captured: {now.new_lessons}",
+        f"decisions agreed: {len(now.decisions)}",
     ]
+    if now.newcomers:
+        cohort = now.newcomers[-1]
+        lines.append(
+            f"newcomers this month: {cohort.joined} joined, {cohort.posted} posted, {cohort.answered} answered"
+        )
     return "\n".join(lines)
 
 
@@ -203,12 +247,23 @@ def render_stats(figures: Figures, lang: str, days: int) -> Card:
                 answers=figures.first_responses,
             ),
         ),
+        (
+            t("recognition.stats_answerers"),
+            t("recognition.stats_answerers_value", count=figures.answerers, first=len(figures.first_time_helpers)),
+        ),
         (t("digest.field_unanswered"), str(len(figures.oldest_unanswered))),
         (t("digest.field_nudges"), str(figures.nudges_answered)),
         (t("digest.field_lessons"), str(figures.new_lessons)),
     ]
     if figures.trending:
         rows.append((t("digest.field_trending"), ", ".join(figures.trending)))
+    rows += [
+        (
+            t("onboarding.stats_field", month=month_year(cohort.first_day, lang)),
+            t("onboarding.stats_value", joined=cohort.joined, posted=cohort.posted, answered=cohort.answered),
+        )
+        for cohort in list(reversed(figures.newcomers))[:STATS_MONTHS]  # the latest month first
+    ]
     return Card(title=t("digest.stats_title", count=days), fields=tuple(rows))
 
 

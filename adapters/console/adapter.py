@@ -17,7 +17,15 @@ from bot.app.delivery import DeliveryWorker, RefLookup
 from bot.app.engine import Engine
 from bot.core.actions import Action
 from bot.core.clock import SimulatedClock, parse_duration
-from bot.core.events import CommandInvoked, Event, InteractionClicked, MessagePosted, ReactionAdded, TimePassed
+from bot.core.events import (
+    CommandInvoked,
+    Event,
+    InteractionClicked,
+    MemberJoined,
+    MessagePosted,
+    ReactionAdded,
+    TimePassed,
+)
 from bot.core.markup import mentions
 
 logger = logging.getLogger(__name__)
@@ -27,9 +35,12 @@ HELP = """\
 Type a message to post it as the current member in the current channel.
   /as NAME            speak as another member
   /in CHANNEL         switch channel
+  /join               join the current channel as the current member (a newcomer is welcomed)
   /reply N TEXT       reply in the thread of message N
   /react N EMOJI      react to message N (e.g. white_check_mark, bulb)
-  /click ACTION N     press a button on Steward's message about question N (claim, solved, not_a_question)
+  /click ACTION N     press a button on Steward's message about message N (claim, solved, not_a_question;
+                      decision_agree, decision_object, decision_record: N started the decision's thread;
+                      commitment_done, commitment_help, commitment_later: N made the promise)
   /advance 2h         let simulated time pass (30m, 4h, 1d ...); Steward's timed work runs
   /steward ...        Steward's slash commands (/steward help)
   /quit               leave"""
@@ -102,6 +113,14 @@ class ConsoleSession:
             case "in" if rest:
                 self.channel = rest.lstrip("#").split()[0]
                 self.out(f"(you are now in #{self.channel})")
+            case "join":
+                self.out(f"({self.user} joins #{self.channel})")
+                await self.dispatch(
+                    MemberJoined(
+                        workspace=self.workspace, at=self.clock.now(), channel=self.channel, user=self.user,
+                        user_name=self.user,
+                    )
+                )
             case "reply":
                 number, _, text = rest.partition(" ")
                 target = self._message(number)

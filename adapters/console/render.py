@@ -136,6 +136,11 @@ def print_summary(result: ReplayResult, out: Printer = print) -> None:
             **{k: metrics.get(k, 0) for k in ("questions", "answered", "resolved", "flagged", "escalated")},
         )
     )
+    offers, promised = result.report.get("decision_offers", []), result.report.get("commitments", [])
+    decided = result.report.get("decisions", [])
+    if offers or decided or promised:
+        out(f"decision offers: {len(offers)}, decisions recorded: {len(decided)}, "
+            f"commitments: {len(promised)} (owners asked: {sum(1 for c in promised if c.get('asked'))})")
     for problem in result.problems.summary():  # the first few skipped lines, then how many more
         out(f"skipped: {problem}")
 

@@ -1,6 +1,8 @@
-"""The App Home tab: a member's open questions, the questions waiting for their expertise, their settings.
+"""The App Home tab: a member's open questions, the questions waiting for their expertise, what they helped
+with, their settings.
 
-Built from the in-memory community state only, so opening the tab costs no database round trip.
+Built from the in-memory community state, plus the member's contributions when the adapter read them from the
+store (the same summary as `/steward me`).
 """
 
 from __future__ import annotations
@@ -8,10 +10,12 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from adapters.slack.render import escape
+from adapters.slack.render import SECTION_CHARS, clip_mrkdwn, escape
 from bot.core.markup import excerpt
+from bot.core.recognition import Contributions
 from bot.i18n import local_datetime, supported, time_of_day, translate
 from bot.state import CommunityState, QuestionState
+from facilitation_rules.recognition import contribution_sections
 
 LISTED = 10
 EXCERPT = 120
@@ -25,12 +29,15 @@ def _section(title: str, lines: list[str], empty: str) -> list[dict[str, Any]]:
     body = "\n".join(lines[:LISTED]) if lines else empty
     return [
         {"type": "header", "text": {"type": "plain_text", "text": title}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": body[:3000]}},
+        # The lines are escaped already; clipping keeps an entity (`&amp;`) or a mention (`<#C1>`) whole.
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip_mrkdwn(body, SECTION_CHARS)}},
         {"type": "divider"},
     ]
 
 
-def home_view(state: CommunityState, workspace: str, user: str, *, now: datetime) -> dict[str, Any]:
+def home_view(
+    state: CommunityState, workspace: str, user: str, *, now: datetime, contributions: Contributions | None = None
+) -> dict[str, Any]:
     """The view published with views.publish when the member opens Steward's Home tab."""
     member = state.members.get((workspace, user))
     lang = supported((member.language if member else None) or state.workspace(workspace).language)
@@ -66,9 +73,15 @@ def home_view(state: CommunityState, workspace: str, user: str, *, now: datetime
         if quiet_start is not None and quiet_end is not None
         else t("slack.home.quiet_default")
     )
+    helped: list[dict[str, Any]] = []
+    if contributions is not None:
+        zone = (member.timezone if member else None) or state.workspace(workspace).timezone or "UTC"
+        sections = contribution_sections(contributions, lang, quote=escape, timezone=zone)
+        helped = _section(t("recognition.home_title"), ["\n".join(sections)], "")
     blocks = [
         *_section(t("slack.home.mine"), [_line(q) for q in mine], t("slack.home.mine_none")),
         *_section(t("slack.home.waiting"), [_line(q) for q in waiting], t("slack.home.waiting_none")),
+        *helped,
         *_section(t("slack.home.settings"), [mute, quiet], ""),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": t("slack.home.hint")}]},
     ]

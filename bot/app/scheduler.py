@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.app.engine import Engine
 from bot.core.events import TimePassed
+from storage.recognition import purge_credit_reasons
 from storage.repository import purge_message_text, purge_processed_events
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class Scheduler:
         purged = 0
         async with _one_line_when_the_database_is_away("the retention purge"):
             purged = await purge_message_text(self.engine.db, before)
+            await purge_credit_reasons(self.engine.db, before)
             await purge_processed_events(self.engine.db, self.engine.clock.now() - PROCESSED_EVENTS_KEPT)
         if purged:
             logger.info("forgot the text of %d messages older than %d days", purged, days)

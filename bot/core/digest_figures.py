@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 WEEK = timedelta(days=7)
 QUIET_MESSAGES = 5  # fewer messages and no question: a quiet week gets the short digest
 LESSONS_LISTED = 5  # new lessons named in a digest; the count covers all of them
+DECISIONS_LISTED = 5  # decisions named in a digest ("decided this week, and why")
 
 
 # --- what the port delivers----------------------------------------------------------------------------------
@@ -45,6 +46,28 @@ class NewLesson:
 
 
 @dataclass(frozen=True, slots=True)
+class Cohort:
+    """Newcomer conversion (CHAOSS): members who joined in one month, and how many of them have posted and have
+    answered someone's question since joining (as of the period's end)."""
+
+    month: Period
+    first_day: date  # the month's first day in the community's time zone (how it is named)
+    joined: int = 0
+    posted: int = 0
+    answered: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedItem:
+    """A decision that came to stand in the period: its name, why, and where it was taken."""
+
+    id: int
+    title: str
+    why: str = ""
+    link: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Figures:
     """Community health for one scope and period (see storage.metrics for the definitions)."""
 
@@ -68,6 +91,10 @@ class Figures:
     nudges_answered: int = 0
     new_lessons: int = 0
     lessons: tuple[NewLesson, ...] = ()  # the newest public ones, at most LESSONS_LISTED
+    decisions: tuple[DecidedItem, ...] = ()  # agreed in the period, in public channels, at most DECISIONS_LISTED
+    answerers: int = 0  # people who answered questions in the period
+    first_time_helpers: tuple[str, ...] = ()  # ... of whom these answered for the first time
+    newcomers: tuple[Cohort, ...] = ()  # conversion per month the period touches, oldest first
 
     @property
     def response_rate(self) -> float | None:

@@ -100,6 +100,11 @@ def local_date(moment: date | datetime, timezone: str = "UTC", language: str = "
     return format_skeleton("yMMMd", _day_in(moment, timezone), locale=supported(language))
 
 
+def month_year(day: date, language: str = "en") -> str:
+    """A month as the language names it: "March 2026", "März 2026"."""
+    return format_skeleton("yMMMM", day, locale=supported(language))
+
+
 def local_datetime(moment: datetime, timezone: str = "UTC", language: str = "en") -> str:
     """A moment as a reader in `timezone` sees it: "Mar 9, 2026, 09:40", "9. März 2026, 09:40"."""
     local = moment.astimezone(ZoneInfo(timezone))
