@@ -135,6 +135,9 @@ app.add_typer(discord_app, name="discord")
 from bot.lessons_cli import lessons_app  # noqa: E402
 
 app.add_typer(lessons_app, name="lessons")
+from bot.decisions_cli import decisions_app  # noqa: E402
+
+app.add_typer(decisions_app, name="decisions")
 
 from bot.history_cli import audit, import_app  # noqa: E402
 from bot.member_cli import member_app  # noqa: E402

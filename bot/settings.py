@@ -131,6 +131,11 @@ class Settings(BaseSettings):
         ),
     )
     experts_per_question: int = Field(default=2, ge=1, description="Experts asked per unanswered question.")
+    onboarding_invite_days: int = Field(
+        default=7, ge=0, le=90,
+        description="Days after joining before a welcomed newcomer who has not posted gets one gentle invitation "
+        "(0 = never).",
+    )
     digest_day: str = Field(
         default="mon",
         description="Day of the weekly digest, mon to sun (a channel can override it).",
@@ -239,6 +244,26 @@ class Settings(BaseSettings):
     web_min_group: int = Field(
         default=5, ge=1,
         description="Figures about fewer people than this are shown as \"too few to show\".",
+    )
+    web_slack_client_id: str | None = Field(
+        default=None,
+        description="\"Sign in with Slack\" on the portal: the Slack app's client id (OpenID Connect).",
+    )
+    web_slack_client_secret: SecretStr | None = Field(
+        default=None, description="\"Sign in with Slack\": the Slack app's client secret.",
+    )
+    web_slack_authorize_url: str = Field(
+        default="https://slack.com/openid/connect/authorize",
+        description="\"Sign in with Slack\": where members are sent to sign in, for proxies.",
+    )
+    web_discord_client_secret: SecretStr | None = Field(
+        default=None,
+        description="\"Sign in with Discord\" on the portal: the application's OAuth2 client secret "
+        "(the client id is DISCORD_APPLICATION_ID).",
+    )
+    web_discord_authorize_url: str = Field(
+        default="https://discord.com/oauth2/authorize",
+        description="\"Sign in with Discord\": where members are sent to sign in, for proxies.",
     )
 
     log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")

@@ -12,14 +12,18 @@ if TYPE_CHECKING:
 def default_rules(settings: Settings) -> list[Rule]:
     """The rules Steward runs, in order: later rules see what earlier ones decided for the same event."""
     from facilitation_rules.admin import FacilitatorCommands
+    from facilitation_rules.commitments import Commitments
     from facilitation_rules.confirm import AnswerConfirmation
+    from facilitation_rules.decisions import DecisionLog
     from facilitation_rules.digest import WeeklyDigest
     from facilitation_rules.etiquette import MuteCommands
     from facilitation_rules.experts import ExpertRouting
     from facilitation_rules.lessons import LessonCapture
+    from facilitation_rules.onboarding import Onboarding
     from facilitation_rules.portal import PortalAccess
     from facilitation_rules.privacy import ForgetMe
     from facilitation_rules.questions import QuestionLifecycle
+    from facilitation_rules.recognition import Recognition
     from facilitation_rules.stuck import StuckMembers
     from facilitation_rules.unanswered import UnansweredQuestions
 
@@ -34,5 +38,9 @@ def default_rules(settings: Settings) -> list[Rule]:
         ForgetMe(),
         WeeklyDigest(),
         LessonCapture(),
+        DecisionLog(),
+        Commitments(),
         PortalAccess(),
+        Onboarding(),
+        Recognition(),
     ]

@@ -41,6 +41,29 @@ class WorkingHours:
             local = datetime.combine(day + timedelta(days=1), time(0), zone)
         raise ValueError("working hours never open: check WORK_DAYS and the working hours")
 
+    def subtract(self, end: datetime, hours: float) -> datetime:
+        """The moment `hours` working hours before `end` (the reverse of `add`, on the same wall-clock days)."""
+        zone = ZoneInfo(self.timezone)
+        remaining = timedelta(hours=hours)
+        local = end.astimezone(zone)
+        for _ in range(3700):
+            day = local.date()
+            if local.weekday() in self.weekdays:
+                opens = datetime.combine(day, time(self.start_hour), zone)
+                closes = (
+                    datetime.combine(day + timedelta(days=1), time(0), zone)
+                    if self.end_hour >= 24
+                    else datetime.combine(day, time(self.end_hour), zone)
+                )
+                finish = min(local, closes)
+                if finish > opens:
+                    available = finish - opens
+                    if remaining <= available:
+                        return (finish - remaining).astimezone(end.tzinfo)
+                    remaining -= available
+            local = datetime.combine(day, time(0), zone) - timedelta(microseconds=1)  # the day before, at its end
+        raise ValueError("working hours never open: check WORK_DAYS and the working hours")
+
 
 def in_quiet_hours(moment: datetime, timezone: str, quiet_start: int, quiet_end: int) -> bool:
     """Quiet hours may wrap midnight (20 -> 8)."""

@@ -6,10 +6,13 @@ import logging
 from datetime import timedelta
 
 from bot.app.engine import Engine
+from bot.app.errands.cocreation import attach_cocreation
 from bot.app.errands.digests import DigestErrands
 from bot.app.errands.knowledge import KnowledgeErrands
 from bot.app.errands.lessons import LessonErrands
+from bot.app.errands.onboarding import OnboardingErrands
 from bot.app.errands.portal import PortalErrands
+from bot.app.errands.recognition import RecognitionErrands
 from bot.app.llm import make_distiller
 from bot.app.narrator import make_narrator
 from bot.app.ownership import Ownership
@@ -26,12 +29,16 @@ from facilitation_rules.lessons import (
     SearchLessons,
     SuggestLesson,
 )
+from facilitation_rules.onboarding import WelcomeMember
 from facilitation_rules.portal import SendPortalLink
+from facilitation_rules.recognition import Recognition, RecordCredits, ShowContributions
 from facilitation_rules.stuck import HelpStuckMember
 from storage.db import create_engine, redact
 from storage.digests import StoredDigests
 from storage.lessons import LessonStore, MessageThreadReader
 from storage.migrate import upgrade
+from storage.onboarding import StarterLessons
+from storage.recognition import CreditStore
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +68,10 @@ async def build_engine(
         engine.ownership.bind(db)
     wire_digests(engine)
     attach_lessons(engine)
+    attach_cocreation(engine)
     engine.errands.register(SendPortalLink, PortalErrands(engine.db).send_link)
+    engine.errands.register(WelcomeMember, OnboardingErrands(StarterLessons(engine.db)).welcome)
+    wire_recognition(engine)
     await engine.start()
     return engine
 
@@ -75,6 +85,22 @@ def wire_digests(engine: Engine) -> None:
     for rule in engine.rules:
         if isinstance(rule, WeeklyDigest):
             rule.enabled = True
+
+
+def wire_recognition(engine: Engine) -> CreditStore:
+    """Keep credits for thanks in the database and read members' contributions from it (`/steward me`, Slack's
+    Home tab through `engine.extras["contributions"]`); a forgotten member's credits go with them."""
+    store = CreditStore(engine.db, flush=engine.flush)
+    shell = RecognitionErrands(store)
+    engine.errands.register(RecordCredits, shell.record)
+    engine.errands.register(ShowContributions, shell.show)
+    engine.on_forget.append(store.forget_member)
+    # The Home tab reads outside the engine's turn: it must not flush a batch an event is still building.
+    engine.extras["contributions"] = CreditStore(engine.db).contributions
+    for rule in engine.rules:
+        if isinstance(rule, Recognition):
+            rule.enabled = True
+    return store
 
 
 def attach_lessons(engine: Engine) -> LessonStore:

@@ -45,6 +45,11 @@ EVERYONE = {
     "digest": ["digest preview"],
     "stats": ["stats 7"],
     "portal": ["portal"],  # a sign-in link for themselves, sent to them alone
+    "thanks": ["thanks @ben for the room booking tip"],  # a credit to someone else, and a word to them alone
+    "me": ["me"],  # what they helped with, shown to them alone
+    "decide": ["decide We book rooms in Outlook"],  # the thread's decision, for everyone to agree or object
+    "decisions": ["decisions rooms", "decisions"],
+    "commit": ["commit send the room list by Friday", "commit"],  # their own promise, or their own list
 }
 # Run by a plain member, each must be refused. `None`: run in the channel; else in that question's thread.
 PRIVILEGED: list[tuple[str, str | None]] = [
@@ -66,13 +71,19 @@ PRIVILEGED: list[tuple[str, str | None]] = [
     ("lesson delete 1", None),
     ("lesson review", None),
     ("solved", "q-tom"),  # someone else's question
+    ("decide supersede 1 Rooms are booked by the facilitators", "q2"),  # someone else's decision: its recorder's
+    ("channel purpose Change agents share what works", None),
+    ("channel purpose", None),
 ]
-# Buttons any member may press: offering to answer, and asking for help for oneself.
-MEMBER_BUTTONS = {"claim", "call_facilitator"}
+# Buttons any member may press: offering to answer, asking for help for oneself, and consent to a decision.
+MEMBER_BUTTONS = {"claim", "call_facilitator", "decision_agree", "decision_object", "decision_record"}
 # Buttons that change what a question is: the asker's or a facilitator's call.
 SETTLING_BUTTONS = {"solved", "not_a_question", "still_open"}
+# Buttons that answer for a commitment: only its owner's.
+OWNER_BUTTONS = {"commitment_done", "commitment_help", "commitment_later"}
 
-REFUSALS = ("command.not_allowed", "solved.not_yours", "not_a_question.not_yours", "still_open.not_yours")
+REFUSALS = ("command.not_allowed", "solved.not_yours", "not_a_question.not_yours", "still_open.not_yours",
+            "commit.not_yours")
 
 
 def refusal_texts(name: str = "") -> set[str]:
@@ -117,6 +128,10 @@ async def a_community(settings: Settings) -> tuple[Engine, datetime]:
         assert "lesson" in " ".join(getattr(r, "text", "") for r in replies).lower()
         when += timedelta(minutes=10)
     await run(engine, message("tom", "Does anyone know who runs the SAP key-user training?", when, message_id="q-tom"))
+    # ana records decision #1 in the first thread; tom promises something (commitment #1).
+    replies = await run(engine, command("ana", "decide Rooms are booked in Outlook", when, thread="q1"))
+    assert "#1" in " ".join(getattr(r, "text", "") for r in replies)
+    await run(engine, message("tom", "I'll send the room list by Friday.", when, message_id="c-tom"))
     return engine, when + timedelta(minutes=1)
 
 
@@ -138,7 +153,7 @@ def test_every_command_and_button_is_classified(settings: Settings) -> None:
         tried = " ".join(a for a in [*EVERYONE.get(name, []), *(p for p, _ in PRIVILEGED)] if a.split()[0] == name)
         missing = usage_verbs(cmd.usage) - set(tried.split())
         assert not missing, f"/steward {name}: subcommands {missing} of '{cmd.usage}' are not tried"
-    assert declared_buttons() == MEMBER_BUTTONS | SETTLING_BUTTONS, "classify every button the rules post"
+    assert declared_buttons() == MEMBER_BUTTONS | SETTLING_BUTTONS | OWNER_BUTTONS, "classify every button"
 
 
 @pytest.mark.parametrize(("args", "thread"), PRIVILEGED, ids=[a for a, _ in PRIVILEGED])
@@ -151,7 +166,7 @@ async def test_a_plain_member_is_refused_and_nothing_changes(
         before = database_rows(settings)
         replies = await run(engine, command(MALLORY, args, when, thread=thread))
         words = args.split()
-        name = " ".join(words[:2]) if words[0] in {"digest", "lesson"} else words[0]  # as the refusal names it
+        name = " ".join(words[:2]) if words[0] in {"digest", "lesson", "decide"} else words[0]  # as refused
         assert only_a_refusal(replies, name), f"/steward {args}: {replies}"
         await engine.flush()
         assert database_rows(settings) == before, f"/steward {args} by a plain member changed the database"
@@ -181,6 +196,28 @@ async def test_a_plain_member_cannot_settle_someone_elses_question(settings: Set
                                       action=action, value="q-tom")
         assert not any(isinstance(r, PostEphemeral) for r in await run(engine, by_asker)), "the asker may"
         assert engine.state.question(WS, "q-tom") != question, f"the asker's {action} took effect"
+    finally:
+        await engine.db.dispose()
+
+
+@pytest.mark.parametrize("action", sorted(OWNER_BUTTONS))
+async def test_a_plain_member_cannot_answer_for_someone_elses_commitment(settings: Settings, action: str) -> None:
+    engine, when = await a_community(settings)
+    try:
+        await engine.flush()
+        before = database_rows(settings)
+        click = InteractionClicked(workspace=WS, at=when, channel="D-mallory", user=MALLORY, action=action, value="1")
+        replies = await run(engine, click)
+        assert only_a_refusal(replies), f"{action}: {replies}"
+        await engine.flush()
+        assert database_rows(settings) == before, f"the {action} button by a plain member changed the database"
+
+        by_owner = InteractionClicked(workspace=WS, at=when + timedelta(minutes=1), channel="D-tom", user="tom",
+                                      action=action, value="1")
+        assert not any(r.text in refusal_texts() for r in await run(engine, by_owner)
+                       if isinstance(r, PostEphemeral)), "the owner may"
+        await engine.flush()
+        assert database_rows(settings) != before, f"the owner's {action} took effect"
     finally:
         await engine.db.dispose()
 
