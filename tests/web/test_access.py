@@ -41,6 +41,7 @@ def everything_an_outsider_can_reach(client: TestClient, lesson_id: int) -> str:
         f"/lessons?tag={SECRET.lower()}", "/lessons?tag=budget",
         f"/lessons/{lesson_id}", f"/health?channel={PRIVATE_CHANNEL}",
         f"/health?channel={PRIVATE_CHANNEL}&from=2026-03-01&to=2026-03-31",
+        "/lessons/export.json", f"/lessons/{lesson_id}/export.md",
     ]
     pages = "\n".join(client.get(path).text for path in paths)
     return re.sub(r'(value|href)="[^"]*"', "", pages)  # the search box and links echo what was asked for
@@ -55,6 +56,7 @@ def test_no_page_shows_a_private_channel_to_outsiders(portal: Portal, portal_set
         assert SECRET.lower() not in seen
         assert f"#{PRIVATE_CHANNEL}" not in seen
         assert client.get(f"/lessons/{lesson_id}").status_code == 404, "a private lesson is not there for them"
+        assert client.get(f"/lessons/{lesson_id}/export.md").status_code == 404
 
 
 def test_a_member_of_the_private_channel_sees_its_question_and_lesson(
@@ -66,6 +68,7 @@ def test_a_member_of_the_private_channel_sees_its_question_and_lesson(
     page = client.get(f"/lessons/{lesson_id}")
     assert page.status_code == 200 and SECRET in page.text
     assert SECRET in client.get("/me").text, "their own question and lesson"
+    assert SECRET in client.get("/lessons/export.json").text
 
 
 def test_a_sign_in_link_works_once(portal: Portal, portal_settings: Settings) -> None:
