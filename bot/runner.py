@@ -237,7 +237,7 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
             logger.error("%s", exc)
             raise SystemExit(2) from exc
         finally:
-            scheduler.shutdown()
+            await scheduler.stop()
             for adapter in reversed(started):
                 await adapter.stop()
             await engine.close()

@@ -22,6 +22,7 @@ from storage.models import InboxEvent, Workspace, WorkspaceLease
 T_LEASE: Table = WorkspaceLease.__table__  # type: ignore[attr-defined]
 T_INBOX: Table = InboxEvent.__table__  # type: ignore[attr-defined]
 T_WORKSPACE: Table = Workspace.__table__  # type: ignore[attr-defined]
+WAITING_PAGE = 500  # inbox rows read at a time
 
 
 class LeaseLost(Exception):
@@ -100,16 +101,30 @@ async def hand_over(conn: AsyncConnection, workspace: str, key: str, event: dict
     )
 
 
-async def waiting(conn: AsyncConnection, workspaces: Sequence[str], *, limit: int = 500) -> list[dict[str, Any]]:
-    """Events waiting for these workspaces, oldest first."""
-    if not workspaces:
-        return []
+async def take_in(conn: AsyncConnection, workspace: str, key: str, event: dict[str, Any], at: datetime) -> int | None:
+    """Store an event as it arrives, before the platform is told it arrived; its row, or None when the same event
+    is waiting already (a redelivery)."""
+    insert = dialect_insert(conn, T_INBOX)
     result = await conn.execute(
-        select(T_INBOX.c.id, T_INBOX.c.workspace_id, T_INBOX.c.event)
-        .where(T_INBOX.c.workspace_id.in_(list(workspaces)))
-        .order_by(T_INBOX.c.id)
-        .limit(limit)
+        insert.values(workspace_id=workspace, key=key, event=event, received_at=at)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "key"])
+        .returning(T_INBOX.c.id)
     )
+    found = result.scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
+async def waiting(
+    conn: AsyncConnection, workspaces: Sequence[str] | None, *, after: int = 0, limit: int = WAITING_PAGE
+) -> list[dict[str, Any]]:
+    """Events waiting for these workspaces (None: for any), oldest first, from the row after `after` on."""
+    if workspaces is not None and not workspaces:
+        return []
+    stmt = select(T_INBOX.c.id, T_INBOX.c.workspace_id, T_INBOX.c.event, T_INBOX.c.received_at)
+    stmt = stmt.where(T_INBOX.c.id > after)
+    if workspaces is not None:
+        stmt = stmt.where(T_INBOX.c.workspace_id.in_(list(workspaces)))
+    result = await conn.execute(stmt.order_by(T_INBOX.c.id).limit(limit))
     return [dict(row._mapping) for row in result]
 
 

@@ -1,10 +1,12 @@
 """The Slack adapter: slack-bolt's AsyncApp in, the Web API out.
 
-Every request is acknowledged at once (bolt acks events itself; commands, clicks and shortcuts call `ack()`
-first) and processed afterwards, one at a time and in arrival order, so the engine sees a consistent stream.
-Retried deliveries carry the same `event_id` and are processed once. Outbound actions go through `sender`,
-which the delivery worker drives: a per-channel pace of about one message a second, the SDK's rate-limit
-retry handler, and a remaining 429 surfaced as `RetryLater` so the message is delayed, never lost.
+Every request is first taken in: translated and stored in the engine's inbox (a bolt middleware), and only then
+acknowledged (bolt acks events itself; commands, clicks and shortcuts call `ack()` first), so an acknowledged
+request survives a crash before its handling. It is handled afterwards, one at a time and in arrival order, so
+the engine sees a consistent stream. Retried deliveries carry the same `event_id` and are processed once.
+Outbound actions go through `sender`, which the delivery worker drives: a per-channel pace of about one message
+a second, the SDK's rate-limit retry handler, and a remaining 429 surfaced as `RetryLater` so the message is
+delayed, never lost.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import home, http_server, render
@@ -43,7 +46,9 @@ from bot.core.actions import (
 )
 from bot.core.events import CommandInvoked, Event, InteractionClicked, MessagePosted
 from bot.core.ports import AdapterStartError
+from bot.core.recognition import Contributions
 from bot.settings import Settings
+from storage.db import unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +56,7 @@ logger = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 COMMAND = "/steward"
 SEEN_EVENTS = 10_000
+TAKEN_IN = "steward_events"  # bolt's context key for the events a request carried, taken in before the ack
 
 
 class SeenEvents:
@@ -59,6 +65,9 @@ class SeenEvents:
     def __init__(self, limit: int = SEEN_EVENTS) -> None:
         self.limit = limit
         self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, event_id: str) -> bool:
+        return event_id in self._ids
 
     def first_time(self, event_id: str) -> bool:
         if event_id in self._ids:
@@ -84,6 +93,7 @@ class SlackAdapter:
         rate_limit_retries: int = 1,
         http_host: str | None = None,
         connect_timeout: float = 15.0,
+        ping_interval: float = 10.0,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -95,11 +105,13 @@ class SlackAdapter:
         self.http_host = http_host or settings.slack_http_host
         self.http_port: int | None = None
         self.connect_timeout = connect_timeout
+        self.ping_interval = ping_interval  # how soon a silently dropped Socket Mode connection is noticed
         self.me: BotIdentity | None = None
         self.app: AsyncApp | None = None
         self._socket: Any = None
         self._runner: web.AppRunner | None = None
         self._lock = asyncio.Lock()
+        self._intake = asyncio.Lock()  # requests are taken in one at a time, in arrival order
 
     # --- life cycle ----------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -167,6 +179,7 @@ class SlackAdapter:
             authorize=authorize,
             signing_secret=secret.get_secret_value() if secret else "",
         )
+        app.middleware(self._take_in)
         for name in ("message", "reaction_added", "reaction_removed", "member_joined_channel"):
             app.event(name)(self._on_event)
         app.event("app_home_opened")(self._on_home_opened)
@@ -185,7 +198,7 @@ class SlackAdapter:
                 "with the connections:write scope under Basic Information, or set SLACK_MODE=http"
             )
         assert self.app is not None
-        handler = AsyncSocketModeHandler(self.app, app_token.get_secret_value())
+        handler = AsyncSocketModeHandler(self.app, app_token.get_secret_value(), ping_interval=self.ping_interval)
         try:
             await asyncio.wait_for(handler.connect_async(), timeout=self.connect_timeout)
         except (SlackApiError, TimeoutError, OSError) as exc:
@@ -220,15 +233,66 @@ class SlackAdapter:
             ) from exc
         self.http_port = int(self._runner.addresses[0][1])
 
-    # --- requests in (all after the ack) -------------------------------------------------------------------
-    async def _on_event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        """Events API callbacks; bolt has acknowledged them already."""
-        if not self._first_delivery(body):
-            return
+    # --- requests in: taken in before the ack, handled after it ---------------------------------------------
+    async def _take_in(
+        self, body: dict[str, Any], context: Any, next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        """Bolt middleware, before any acknowledgement: translate the request and store its events in the
+        engine's inbox, so Slack is told "received" only for what a crash can no longer lose. When storing fails
+        (the database away), the request stays unacknowledged and Slack delivers it again."""
+        async with self._intake:
+            try:
+                events = await self._events_of(body)
+                for event in events:
+                    await self.engine.take_in(event)
+            except Exception as exc:
+                logger.warning("Slack request not acknowledged, Slack delivers it again: %s", _reason(exc))
+                return BoltResponse(status=503, body="")
+            event_id = str(body.get("event_id") or "") if body.get("type") == "event_callback" else ""
+            if events and event_id:
+                self.seen.first_time(event_id)
+        context[TAKEN_IN] = events
+        await next()
+        return None
+
+    async def _events_of(self, body: dict[str, Any]) -> list[Event]:
+        """The Steward events a request carries, with what users.info says of their member (none for a request
+        Steward has no use for, or an event taken in before)."""
         assert self.me is not None
-        translated = translate_event(event, self.me)
-        if translated is not None:
-            await self._serialized(lambda: self._handle(translated))
+        kind = body.get("type")
+        if kind == "event_callback":
+            event_id = str(body.get("event_id") or "")
+            if event_id and event_id in self.seen:
+                logger.info("event %s delivered again by Slack; taken in before", event_id)
+                return []
+            event: Any = body.get("event")  # translate_event checks its shape
+            translated = translate_event(event, self.me)
+            if isinstance(translated, MessagePosted):
+                user = await self.users.get(translated.user)
+                translated = dataclasses.replace(
+                    _as_said_by(translated, user), user_name=user.name or translated.user_name
+                )
+            return [translated] if translated is not None else []
+        if body.get("command") == COMMAND:
+            user = await self.users.get(str(body.get("user_id", "")))
+            return [_as_said_by(translate_command(body, at=self.engine.clock.now(), is_admin=user.is_admin), user)]
+        if kind == "block_actions":
+            user_id = _user_id(body)
+            user = await self.users.get(user_id) if user_id else SlackUser(id="")
+            clicks = translate_block_actions(body, at=self.engine.clock.now(), is_admin=user.is_admin)
+            return [_as_said_by(click, user) for click in clicks]
+        if kind in ("message_action", "shortcut") and body.get("callback_id") == SAVE_LESSON:
+            user_id = _user_id(body)
+            user = await self.users.get(user_id) if user_id else SlackUser(id="")
+            return [_as_said_by(translate_message_shortcut(body, at=self.engine.clock.now(), is_admin=user.is_admin),
+                                user)]
+        return []
+
+    async def _on_event(self, context: Any) -> None:
+        """Events API callbacks; taken in and acknowledged already."""
+        events: list[Event] = context.get(TAKEN_IN) or []
+        if events:
+            await self._serialized(lambda: self._handle_all(events))
 
     def _first_delivery(self, body: dict[str, Any]) -> bool:
         event_id = str(body.get("event_id") or "")
@@ -237,39 +301,22 @@ class SlackAdapter:
         logger.info("event %s delivered again by Slack; already processed", event_id)
         return False
 
-    async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+    async def _on_command(self, ack: Any, context: Any, respond: Any) -> None:
         await ack()
+        events: list[Event] = context.get(TAKEN_IN) or []
+        await self._answer(await self._serialized(lambda: self._handle_all(events)), respond)
 
-        async def job() -> list[Action]:
-            user = await self.users.get(str(body.get("user_id", "")))
-            command = translate_command(body, at=self.engine.clock.now(), is_admin=user.is_admin)
-            return await self.engine.handle(_as_said_by(command, user))
-
-        await self._answer(await self._serialized(job), respond)
-
-    async def _on_click(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+    async def _on_click(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
         await ack()
-        user_id = str((body.get("user") or {}).get("id", ""))
+        events: list[Event] = context.get(TAKEN_IN) or []
+        replies = await self._serialized(lambda: self._handle_all(events))
+        await self._answer(replies, respond if body.get("response_url") else None)
 
-        async def job() -> list[Action]:
-            user = await self.users.get(user_id)
-            replies: list[Action] = []
-            for click in translate_block_actions(body, at=self.engine.clock.now(), is_admin=user.is_admin):
-                replies.extend(await self.engine.handle(_as_said_by(click, user)))
-            return replies
-
-        await self._answer(await self._serialized(job), respond if body.get("response_url") else None)
-
-    async def _on_shortcut(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+    async def _on_shortcut(self, ack: Any, body: dict[str, Any], context: Any, respond: Any) -> None:
         await ack()
-        user_id = str((body.get("user") or {}).get("id", ""))
-
-        async def job() -> list[Action]:
-            user = await self.users.get(user_id)
-            shortcut = translate_message_shortcut(body, at=self.engine.clock.now(), is_admin=user.is_admin)
-            return await self.engine.handle(_as_said_by(shortcut, user))
-
-        await self._answer(await self._serialized(job), respond if body.get("response_url") else None)
+        events: list[Event] = context.get(TAKEN_IN) or []
+        replies = await self._serialized(lambda: self._handle_all(events))
+        await self._answer(replies, respond if body.get("response_url") else None)
 
     async def _on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home" or not self._first_delivery(body):
@@ -278,13 +325,27 @@ class SlackAdapter:
 
         async def job() -> list[Action]:
             user = await self.users.get(user_id)
+            workspace = self._workspace(body)
             view = home.home_view(
-                self.engine.state, self._workspace(body), user.id, now=self.engine.clock.now()
+                self.engine.state, workspace, user.id, now=self.engine.clock.now(),
+                contributions=await self._contributions(workspace, user.id),
             )
             await self.client.views_publish(user_id=user.id, view=view)
             return []
 
         await self._serialized(job)
+
+    async def _contributions(self, workspace: str, user: str) -> Contributions | None:
+        """What the member helped with, for the Home tab; None (the tab without it) when the store cannot say."""
+        read = self.engine.extras.get("contributions")
+        if read is None:
+            return None
+        try:
+            found: Contributions = await read(workspace, user)
+        except Exception as exc:
+            logger.warning("Home tab without contributions: %s", _reason(exc))
+            return None
+        return found
 
     # --- helpers -------------------------------------------------------------------------------------------
     async def _serialized(self, job: Job) -> list[Action]:
@@ -294,15 +355,18 @@ class SlackAdapter:
                 return await job()
             except SlackApiError as exc:
                 logger.warning("Slack %s failed while handling a request: %s", failed_method(exc), error_code(exc))
-            except Exception:
-                logger.exception("handling a Slack request failed")
+            except Exception as exc:
+                if not unavailable(exc):
+                    logger.exception("handling a Slack request failed")
+                else:  # taken in: it waits in the inbox, and a sweep handles it once the database answers
+                    logger.warning("handling a Slack request failed, it is tried again: %s", _reason(exc))
             return []
 
-    async def _handle(self, event: Event) -> list[Action]:
-        if isinstance(event, MessagePosted):
-            user = await self.users.get(event.user)
-            event = dataclasses.replace(_as_said_by(event, user), user_name=user.name or event.user_name)
-        return await self.engine.handle(event)
+    async def _handle_all(self, events: Sequence[Event]) -> list[Action]:
+        replies: list[Action] = []
+        for event in events:
+            replies.extend(await self.engine.handle(event))
+        return replies
 
     def _workspace(self, body: dict[str, Any]) -> str:
         return workspace_id(team_of(body) or (self.me.team_id if self.me else ""))
@@ -324,6 +388,21 @@ class SlackAdapter:
 
 
 Said = TypeVar("Said", MessagePosted, CommandInvoked, InteractionClicked)
+
+
+def _reason(exc: BaseException) -> str:
+    """One line on why a request could not be taken in or handled (no traceback: the cause is outside Steward)."""
+    reason = getattr(exc, "orig", None) or exc
+    text = str(reason).strip().splitlines()
+    return f"{type(reason).__name__}: {text[0]}" if text else type(reason).__name__
+
+
+def _user_id(body: Any) -> str:
+    """The clicking member's id, or "" when `user` is not shaped as Slack documents it (the translator then
+    says what was wrong, in one warning)."""
+    user = body.get("user") if isinstance(body, dict) else None
+    found = user.get("id") if isinstance(user, dict) else None
+    return found if isinstance(found, str) else ""
 
 
 def _as_said_by(event: Said, user: SlackUser) -> Said:

@@ -66,6 +66,8 @@ ANSWERED_QUESTIONS_KEPT = timedelta(days=30)
 OUTBOX_KEYS_KEPT = 100_000
 # Keys of events processed in this span are held in memory; a redelivery older than that is looked up in the database.
 PROCESSED_WINDOW = timedelta(days=2)
+# An event taken in and still waiting after this long: its handling failed (the database was away); a sweep retries.
+LEFT_BEHIND_SECONDS = 10.0
 MAX_DECIDED_PER_EVENT = 50  # an event and the facts rules decided about it (a guard against a loop between rules)
 CHECKPOINT_FORMAT = 3  # bump when the text models' classes change shape: older checkpoints are then ignored
 FORGOTTEN_YEAR = 2100  # "forget me" mutes a member for a century: their expertise is not rebuilt
@@ -115,6 +117,9 @@ class Engine:
         self._lock = asyncio.Lock()
         self.ownership: Ownership | None = None  # set when several processes share the database (leases)
         self._replies_to_outbox = False  # events from the inbox: nobody waits for their private replies
+        self._taken_in: dict[tuple[str, str], tuple[int, float]] = {}  # (workspace, key) -> (inbox row, when)
+        self._reload_needed = False  # a write failed: the working set may be ahead of the database
+        self._closed = False  # after `close`, nothing more is decided (a tick that waited for the lock, say)
 
     # --- life cycle ----------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -123,6 +128,8 @@ class Engine:
         now = self.clock.now()
         self._processed_since = now - PROCESSED_WINDOW
         self._checkpointed = await self._absorb(set() if self.ownership is not None else None)
+        if self.ownership is None:
+            await self._drain_inbox()  # events a crashed process had taken in (and acknowledged) but not handled
         logger.debug(
             "state loaded: %d workspaces, %d members, %d unresolved questions",
             len(self.state.workspaces),
@@ -157,6 +164,7 @@ class Engine:
         (no checkpoint) the models are taught again from the stored messages.
         """
         async with self._lock:
+            self._closed = True
             await self.flush()
             state = self.state
             rows = [
@@ -179,17 +187,39 @@ class Engine:
         await self.db.dispose()
 
     # --- events --------------------------------------------------------------------------------------------
+    async def take_in(self, event: Event) -> None:
+        """Store an event the moment it arrives, before the adapter acknowledges it to the platform.
+
+        A platform delivers an event again only while it is unacknowledged, so an event acknowledged before its
+        own transaction would be lost to a crash in between. Stored first, it waits in the inbox: `handle` takes
+        the row in the transaction that stores the event's effects; after a crash the next start handles it, and
+        after a failed attempt (the database away) the next sweep does. A redelivery finds its row there already.
+        """
+        async with self.db.begin() as conn:
+            row = await leases.take_in(conn, event.workspace, event.key, event_to_dict(event), wall_clock())
+        if row is not None:
+            self._taken_in[(event.workspace, event.key)] = (row, time.monotonic())
+
     async def handle(self, event: Event) -> list[Action]:
         """Process one event and commit it; returns the private replies to hand straight back to the member.
 
         Events are handled one at a time (adapters, the scheduler and the console share one engine), so rules
-        always see a consistent community and each event's writes form one transaction.
+        always see a consistent community and each event's writes form one transaction. An event whose writes fail
+        leaves nothing behind: its decisions are dropped, the working set is loaded again before the next event,
+        and the error is raised to the caller (an event taken in waits in the inbox for another attempt).
         """
         async with self._lock:
+            if self._closed:
+                logger.debug("%s after the stop: not handled here (what was taken in waits for the next start)",
+                             type(event).__name__)
+                return []
+            await self._recover()
             shared = self.ownership is not None and event.workspace and not isinstance(event, TimePassed)
             if shared and not await self._decide_for(event.workspace):
                 await self._hand_over(event)
                 return []
+            if isinstance(event, TimePassed) and self.ownership is None and self._left_behind():
+                await self._drain_inbox()
             try:
                 replies = await self.process(event)
                 await self.flush()
@@ -197,7 +227,36 @@ class Engine:
                 if not isinstance(event, TimePassed):
                     await self._hand_over(event)
                 return []
+            except BaseException:
+                self._abandon()
+                raise
         return replies
+
+    def _abandon(self) -> None:
+        """The event's decisions could not be stored: drop them; the working set is loaded again before the next
+        decision, since it may hold changes the database never got."""
+        self._batch = repo.WriteBatch()
+        self._pending_events = 0
+        self.state.take_dirty()
+        self._take_rule_writes(repo.WriteBatch())
+        self._reload_needed = True
+
+    async def _recover(self) -> None:
+        """After a failed write: the working set again as the database holds it (raises while it is away)."""
+        if not self._reload_needed:
+            return
+        for workspace in list(self.state.workspaces):
+            self._drop(workspace)
+        self._processed.clear()
+        self._outbox_keys.clear()
+        await self._absorb(None if self.ownership is None else set(self.ownership.held))
+        self._reload_needed = False
+        logger.info("working set loaded again from the database after a failed write")
+
+    def _left_behind(self) -> bool:
+        """Whether an event taken in by this process waits longer than its handling takes (that attempt failed)."""
+        oldest = min((at for _, at in self._taken_in.values()), default=None)
+        return oldest is not None and time.monotonic() - oldest > LEFT_BEHIND_SECONDS
 
     # --- several processes, one database: leases ------------------------------------------------------------
     async def _decide_for(self, workspace: str) -> bool:
@@ -224,6 +283,7 @@ class Engine:
 
     async def _hand_over(self, event: Event) -> None:
         """Leave the event in the inbox for the process that owns its workspace."""
+        self._taken_in.pop((event.workspace, event.key), None)  # taken in already: the row stays for the owner
         async with self.db.begin() as conn:
             await leases.hand_over(conn, event.workspace, event.key, event_to_dict(event), wall_clock())
         logger.debug("event %s handed to the owner of %s", event.key, event.workspace)
@@ -233,6 +293,9 @@ class Engine:
         if self.ownership is None:
             return
         async with self._lock:
+            if self._closed:
+                return
+            await self._recover()
             for workspace in await self.ownership.renew():
                 self._drop(workspace)
             for workspace in await self.ownership.unowned():
@@ -242,22 +305,38 @@ class Engine:
                 await self._drain_inbox()
             except LeaseLost as lost:
                 logger.warning("inbox: %s", lost)
+            except BaseException:
+                self._abandon()
+                raise
 
     async def _drain_inbox(self) -> None:
-        assert self.ownership is not None
-        async with self.db.connect() as conn:
-            rows = await leases.waiting(conn, self.ownership.held)
+        """Handle the events waiting in the inbox, oldest first: handed over by other processes, taken in before a
+        crash, or left behind by a failed attempt. Events this process took in a moment ago are left to their own
+        handling, which answers the member directly."""
+        held = self.ownership.held if self.ownership is not None else None
+        in_flight = {row: at for row, at in self._taken_in.values()}
+        after = 0
         self._replies_to_outbox = True
         try:
-            for row in rows:
-                self._batch.inbox_taken.append(row["id"])
-                try:
-                    event = event_from_dict(row["event"])
-                except (ValueError, KeyError, TypeError) as exc:
-                    logger.warning("inbox row %s is unreadable and dropped: %s", row["id"], exc)
-                    continue
-                await self.process(event)
-            await self.flush()
+            while True:
+                async with self.db.connect() as conn:
+                    rows = await leases.waiting(conn, held, after=after)
+                for row in rows:
+                    at = in_flight.get(row["id"])
+                    if at is not None and time.monotonic() - at <= LEFT_BEHIND_SECONDS:
+                        continue
+                    try:
+                        event = event_from_dict(row["event"])
+                    except (ValueError, KeyError, TypeError) as exc:
+                        logger.warning("inbox row %s is unreadable and dropped: %s", row["id"], exc)
+                        self._batch.inbox_taken.append(row["id"])
+                        continue
+                    self._taken_in[(event.workspace, event.key)] = (row["id"], at or time.monotonic())
+                    await self.process(event)
+                await self.flush()
+                if len(rows) < leases.WAITING_PAGE:
+                    break
+                after = rows[-1]["id"]
         finally:
             self._replies_to_outbox = False
 
@@ -270,10 +349,9 @@ class Engine:
             key = event.key
             if await self._already_processed(event, key):
                 logger.debug("event %s processed before; skipped", key)
+                self._took(event)
                 return []
             self._processed[(event.workspace, key)] = event.at
-            if not isinstance(event, MessagePosted):  # a posted message's own row is its processed fact
-                self._batch.processed.append({"workspace_id": event.workspace, "key": key, "at": event.at})
         self._record(event)
         ctx = self.context(event.at)
         self._seed_deadlines(ctx)
@@ -293,10 +371,22 @@ class Engine:
                 observer(current, actions, ctx)
         else:
             logger.warning("rules kept deciding facts about %s; the rest is dropped", event.key)
+        if not isinstance(event, TimePassed):
+            # Written with the event's last changes, not before: an errand that flushes midway (a digest's figures,
+            # a lesson's thread) must not mark the event done, or a crash right after would lose the rest of it.
+            if not isinstance(event, MessagePosted):  # a posted message's own row is its processed fact
+                self._batch.processed.append({"workspace_id": event.workspace, "key": event.key, "at": event.at})
+            self._took(event)
         self._pending_events += 1
         if self._pending_events >= self.batch_size:
             await self.flush()
         return replies
+
+    def _took(self, event: Event) -> None:
+        """The event's inbox row (if it was taken in) goes with the event's writes."""
+        taken = self._taken_in.get((event.workspace, event.key))
+        if taken is not None:
+            self._batch.inbox_taken.append(taken[0])
 
     async def _decide(self, event: Event, ctx: RuleContext, decided: deque[Event]) -> list[Action]:
         """Ask every rule about one event: their actions are returned, the facts they decided queued."""
@@ -351,6 +441,25 @@ class Engine:
         self._take_rule_writes(batch)
         if not len(batch):
             return
+        try:
+            await self._write(batch)
+        except LeaseLost:
+            raise
+        except BaseException:
+            self._reload_needed = True  # the working set holds what the database did not get
+            raise
+        if batch.inbox_taken and self._taken_in:
+            done = set(batch.inbox_taken)
+            self._taken_in = {key: taken for key, taken in self._taken_in.items() if taken[0] not in done}
+        if batch.outbox:
+            for notify in self.on_outbox:
+                notify()
+        for row in batch.forgotten:
+            for forget in self.on_forget:
+                await forget(row["ws"], row["mid"])
+        self._forget_old_state()
+
+    async def _write(self, batch: repo.WriteBatch) -> None:
         touched: set[str] = set()
         taken_now: set[str] = set()
         if self.ownership is not None:
@@ -373,13 +482,6 @@ class Engine:
         for workspace in sorted(taken_now):  # written before its lease was held: load what others stored too
             await self._reload(workspace)
         logger.debug("flushed %d rows in %.1f ms", len(batch), (time.perf_counter() - started) * 1000)
-        if batch.outbox:
-            for notify in self.on_outbox:
-                notify()
-        for row in batch.forgotten:
-            for forget in self.on_forget:
-                await forget(row["ws"], row["mid"])
-        self._forget_old_state()
 
     async def _already_processed(self, event: Event, key: str) -> bool:
         if (event.workspace, key) in self._processed:
@@ -442,7 +544,11 @@ class Engine:
         state, batch, ws = self.state, self._batch, event.workspace
         state.workspace(ws)
         if isinstance(event, MessagePosted):
-            state.mark_active(state.channel(ws, event.channel), event.at)
+            channel = state.channel(ws, event.channel)
+            if event.channel_private is not None and channel.private != event.channel_private:
+                channel.private = event.channel_private
+                state.touch_channel(channel)
+            state.mark_active(channel, event.at)
             self._seen(ws, event.user, event.at, event.user_name, bot=event.bot,
                        timezone=event.user_timezone, language=event.user_language)
             batch.messages.append(
@@ -719,7 +825,7 @@ def _replay_answer(state: CommunityState, row: dict[str, Any]) -> None:
         question.responders.append(row["responder_id"])
     # Live, only the message being processed lends its text; a response revealed later (an earlier line) does not.
     with_text = not row["accepted"] and row["at"] == row["recorded_at"]
-    channel = question.channel_id if question is not None else None
+    channel = question.channel_id if question is not None else row.get("question_channel")
     state.expertise_index(row["workspace_id"], channel).record_answer(
         question_id=row["question_id"],
         question_text=row["question_text"] or "",

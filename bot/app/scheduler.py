@@ -6,9 +6,10 @@ late start or a second replica neither skips nor doubles work.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,6 +23,7 @@ from storage.repository import purge_message_text, purge_processed_events
 logger = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 60
+STOP_WAIT_SECONDS = 20.0  # a job running at stop (a sweep mid-digest, say) is let finish for this long
 PROCESSED_EVENTS_KEPT = timedelta(days=30)
 
 
@@ -29,8 +31,9 @@ class Scheduler:
     def __init__(self, engine: Engine, *, sweep_seconds: int = SWEEP_SECONDS) -> None:
         self.engine = engine
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._running: set[asyncio.Task[None]] = set()
         self.scheduler.add_job(
-            self.sweep,
+            self._tracked(self.sweep),
             "interval",
             seconds=sweep_seconds,
             id="sweep",
@@ -40,7 +43,7 @@ class Scheduler:
             misfire_grace_time=sweep_seconds * 5,
         )
         self.scheduler.add_job(
-            self.purge_expired_text,
+            self._tracked(self.purge_expired_text),
             "interval",
             hours=6,
             id="retention",
@@ -52,7 +55,7 @@ class Scheduler:
 
         if engine.ownership is not None:
             self.scheduler.add_job(
-                self.tend_leases,
+                self._tracked(self.tend_leases),
                 "interval",
                 seconds=max(1, int(engine.ownership.ttl.total_seconds() / 3)),
                 id="leases",
@@ -88,8 +91,34 @@ class Scheduler:
         self.scheduler.start()
 
     def shutdown(self) -> None:
+        """No further ticks; a job already running goes on (`stop` waits for it)."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+    async def stop(self) -> None:
+        """No further ticks, and the running ones finished: a sweep cut off by the end of the loop would be
+        cancelled mid-write (its transaction rolls back, but the cancellation is noise in the log)."""
+        self.shutdown()
+        if not self._running:
+            return
+        _, late = await asyncio.wait(set(self._running), timeout=STOP_WAIT_SECONDS)
+        if late:
+            logger.warning("%d scheduled job(s) still running at stop; they are cancelled", len(late))
+
+    def _tracked(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """The job, its running task known to `stop`."""
+
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await job()
+            finally:
+                self._running.discard(task)
+
+        run.__name__ = run.__qualname__ = getattr(job, "__name__", "job")
+        return run
 
 
 @contextlib.asynccontextmanager
