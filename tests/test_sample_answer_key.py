@@ -40,3 +40,4 @@ def test_the_demo_agrees_with_the_sample_answer_key(settings: Settings) -> None:
     lines = against_key(report, key)
     assert lines[-1].endswith("non-questions): 0"), lines
     assert any("5 of 5" in line for line in lines), lines
+    assert any("precision 1.00, recall 0.88" in line for line in lines), lines

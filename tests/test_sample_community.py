@@ -6,15 +6,27 @@ situations that examples/README.md promises a newcomer will see when running Ste
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import re
 from collections import Counter
-from datetime import date, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from adapters.console.render import Narrator
+from bot.app.replay import replay
+from bot.core.actions import Action, PostEphemeral, action_text
+from bot.core.events import Event, HelpCredited
+from bot.core.recognition import Credit
+from bot.rules import RuleContext
+from bot.settings import Settings
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample-community.jsonl"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -27,10 +39,14 @@ REQUIRED = {
     "delete": {"kind", "ts", "id"},
     "reaction": {"kind", "ts", "message", "user", "emoji"},
     "join": {"kind", "ts", "channel", "user"},
+    "command": {"kind", "ts", "channel", "user", "text"},
+    "click": {"kind", "ts", "channel", "user", "action", "message"},
 }
 
 FACILITATORS = {"U01ANNA", "U01JONAS"}
-NEWCOMERS = {"U01NINA", "U01OMAR", "U01LEA"}
+NEWCOMERS = {"U01NINA", "U01OMAR", "U01LEA"}  # they join and post within days
+SILENT_NEWCOMER = "U01FELIX"  # joins and never posts: welcomed, then invited once
+ORIGINAL_MESSAGES = 235  # s1..s235 in time order; the lines added later continue the numbering where they fall
 UNANSWERED = ["s41", "s99", "s122", "s164", "s228"]
 STUCK = ["s156", "s159", "s180"]
 LESSON = "s59"
@@ -103,6 +119,8 @@ def test_meta_describes_the_workspace(lines: list[dict[str, Any]]) -> None:
     assert (meta["platform"], meta["workspace"]) == ("slack", "Acme Wandel")
     assert (meta["timezone"], meta["language"]) == ("Europe/Berlin", "en")
     assert all(line["kind"] != "meta" for line in lines[1:])
+    # The history ends on the Monday after the two weeks, when the second week's digests go out.
+    assert _local(meta["until"]) == datetime(2026, 3, 16, 9, tzinfo=BERLIN)
 
 
 def test_lines_are_in_time_order_within_the_two_weeks(lines: list[dict[str, Any]]) -> None:
@@ -127,15 +145,21 @@ def test_enough_messages_with_unique_sequential_ids(messages: list[dict[str, Any
     assert len(messages) >= 230
     ids = [m["id"] for m in messages]
     assert len(set(ids)) == len(ids)
-    assert ids == [f"s{n}" for n in range(1, len(ids) + 1)]
+    assert sorted(ids, key=lambda i: int(i[1:])) == [f"s{n}" for n in range(1, len(ids) + 1)]
+    numbers = [int(i[1:]) for i in ids]
+    original = [n for n in numbers if n <= ORIGINAL_MESSAGES]
+    added = [n for n in numbers if n > ORIGINAL_MESSAGES]
+    assert original == sorted(original) and added == sorted(added), "each part is numbered in time order"
 
 
 def test_every_reference_points_to_an_earlier_message(lines: list[dict[str, Any]]) -> None:
     seen: dict[str, dict[str, Any]] = {}
     for line in lines:
         targets = [line.get("thread"), line.get("reply_to")] if line["kind"] == "message" else []
-        if line["kind"] == "reaction":
+        if line["kind"] in ("reaction", "click"):
             targets = [line["message"]]
+        elif line["kind"] == "command":
+            targets = [line.get("thread")]
         elif line["kind"] in ("edit", "delete"):
             targets = [line["id"]]
         for target in filter(None, targets):
@@ -169,7 +193,9 @@ def test_channels_people_and_languages(messages: list[dict[str, Any]]) -> None:
 def test_three_newcomers_join_and_one_asks_a_first_question(
         lines: list[dict[str, Any]], messages: list[dict[str, Any]]) -> None:
     joins = [x for x in lines if x["kind"] == "join"]
-    assert {x["user"] for x in joins} == NEWCOMERS
+    assert {x["user"] for x in joins} == NEWCOMERS | {SILENT_NEWCOMER}
+    assert all(x.get("user_name") for x in joins), "a newcomer is named before their first message"
+    assert not [m for m in messages if m["user"] == SILENT_NEWCOMER], "one newcomer never posts"
     for user in NEWCOMERS:
         joined = min(_local(x["ts"]) for x in joins if x["user"] == user)
         posts = [m for m in messages if m["user"] == user]
@@ -234,3 +260,133 @@ def test_the_demo_shows_the_everyday_variety(lines: list[dict[str, Any]], messag
     first, second = (by_id[i] for i in INTERLEAVED)
     assert first["channel"] == second["channel"] == "help"
     assert not _replies_to(messages, first["id"]) and not _replies_to(messages, second["id"])
+
+
+# --- what the demo shows: the sample replayed, as `make run` narrates it ----------------------------------------
+WS = "slack:Acme Wandel"
+
+
+@dataclass
+class Demo:
+    """One replay of the sample with the demo's narrator: what Steward did, the credits kept, the report, the story."""
+
+    actions: list[tuple[datetime, Action]] = field(default_factory=list)
+    credits: list[Credit] = field(default_factory=list)
+    report: dict[str, Any] = field(default_factory=dict)
+    told: list[str] = field(default_factory=list)
+
+    def sent(self, prefix: str) -> list[tuple[datetime, Action]]:
+        return [(when, a) for when, a in self.actions if a.key.startswith(prefix)]
+
+    def local(self, prefix: str) -> list[datetime]:
+        return [when.astimezone(BERLIN).replace(tzinfo=None) for when, _ in self.sent(prefix)]
+
+    def text(self, prefix: str) -> str:
+        return "\n".join(action_text(a) for _, a in self.sent(prefix))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    shown = Demo()
+    narrator = Narrator(shown.told.append)
+
+    def watch(event: Event, actions: Sequence[Action], ctx: RuleContext) -> None:
+        narrator(event, actions, ctx)
+        shown.actions.extend((event.at, a) for a in actions)
+        if isinstance(event, HelpCredited):
+            shown.credits.extend(event.credits)
+
+    with pytest.MonkeyPatch.context() as env:  # never a developer's tokens or database
+        for name in list(os.environ):
+            if name.startswith(("SLACK_", "DISCORD_", "OPENAI_")) or name in {"DATABASE_URL", "FACILITATORS"}:
+                env.delenv(name)
+        database = f"sqlite:///{tmp_path_factory.mktemp('demo')}/steward.db"
+        settings = Settings(_env_file=None, database_url=database, steward_timezone="Europe/Berlin")  # type: ignore[call-arg]
+        shown.report = asyncio.run(replay(SAMPLE, settings, on_actions=watch)).report
+    return shown
+
+
+def _told(demo: Demo, *parts: str) -> list[str]:
+    return [line for line in demo.told if all(part in line for part in parts)]
+
+
+def test_each_newcomer_is_welcomed_once_and_the_silent_one_invited_once(demo: Demo) -> None:
+    for user in NEWCOMERS | {SILENT_NEWCOMER}:
+        assert len(demo.sent(f"welcome:{user}")) == 1, f"{user} is welcomed once"
+    assert demo.local(f"welcome:{SILENT_NEWCOMER}") == [datetime(2026, 3, 4, 11, 10)]
+    assert "Willkommen in <#wandel-de>" in demo.text(f"welcome:{SILENT_NEWCOMER}"), "welcomed in German"
+    invitations = demo.sent("invite:")
+    assert [a.user for _, a in invitations] == [SILENT_NEWCOMER], "only the newcomer who never posted is invited"  # type: ignore[attr-defined]
+    assert demo.local("invite:") == [datetime(2026, 3, 11, 11, 10)], "a week after joining, once"
+    assert "vor 7 Tagen" in demo.text("invite:")
+    assert _told(demo, "👋 Felix Braun joined #wandel-de") and _told(demo, "👋 Nina Brandt joined #general")
+    assert _told(demo, "→ DM to @Felix Braun"), "the narration names the newcomer, not an id"
+
+
+def test_thanks_credit_the_helpers_in_english_and_german(demo: Demo) -> None:
+    credited = {(c.by, c.member, c.how) for c in demo.credits}
+    assert ("U01DAVID", "U01MARC", "thanks") in credited, "“Request submitted, thanks Marc!” credits Marc"
+    assert ("U01KATRIN", "U01LUKAS", "thanks") in credited, "“Danke, hat geklappt!” credits Lukas"
+    on_purpose = [c for c in demo.credits if c.how == "command"]
+    assert {(c.by, c.member) for c in on_purpose} == {("U01NINA", "U01OMAR"), ("U01KATRIN", "U01LUKAS")}
+    assert len({c.key for c in demo.credits}) == len(demo.credits), "each thank-you is credited once"
+    told = demo.text("thanks:")
+    assert "<@U01NINA> thanked you" in told and "rerouting my GRC request" in told
+    assert "<@U01KATRIN> thanked you" in told and "für die Anleitung zum Board" in told
+    assert _told(demo, "🙏 thanks from Nina Brandt credited to Omar Haddad (command)")
+    assert _told(demo, "🙏 thanks from David Okafor credited to Marc Schneider (thanks)")
+
+
+def test_the_second_weeks_digests_name_first_time_helpers_newcomers_and_decisions(demo: Demo) -> None:
+    monday = [a for when, a in demo.sent("digest:") if when.astimezone(BERLIN).date() == date(2026, 3, 16)]
+    digests = {a.channel: action_text(a) for a in monday}  # type: ignore[attr-defined]
+    assert set(digests) == {"general", "help", "wandel-de"}
+    assert "incl. first-time helper <@U01OMAR>" in digests["help"]
+    assert "darunter <@U01LEA> zum ersten Mal" in digests["wandel-de"]
+    assert "Neue Mitglieder im März 2026: 2 beigetreten, davon 1 mit Beitrag und 1 mit einer Antwort" in digests[
+        "wandel-de"]
+    assert "Decided this week, and why" in digests["general"] and "Files tab in Teams" in digests["general"]
+    assert "Diese Woche entschieden, und warum" in digests["wandel-de"]
+    assert "Schichtleiter-Schulung vor Ort in Hamburg" in digests["wandel-de"]
+    first_week = [a for when, a in demo.sent("digest:") if when.astimezone(BERLIN).date() == date(2026, 3, 9)]
+    assert len(first_week) == 3 and not any("first-time" in action_text(a) for a in first_week), (
+        "nobody is a first-time helper in the first week Steward has answers for")
+
+
+def test_decisions_are_recorded_in_their_threads_and_stand_by_consent(demo: Demo) -> None:
+    offers = {o["thread"]: o["message"] for o in demo.report["decision_offers"]}
+    assert offers == {"s236": "s239", "s244": "s248"}, "“dann machen wir das so”, “let's go with”: one offer each"
+    decisions = {d["thread"]: d for d in demo.report["decisions"]}
+    assert {t: d["status"] for t, d in decisions.items()} == {"s236": "agreed", "s244": "agreed"}
+    german, english = decisions["s236"], decisions["s244"]
+    assert german["title"] == "Schichtleiter-Schulung vor Ort in Hamburg", "the title Jonas gave with /steward decide"
+    # The German one was objected to and proposed anew: 48 working hours from the second proposal (Wed 09:40).
+    assert demo.sent(f"decision-objected:{WS}:{german['id']}:0"), "Marc's objection opens it again"
+    assert demo.sent(f"decision:{WS}:{german['id']}:1"), "/steward decide after the talk proposes it anew"
+    assert demo.local(f"decision-agreed:{WS}:{german['id']}:") == [datetime(2026, 3, 12, 9, 40)]
+    assert "gilt: Niemand hat Einwände erhoben" in demo.text(f"decision-agreed:{WS}:{german['id']}:")
+    # The English one was recorded from Steward's offer (Anna's click) and agreed by three.
+    assert demo.sent(f"decision:{WS}:{english['id']}:0")[0][1].thread == "s244"  # type: ignore[attr-defined]
+    assert demo.local(f"decision-agreed:{WS}:{english['id']}:") == [datetime(2026, 3, 13, 16, 42)]
+    agreed_by_three = demo.text(f"decision-card:{WS}:{english['id']}:")
+    assert "3 agree so far" in agreed_by_three, "Priya's, Sabine's and David's agreement is counted"
+    assert _told(demo, "🔘 Anna Becker pressed “Record decision”", "One thing we didn't settle")
+    assert _told(demo, "🔘 Marc Schneider pressed “Object”")
+    assert _told(demo, "⌨️ Sabine Krüger in #wandel-de: /steward decide")
+
+
+def test_commitments_are_followed_up_once_before_due_and_closed_by_done(demo: Demo) -> None:
+    promised = {c["message"]: c for c in demo.report["commitments"]}
+    for message, asked_at in (("s14", datetime(2026, 3, 4, 10)), ("s242", datetime(2026, 3, 5, 15))):
+        commitment = promised[message]
+        assert (commitment["status"], commitment["asked"]) == ("done", True), message
+        due = _local(commitment["due_at"]).replace(tzinfo=None)
+        assert demo.local(f"commitment-ask:{WS}:{commitment['id']}:") == [asked_at], f"{message}: asked once"
+        assert asked_at == due - timedelta(hours=2), "two working hours before it is due"
+    assert "Du hattest zugesagt: „Ich kümmere mich bis Donnerstag um die Raumbuchung im Lager“" in demo.text(
+        f"commitment-ask:{WS}:{promised['s242']['id']}:"), "Tom is asked in German"
+    done = [a for _, a in demo.actions if isinstance(a, PostEphemeral) and a.key.endswith(":commit.done_noted")]
+    assert sorted(a.user for a in done) == ["U01PRIYA", "U01TOM"]
+    assert {c["status"] for c in promised.values() if c["message"] not in ("s14", "s242")} == {"open"}
+    assert _told(demo, "📌 a commitment noted: Tom Fischer's message “Ich kümmere mich bis Donnerstag")
+    assert _told(demo, "🔘 Tom Fischer pressed “Done ✅”", "Raumbuchung")

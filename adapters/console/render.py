@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,10 +11,21 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from bot.core.actions import Action, action_text
-from bot.core.events import Event, MessageUnderstood, QuestionResolved, TimePassed
+from bot.core.actions import Action, AddReaction, UpdateMessage, action_text
+from bot.core.events import (
+    CommandInvoked,
+    Event,
+    HelpCredited,
+    InteractionClicked,
+    MemberJoined,
+    MessagePosted,
+    MessageUnderstood,
+    QuestionResolved,
+    ReactionAdded,
+    TimePassed,
+)
 from bot.core.markup import excerpt
-from bot.i18n import duration, supported, translate
+from bot.i18n import catalog, duration, supported, translate
 from bot.rules import RuleContext
 
 if TYPE_CHECKING:
@@ -31,8 +43,11 @@ def plain(text: str, names: Mapping[str, str]) -> str:
     return _CHANNEL.sub(lambda m: "#" + m.group(1), text)
 
 
-def describe(action: Action, names: Mapping[str, str], numbers: Mapping[str, int] | None = None) -> str:
-    """One action as the console shows it; `numbers`: the console's message numbers, shown as [N]."""
+def describe(
+    action: Action, names: Mapping[str, str], numbers: Mapping[str, int] | None = None, *, brief: bool = False
+) -> str:
+    """One action as the console shows it; `numbers`: the console's message numbers, shown as [N]; `brief`: only
+    its first line (a card edited in place is told by what changed, not shown whole again)."""
     text = plain(action_text(action), names)
     buttons = getattr(action, "buttons", ())
     suffix = "  " + " ".join(f"[{b.label}]" for b in buttons) if buttons else ""
@@ -52,7 +67,8 @@ def describe(action: Action, names: Mapping[str, str], numbers: Mapping[str, int
             fields[name] = f"[{numbers[fields[name]]}]"
     fields["thread"] = f" (thread {fields['thread']})" if fields["thread"] else ""
     head = target.get(action.type, action.type).format(**fields)
-    body = "\n".join("    " + line for line in text.splitlines())
+    lines = text.splitlines()
+    body = "\n".join("    " + line for line in (lines[:1] if brief else lines))
     return f"  → {head}{suffix}\n{body}" if body else f"  → {head}{suffix}"
 
 
@@ -73,24 +89,35 @@ def member_names(ctx: RuleContext) -> dict[str, str]:
 
 
 class Narrator:
-    """An engine observer that tells, event by event, what Steward noticed and did."""
+    """An engine observer that tells, event by event, what Steward noticed and did.
+
+    It remembers what recent messages said, so a button pressed or a promise noted later can be told by what it
+    is about ("Priya Nair: “I'll send it on Wednesday…”") rather than by a message id.
+    """
+
+    REMEMBERED = 2000  # recent messages a click or a promise may be about
 
     def __init__(self, out: Printer = print, *, language: str = "en") -> None:
         self.out = out
         self.language = language
+        self._said: OrderedDict[tuple[str, str], tuple[str, str]] = OrderedDict()  # (ws, id) -> (author, text)
 
     def __call__(self, event: Event, actions: Sequence[Action], ctx: RuleContext) -> None:
+        if isinstance(event, MessagePosted) and not event.bot:
+            self._remember(event)
         names = member_names(ctx)
-        notes = self.notes(event, ctx, names)
+        notes = self.notes(event, ctx, names) + self.noted(event.workspace, actions, names)
         if not notes and not actions:
             return
+        if not notes:  # Steward acts on something the story has not told yet: say what, so it has its moment
+            notes = self.cause(event, names)
         stamp = local_time(event.at, community_zone(event, ctx), self.language)
         if isinstance(event, TimePassed):
-            self.out(f"{stamp}  ⏰ time passes")
+            self.out(f"{stamp}  ⏰ {self.t('narrate.time_passes')}")
         for note in notes:
             self.out(f"{stamp}  {note}")
         for action in actions:
-            self.out(describe(action, names))
+            self.out(describe(action, names, brief=isinstance(action, UpdateMessage)))
 
     def notes(self, event: Event, ctx: RuleContext, names: Mapping[str, str]) -> list[str]:
         """What Steward understood, told from the facts its rules decided."""
@@ -113,16 +140,62 @@ class Narrator:
                         how=event.answer.how,
                     )
                 )
-        if isinstance(event, QuestionResolved):
+        elif isinstance(event, QuestionResolved):
             q = ctx.state.question(event.workspace, event.question_id)
             if q is not None:
                 notes.append(t("narrate.resolved", asker=names.get(q.asker_id, q.asker_id), how=event.how))
+        elif isinstance(event, MemberJoined):
+            notes.append(t("narrate.joined", member=names.get(event.user, event.user), channel=event.channel))
+        elif isinstance(event, CommandInvoked):
+            command = excerpt(plain(f"/steward {event.args}".strip(), names), 120)
+            notes.append(t("narrate.command", member=names.get(event.user, event.user), channel=event.channel,
+                           command=command))
+        elif isinstance(event, InteractionClicked):
+            label = f"button.{event.action}"
+            button = self.t(label) if label in catalog(self.language) else event.action
+            notes.append(t("narrate.clicked", member=names.get(event.user, event.user), button=button,
+                           about=self._about(event.workspace, event.value, names)))
+        elif isinstance(event, HelpCredited):
+            for credit in event.credits:
+                by = names.get(credit.by, credit.by) if credit.by else "-"
+                notes.append(t("narrate.credited", member=names.get(credit.member, credit.member), by=by,
+                               how=credit.how))
         return notes
+
+    def noted(self, workspace: str, actions: Sequence[Action], names: Mapping[str, str]) -> list[str]:
+        """What an action means when its form does not say it: a 📌 on a message is a commitment noted."""
+        notes = []
+        for action in actions:
+            if isinstance(action, AddReaction) and action.key.startswith("commitment-noted:"):
+                notes.append(self.t("narrate.commitment", about=self._about(workspace, action.message_id, names)))
+        return notes
+
+    def cause(self, event: Event, names: Mapping[str, str]) -> list[str]:
+        """The message or reaction that led to actions nothing else told of (a thread that sounds decided)."""
+        message = event.message if isinstance(event, MessageUnderstood) else event
+        if isinstance(message, MessagePosted):
+            return [self.t("narrate.said", member=names.get(message.user, message.user), channel=message.channel,
+                           text=excerpt(plain(message.text, names), 90))]
+        if isinstance(event, ReactionAdded):
+            return [self.t("narrate.reacted", member=names.get(event.user, event.user), emoji=event.emoji,
+                           about=self._about(event.workspace, event.message_id, names))]
+        return []
+
+    def _remember(self, event: MessagePosted) -> None:
+        self._said[(event.workspace, event.message_id)] = (event.user, event.text)
+        while len(self._said) > self.REMEMBERED:
+            self._said.popitem(last=False)
+
+    def _about(self, workspace: str, message_id: str, names: Mapping[str, str]) -> str:
+        """A message as the story names it: its author and its first words; else its id (a decision's number)."""
+        said = self._said.get((workspace, message_id))
+        if said is None:
+            return message_id
+        author, text = said
+        return self.t("narrate.about", member=names.get(author, author), text=excerpt(plain(text, names), 70))
 
     def t(self, key: str, **params: Any) -> str:
         return translate(key, self.language, **params)
-
-
 
 
 def print_summary(result: ReplayResult, out: Printer = print) -> None:

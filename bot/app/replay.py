@@ -1,7 +1,8 @@
 """Replay: run the facilitation rules over a transcript on a simulated clock.
 
 No platform and no sleeping: between two events, every piece of time-based work that falls due (flags,
-escalations, nudges, digests) runs at its simulated moment, up to the last event's time. Nothing is delivered;
+escalations, nudges, digests) runs at its simulated moment, up to the last event's time (or the meta line's
+`until`, when the history ends later than its last line). Nothing is delivered;
 what Steward would have done goes into the report (docs/transcripts.md).
 """
 
@@ -81,6 +82,10 @@ async def replay(
             result.events += 1
         if result.events == 0:
             raise TranscriptError(f"transcript has no usable lines: {path}")
+        if meta.until is not None and meta.until > clock.now():
+            # The history ends after its last line (a quiet weekend): what falls due by then still happens.
+            await run_due_work(engine, until=meta.until)
+            clock.set(meta.until)
         await engine.flush()
         if build_report_at_end or report_path is not None:
             result.report = await build_report(engine, workspace)

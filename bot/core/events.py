@@ -9,6 +9,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from bot.core.recognition import Credit
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
@@ -208,6 +210,14 @@ class AnswerAccepted(Decided):
 class QuestionResolved(Decided):
     question_id: str
     how: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HelpCredited(Decided):
+    """Credits just kept for thanks: only the new ones (a thank-you said twice, or decided again, is one credit),
+    so whoever tells the story of a community (the demo's narrator) names each credit once."""
+
+    credits: tuple[Credit, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,18 +19,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.core.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
+from bot.core.events import (
+    CommandInvoked,
+    Event,
+    InteractionClicked,
+    MemberJoined,
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+    ReactionAdded,
+)
 from bot.core.markup import mentions
 
 logger = logging.getLogger(__name__)
 
 KNOWN_FIELDS: dict[str, frozenset[str]] = {
-    "meta": frozenset({"kind", "ts", "platform", "workspace", "timezone", "language"}),
+    "meta": frozenset({"kind", "ts", "platform", "workspace", "timezone", "language", "until"}),
     "message": frozenset({"kind", "ts", "id", "channel", "user", "text", "user_name", "thread", "reply_to", "bot"}),
     "edit": frozenset({"kind", "ts", "id", "text"}),
     "delete": frozenset({"kind", "ts", "id"}),
     "reaction": frozenset({"kind", "ts", "message", "user", "emoji"}),
-    "join": frozenset({"kind", "ts", "channel", "user"}),
+    "join": frozenset({"kind", "ts", "channel", "user", "user_name"}),
+    "command": frozenset({"kind", "ts", "channel", "user", "text", "thread"}),
+    "click": frozenset({"kind", "ts", "channel", "user", "action", "message"}),
     "channel": frozenset({"kind", "ts", "id", "name", "private", "type", "language"}),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -39,10 +51,13 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "delete": ("id",),
     "reaction": ("message", "user", "emoji"),
     "join": ("channel", "user"),
+    "command": ("channel", "user", "text"),
+    "click": ("channel", "user", "action", "message"),
     "channel": ("id",),
 }
 CHANNEL_TYPES = ("text", "forum", "dm", "group_dm")
 DIRECT_TYPES = frozenset({"dm", "group_dm"})  # private whatever the line's `private` says
+_STEWARD = re.compile(r"^\s*/steward\b\s*", re.IGNORECASE)  # a command line may repeat the command's own name
 
 
 class TranscriptError(Exception):
@@ -67,6 +82,7 @@ class TranscriptMeta:
     workspace: str = "replay"
     timezone: str | None = None
     language: str | None = None
+    until: datetime | None = None  # the history ends here: a replay's clock runs on to it after the last line
 
 
 SKIPS_SHOWN = 3  # skipped lines named one by one; a broken file's thousand others are counted
@@ -148,6 +164,7 @@ def read_meta(path: Path) -> TranscriptMeta:
                     workspace=_text_or(data.get("workspace"), "replay"),
                     timezone=_text_or(data.get("timezone"), None),
                     language=_text_or(data.get("language"), None),
+                    until=_moment_or_none(data.get("until"), path),
                 )
             break
     return TranscriptMeta()
@@ -156,6 +173,17 @@ def read_meta(path: Path) -> TranscriptMeta:
 def _text_or(value: Any, default: str | None) -> Any:
     """A meta setting: a non-empty string, else the default (a number or list there is no setting)."""
     return value if isinstance(value, str) and value else default
+
+
+def _moment_or_none(value: Any, path: Path) -> datetime | None:
+    """The meta line's `until`: a moment, or None (with one warning when it is there but no ISO-8601 time)."""
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        logger.warning("%s: the meta line's until is not an ISO-8601 time; ignored", path.name)
+        return None
 
 
 def read_events(path: Path, workspace: str, problems: Problems) -> Iterator[tuple[int, Event]]:
@@ -275,7 +303,19 @@ def _event(kind: str, d: dict[str, Any], workspace: str) -> Event:
         return ReactionAdded(
             workspace=workspace, at=at, message_id=_id(d, "message"), user=_id(d, "user"), emoji=_id(d, "emoji")
         )
-    return MemberJoined(workspace=workspace, at=at, channel=_id(d, "channel"), user=_id(d, "user"))
+    if kind == "command":
+        return CommandInvoked(
+            workspace=workspace, at=at, channel=_id(d, "channel"), user=_id(d, "user"),
+            args=_STEWARD.sub("", _words(d, "text")).strip(), thread=_opt(d, "thread"),
+        )
+    if kind == "click":
+        return InteractionClicked(
+            workspace=workspace, at=at, channel=_id(d, "channel"), user=_id(d, "user"), action=_id(d, "action"),
+            value=_id(d, "message"),
+        )
+    return MemberJoined(
+        workspace=workspace, at=at, channel=_id(d, "channel"), user=_id(d, "user"), user_name=_opt(d, "user_name")
+    )
 
 
 def _absent(data: dict[str, Any], name: str) -> bool:

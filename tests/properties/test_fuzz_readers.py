@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -25,7 +26,16 @@ from hypothesis import strategies as st
 
 from adapters.discord.export import DiscordExport
 from adapters.slack.export import SlackExport
-from bot.core.events import Event, MemberJoined, MessageDeleted, MessageEdited, MessagePosted, ReactionAdded
+from bot.core.events import (
+    CommandInvoked,
+    Event,
+    InteractionClicked,
+    MemberJoined,
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+    ReactionAdded,
+)
 from bot.core.markup import mentions
 from bot.core.transcript import Problems, TranscriptError, read_events, read_meta
 from tests.properties.strategies import (
@@ -96,7 +106,12 @@ transcript_records = st.one_of(
     st.fixed_dictionaries(
         {"kind": st.just("reaction"), "ts": iso_times, "message": ids, "user": ids, "emoji": ids}
     ),
-    st.fixed_dictionaries({"kind": st.just("join"), "ts": iso_times, "channel": ids, "user": ids}),
+    st.fixed_dictionaries({"kind": st.just("join"), "ts": iso_times, "channel": ids, "user": ids},
+                          optional={"user_name": ids}),
+    st.fixed_dictionaries({"kind": st.just("command"), "ts": iso_times, "channel": ids, "user": ids,
+                           "text": chat_text}, optional={"thread": ids}),
+    st.fixed_dictionaries({"kind": st.just("click"), "ts": iso_times, "channel": ids, "user": ids, "action": ids,
+                           "message": ids}),
 )
 transcript_lines = st.lists(
     st.one_of(
@@ -114,7 +129,8 @@ transcript_lines = st.lists(
 transcripts = st.tuples(
     st.one_of(st.none(), st.fixed_dictionaries({"kind": st.just("meta"), "ts": iso_times},
                                                optional={"platform": wrong_value, "workspace": wrong_value,
-                                                         "timezone": wrong_value, "language": wrong_value})),
+                                                         "timezone": wrong_value, "language": wrong_value,
+                                                         "until": st.one_of(iso_times, wrong_value)})),
     transcript_lines,
     st.sampled_from(["plain", "plain", "ascii", "gz", "truncated gz"]),
 )
@@ -133,7 +149,14 @@ def expected_transcript_event(r: dict[str, Any]) -> Event:
         return MessageDeleted(workspace=WORKSPACE, at=at, message_id=r["id"])
     if kind == "reaction":
         return ReactionAdded(workspace=WORKSPACE, at=at, message_id=r["message"], user=r["user"], emoji=r["emoji"])
-    return MemberJoined(workspace=WORKSPACE, at=at, channel=r["channel"], user=r["user"])
+    if kind == "command":
+        args = re.sub(r"^\s*/steward\b\s*", "", r["text"], flags=re.IGNORECASE).strip()
+        return CommandInvoked(workspace=WORKSPACE, at=at, channel=r["channel"], user=r["user"], args=args,
+                              thread=r.get("thread"))
+    if kind == "click":
+        return InteractionClicked(workspace=WORKSPACE, at=at, channel=r["channel"], user=r["user"],
+                                  action=r["action"], value=r["message"])
+    return MemberJoined(workspace=WORKSPACE, at=at, channel=r["channel"], user=r["user"], user_name=r.get("user_name"))
 
 
 def check_transcript(case: tuple[dict[str, Any] | None, list[tuple[str, Any]], str]) -> list[str]:
@@ -166,6 +189,7 @@ def check_transcript(case: tuple[dict[str, Any] | None, list[tuple[str, Any]], s
         assert isinstance(value, str) and value
     assert info.timezone is None or isinstance(info.timezone, str)
     assert info.language is None or isinstance(info.language, str)
+    assert info.until is None or info.until.tzinfo is not None
     events = dict(read)
     for _, event in read:
         well_typed(event)

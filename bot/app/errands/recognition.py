@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.core.events import HelpCredited
 from bot.core.recognition import CreditBook
 from bot.rules import Decision, RuleContext
 from facilitation_rules.recognition import RecordCredits, ShowContributions, contributions_card
@@ -16,10 +17,12 @@ class RecognitionErrands:
         self.book = book
 
     async def record(self, errand: RecordCredits, ctx: RuleContext) -> Decision:
-        added = await self.book.record(errand.workspace, errand.credits)
-        if added:
-            logger.debug("%d credit(s) kept in %s", added, errand.workspace)
-        return errand.then
+        """Keep the credits, one by one, so the fact handed on names exactly those that are new."""
+        added = tuple([credit for credit in errand.credits if await self.book.record(errand.workspace, (credit,))])
+        if not added:
+            return errand.then
+        logger.debug("%d credit(s) kept in %s", len(added), errand.workspace)
+        return [*errand.then, HelpCredited(workspace=errand.workspace, at=ctx.now, credits=added)]
 
     async def show(self, errand: ShowContributions, ctx: RuleContext) -> Decision:
         event = errand.command
