@@ -96,14 +96,16 @@ class Scheduler:
             self.scheduler.shutdown(wait=False)
 
     async def stop(self) -> None:
-        """No further ticks, and the running ones finished: a sweep cut off by the end of the loop would be
-        cancelled mid-write (its transaction rolls back, but the cancellation is noise in the log)."""
-        self.shutdown()
-        if not self._running:
+        """No further ticks, and the running ones finished first: APScheduler's shutdown cancels a running job,
+        and a sweep cancelled mid-write (its transaction rolls back) is a traceback in the log."""
+        if not self.scheduler.running:
             return
-        _, late = await asyncio.wait(set(self._running), timeout=STOP_WAIT_SECONDS)
-        if late:
-            logger.warning("%d scheduled job(s) still running at stop; they are cancelled", len(late))
+        self.scheduler.pause()  # no new runs; a running job goes on
+        if self._running:
+            _, late = await asyncio.wait(set(self._running), timeout=STOP_WAIT_SECONDS)
+            if late:
+                logger.warning("%d scheduled job(s) still running at stop; they are cancelled", len(late))
+        self.shutdown()
 
     def _tracked(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
         """The job, its running task known to `stop`."""

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from datetime import UTC, datetime
+
+import pytest
 
 from bot.app.scheduler import Scheduler
 from bot.core.events import MessagePosted, TimePassed
@@ -10,27 +14,38 @@ from bot.settings import Settings
 from tests.support import at, community
 
 
-async def test_stop_waits_for_the_running_sweep(settings: Settings) -> None:
+async def test_stop_lets_the_running_tick_finish(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    """APScheduler's own shutdown cancels a running job; the stop waits for it first and starts no new one."""
     engine = await community(settings, at("2026-03-02 09:00"))
     scheduler = Scheduler(engine)
     entered, release = asyncio.Event(), asyncio.Event()
-    finished: list[str] = []
+    runs: list[str] = []
 
-    async def slow_sweep() -> None:
+    async def slow_tick() -> None:
+        runs.append("started")
         entered.set()
         await release.wait()
-        finished.append("sweep")
+        runs.append("finished")
 
-    job = scheduler._tracked(slow_sweep)
-    running = asyncio.ensure_future(job())
-    await entered.wait()
-    stopping = asyncio.ensure_future(scheduler.stop())
-    await asyncio.sleep(0.05)
-    assert not stopping.done(), "stop waits while a tick is running"
-    release.set()
-    await asyncio.wait_for(stopping, timeout=5)
-    assert finished == ["sweep"] and running.done()
-    await engine.close()
+    scheduler.scheduler.add_job(scheduler._tracked(slow_tick), "interval", seconds=0.05, id="slow",
+                                next_run_time=datetime.now(UTC), max_instances=1)
+    scheduler.start()
+    try:
+        await asyncio.wait_for(entered.wait(), timeout=5)
+        stopping = asyncio.ensure_future(scheduler.stop())
+        await asyncio.sleep(0.2)
+        assert not stopping.done(), "the stop waits while a tick is running"
+        release.set()
+        with caplog.at_level(logging.ERROR, logger="apscheduler"):
+            await asyncio.wait_for(stopping, timeout=5)
+            await asyncio.sleep(0.1)
+        assert runs == ["started", "finished"], "finished, not cancelled, and no tick after the stop began"
+        assert not [r for r in caplog.records if r.name.startswith("apscheduler")], "no job error logged"
+        assert not scheduler.scheduler.running
+    finally:
+        release.set()
+        await scheduler.stop()
+        await engine.close()
 
 
 async def test_nothing_is_decided_after_close(settings: Settings) -> None:
