@@ -5,12 +5,12 @@ restarted, beside a clean run of the same events; every message the fake receive
     .venv/bin/python benchmarks/chaos.py [--events 10000] [--kills 20] [--per-wave 150]
                                          [--database sqlite|postgresql|both] [--seed N] [--keep DIR]
 
-On PostgreSQL (STEWARD_TEST_POSTGRES_URL, else the local server) the database server is also restarted under Steward once,
-when this machine can (root and `pg_ctlcluster`). The community and the comparison are those of the suite's
-shorter test (tests/e2e/slack/chaos.py). Prints, per database: the kills by kind, the deliveries Slack repeated,
-the downtime per kill, and what differs from the clean run: posts lost, posts doubled, posts the clean run never
-made, updates/reactions/pins missing or extra, private replies lost or extra, and whether the digests are the
-same. Exits with 1 when anything was lost, doubled or differs.
+On PostgreSQL (STEWARD_TEST_POSTGRES_URL, else the local server) the database server is also restarted under
+Steward once, when this machine can (root and `pg_ctlcluster`). The community and the comparison are those of
+the suite's shorter test (tests/e2e/slack/chaos.py). Prints, per database: the kills by kind, the deliveries
+Slack repeated, the downtime per kill, and what differs from the clean run: posts lost, posts doubled, posts the
+clean run never made, updates/reactions/pins missing or extra, private replies lost or extra, and whether the
+digests are the same. Exits with 1 when anything was lost, doubled or differs.
 """
 
 from __future__ import annotations
