@@ -26,10 +26,12 @@ RUN pip install . \
     && cp -r examples "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/examples" \
     && cd / && rm -rf /opt/steward/src
 
-# In a container the portal and Slack's HTTP mode must listen beyond loopback to be reachable at all;
-# which ports are published is decided at run time.
+# In a container the portal, Slack's HTTP mode and the operators' port (health and metrics, served only when
+# METRICS_PORT is set) must listen beyond loopback to be reachable at all; which ports are published is decided
+# at run time. No HEALTHCHECK: docs/operations.md ("Health checks in a container") says which probe to use.
 ENV WEB_HOST=0.0.0.0 \
-    SLACK_HTTP_HOST=0.0.0.0
+    SLACK_HTTP_HOST=0.0.0.0 \
+    METRICS_HOST=0.0.0.0
 EXPOSE 8080 3000
 
 WORKDIR /var/lib/steward

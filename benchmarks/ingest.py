@@ -4,7 +4,9 @@ Prints `ingest: N messages/s, peak memory M MB` for each run (`--repeat K`: K ru
 the best), and the anchor measured in the same run (slack-bolt's own no-op dispatch, `benchmarks/anchor.py`)
 with the ratio of the two, which drifts less between machines than either figure.
 The transcript is generated on the fly into a temporary file and streamed, so memory must not grow
-with its length. Run: `.venv/bin/python benchmarks/ingest.py [--messages N] [--repeat K]`.
+with its length. `--metrics` counts every event and action into the Prometheus metrics as `steward run` does with
+METRICS_PORT set (the figure with and without shows what counting costs).
+Run: `.venv/bin/python benchmarks/ingest.py [--messages N] [--repeat K] [--metrics]`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.anchor import bolt_noop_dispatch
+from bot.app.metrics import Metrics
 from bot.app.replay import replay
 from bot.settings import Settings
 
@@ -100,6 +103,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=1, help="replay this many times into fresh databases")
+    parser.add_argument("--metrics", action="store_true",
+                        help="count every event and action as `steward run` with METRICS_PORT does")
     args = parser.parse_args()
     rates = []
     with tempfile.TemporaryDirectory(prefix="steward-bench-") as scratch:
@@ -111,8 +116,10 @@ def main() -> None:
                 database_url=f"sqlite:///{scratch}/bench-{run}.db",  # type: ignore[call-arg]
                 log_level="WARNING",
             )
+            observe = Metrics().observe if args.metrics else None
             started = time.perf_counter()
-            result = asyncio.run(replay(transcript, settings, batch_size=1000, build_report_at_end=False))
+            result = asyncio.run(replay(transcript, settings, batch_size=1000, build_report_at_end=False,
+                                        on_actions=observe))
             elapsed = time.perf_counter() - started
             rates.append(args.messages / elapsed)
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -149,6 +149,9 @@ from adapters.web.cli import web_app  # noqa: E402
 
 app.add_typer(web_app, name="web")
 app.command("audit", help="Write the facilitation audit report.")(audit)
+from bot.report_cli import report  # noqa: E402
+
+app.command("report", help="Write the monthly sponsor report.")(report)
 from bot.config_cli import config_app  # noqa: E402
 
 app.add_typer(config_app, name="config")

@@ -9,16 +9,23 @@ from typing import NoReturn
 import typer
 from pydantic import ValidationError
 
+from bot.core.log_format import JsonFormatter
 from bot.settings import Settings
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_loaded_log_format = "text"  # LOG_FORMAT of the settings this command loaded: its log lines follow it
 
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment and .env; a bad value is a clear message, not a traceback."""
+    global _loaded_log_format
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
         fail(f"configuration error: {problems}")
+    _loaded_log_format = settings.log_format
+    return settings
 
 
 def say_error(message: str) -> None:
@@ -31,12 +38,13 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def setup_logging(level: str, log_format: str | None = None) -> None:
+    """Log to stderr at `level`, as text lines or JSON objects (`log_format`; default: LOG_FORMAT of the settings
+    `load_settings` gave this command)."""
+    handler = logging.StreamHandler(sys.stderr)
+    json_lines = (log_format or _loaded_log_format) == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise at every start
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # two lines per job run, every sweep
 

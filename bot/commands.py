@@ -31,18 +31,23 @@ def split_args(text: str) -> list[str]:
 class CommandRouter:
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.commands: dict[str, Command] = {}
+        self.aliases: dict[str, str] = {}  # another word -> the command it runs
         for rule in rules:
             offered = getattr(rule, "commands", None)
             for name, command in (offered() if callable(offered) else {}).items():
                 if name in self.commands:
                     raise ValueError(f"two rules offer the command '{name}'")
                 self.commands[name] = command
+                self.aliases.update((alias, name) for alias in command.aliases)
+        if clash := set(self.aliases) & set(self.commands):
+            raise ValueError(f"an alias is also a command: {sorted(clash)}")
 
     def dispatch(self, event: CommandInvoked, ctx: RuleContext) -> Decision:
         words = split_args(event.args)
         if not words or not words[0].strip() or words[0].lower() in {"help", "hilfe", "?"}:
             return [self.help(event, ctx)]
         name, args = words[0].lower(), words[1:]
+        name = self.aliases.get(name, name)
         command = self.commands.get(name)
         if command is None:
             shown = excerpt(name, ECHOED_NAME_CHARS).replace("`", "'")

@@ -125,6 +125,9 @@ class Command:
     help_key: str  # catalog key of its one-line help
     facilitators_only: bool = False
     usage: str = ""
+    # Other words that run it (`paths` for `path`): the router knows them, platforms register only the name, so
+    # Discord's 25 subcommands of `/steward` are not spent on them.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,6 +16,8 @@ from storage.db import redact
 
 if TYPE_CHECKING:
     from bot.app.engine import Engine
+    from bot.app.health import HealthServer
+    from bot.app.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +196,7 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
     writes what is pending and its checkpoint, so a service manager's stop (SIGTERM) is a clean stop with status 0.
     """
     from bot.app.delivery import DeliveryWorker
+    from bot.app.metrics import Metrics
     from bot.app.scheduler import Scheduler
     from bot.app.wiring import build_engine
     from bot.core.clock import SystemClock
@@ -205,6 +208,7 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
         # PostgreSQL is how several replicas share work: then each workspace is decided under a lease.
         engine = await build_engine(settings, clock, shared=settings.database_url.startswith("postgres"))
         adapters = platform_adapters(settings, engine)
+        metrics = Metrics() if settings.metrics_port else None
         worker = DeliveryWorker(
             engine.db,
             [a.sender for a in adapters],
@@ -212,7 +216,9 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
             facilitators_channel=settings.facilitators_channel,
             language=settings.steward_language,
             ownership=engine.ownership,
+            metrics=metrics,
         )
+        health = _health(settings, engine, adapters, metrics)
         engine.on_outbox.append(worker.wake)
         if engine.ownership is not None:  # a workspace's sends follow its lease
             engine.ownership.on_taken.append(worker.release_abandoned)
@@ -221,6 +227,8 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
         scheduler = Scheduler(engine, sweep_seconds=settings.sweep_seconds)
         started: list[PlatformAdapter] = []
         try:
+            if health is not None:  # before the platforms connect: a probe sees "not ready" while they do
+                await health.start()
             for adapter in adapters:
                 if stop.is_set():  # a signal while starting: stop without connecting the rest
                     break
@@ -237,6 +245,8 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
             logger.error("%s", exc)
             raise SystemExit(2) from exc
         finally:
+            if health is not None:
+                await health.stop()
             await scheduler.stop()
             for adapter in reversed(started):
                 await adapter.stop()
@@ -244,6 +254,24 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
         logger.info("Steward stopped")
     finally:
         _restore_signals(installed)
+
+
+def _health(
+    settings: Settings, engine: Engine, adapters: list[PlatformAdapter], metrics: Metrics | None
+) -> HealthServer | None:
+    """The operators' port (METRICS_PORT): liveness, readiness of the database and of each platform connection,
+    and the metrics, which count the engine's events and actions and read the queue depths at each scrape."""
+    if metrics is None or settings.metrics_port is None:
+        return None
+    from bot.app.health import HealthServer, database_check
+    from bot.app.metrics import database_depths
+
+    engine.observers.append(metrics.observe)
+    metrics.read_depths_with(database_depths(engine.db))
+    checks = {"database": database_check(engine.db)}
+    for adapter in adapters:
+        checks[adapter.platform] = adapter.ready
+    return HealthServer(settings.metrics_host, settings.metrics_port, checks, metrics)
 
 
 async def _portal(settings: Settings, stop: asyncio.Event, engine: Engine) -> None:

@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         default=180, ge=1,
         description="Lessons unverified for this many days are listed for review (/steward lesson review).",
     )
+    stale_lesson_months: int = Field(
+        default=6, ge=0, le=120,
+        description="Months without a verification after which a lesson is offered once to its authors for a "
+        "review, by direct message (0 = never).",
+    )
     nudges_per_day: int = Field(default=2, ge=0, description="At most this many nudges per member per day.")
     reply_links: Literal["rules", "model"] = Field(
         default="rules",
@@ -144,6 +149,11 @@ class Settings(BaseSettings):
         default="09:00",
         description="Local time (HH:MM) of the weekly digest, in the community's time zone.",
     )
+    sponsor_report_channel: str = Field(
+        default="",
+        description="Channel (name or id) for the monthly sponsor report, posted on the first working day of "
+        "the month at 10:00 community time; empty: not posted.",
+    )
 
     # Slack
     slack_bot_token: SecretStr | None = Field(
@@ -177,6 +187,42 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         default="https://slack.com/api/",
         description="Slack Web API base URL, for proxies; must end with /.",
+    )
+    slack_client_id: str | None = Field(
+        default=None,
+        description=(
+            "\"Add to Slack\" for many workspaces: the app's Client ID. With SLACK_CLIENT_SECRET and "
+            "SLACK_SIGNING_SECRET (SLACK_MODE=http) Steward serves /slack/install and /slack/oauth_redirect and "
+            "keeps each workspace's bot token in the database; SLACK_BOT_TOKEN is then not used."
+        ),
+    )
+    slack_client_secret: SecretStr | None = Field(
+        default=None, description="\"Add to Slack\": the app's Client Secret (Basic Information).",
+    )
+    slack_scopes: str = Field(
+        default=(
+            "channels:history,groups:history,channels:read,groups:read,chat:write,commands,files:write,im:write,"
+            "im:history,pins:write,reactions:read,reactions:write,users:read"
+        ),
+        description="\"Add to Slack\": the bot scopes a workspace grants, comma-separated (those of the manifest).",
+    )
+    slack_redirect_uri: str | None = Field(
+        default=None,
+        description=(
+            "\"Add to Slack\": the Redirect URL, https://YOUR-HOST/slack/oauth_redirect; needed only when the app "
+            "lists more than one."
+        ),
+    )
+    slack_authorize_url: str = Field(
+        default="https://slack.com/oauth/v2/authorize",
+        description="\"Add to Slack\": where an installer is sent to approve Steward, for proxies.",
+    )
+    slack_uninstall: Literal["keep", "purge"] = Field(
+        default="keep",
+        description=(
+            "When a workspace uninstalls Steward: keep its community data (a reinstall carries on) or purge "
+            "every row of it. Its tokens and unsent messages go either way."
+        ),
     )
 
     # Discord
@@ -267,6 +313,21 @@ class Settings(BaseSettings):
     )
 
     log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text (one readable line per entry) or json (one JSON object per line, for log collectors).",
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description=(
+            "`steward run`: serve /healthz, /readyz and Prometheus /metrics on this port for operators "
+            "(unset: not served)."
+        ),
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Interface of the METRICS_PORT server (loopback unless a scraper on another host reads it).",
+    )
     sweep_seconds: int = Field(
         default=60, ge=1, le=3600,
         description="How often `steward run` looks for due work (flags, nudges, digests), in seconds.",
@@ -317,7 +378,12 @@ class Settings(BaseSettings):
 
     @property
     def has_slack(self) -> bool:
-        return self.slack_bot_token is not None
+        return self.slack_bot_token is not None or self.slack_installs
+
+    @property
+    def slack_installs(self) -> bool:
+        """Whether workspaces install Steward themselves ("Add to Slack") instead of one SLACK_BOT_TOKEN."""
+        return bool(self.slack_client_id) and self.slack_client_secret is not None
 
     @property
     def has_discord(self) -> bool:

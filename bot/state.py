@@ -57,8 +57,9 @@ class MemberState:
     is_bot: bool = False
     is_facilitator: bool = False
     muted_until: datetime | None = None
-    quiet_start: int | None = None
+    quiet_start: int | None = None  # the member's own quiet hours, in their time zone (None: the community's)
     quiet_end: int | None = None
+    chosen_timezone: str | None = None  # the member's own choice (`/steward settings timezone`), over the platform's
     dm_closed: bool = False
     first_seen_at: datetime | None = None
     last_seen_at: datetime | None = None

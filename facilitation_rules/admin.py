@@ -1,17 +1,26 @@
-"""Facilitator commands: who facilitates, which channels Steward watches, and per-channel settings."""
+"""Facilitator commands: who facilitates, which channels Steward watches, and per-channel settings.
+
+`/steward settings` is shared with every member: `settings quiet …` and `settings timezone …` are the member's
+own (facilitation_rules.own_settings), `settings answer_time …` and `settings language …` the channel's, for
+facilitators. Alone it shows the member's own settings, and a facilitator the channel's too.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
 from bot.changes import Set
+from bot.core.actions import PostEphemeral
 from bot.core.events import CommandInvoked
 from bot.core.markup import mentions
 from bot.i18n import LANGUAGES, names
 from bot.rules import Command, Decision, RuleBase, RuleContext
+from facilitation_rules import own_settings
 
 CHANNEL_SETTINGS = {"answer_time": ("answer_time_hours", 0.25, 24 * 14)}
+CHANNEL_WORDS = frozenset({*CHANNEL_SETTINGS, "language"})  # `/steward settings WORD …` for the channel
 
 
 class FacilitatorCommands(RuleBase):
@@ -25,8 +34,8 @@ class FacilitatorCommands(RuleBase):
             "watch": Command("watch", self.watch, "help.watch", facilitators_only=True),
             "unwatch": Command("unwatch", self.unwatch, "help.unwatch", facilitators_only=True),
             "settings": Command(
-                "settings", self.channel_settings, "help.settings", facilitators_only=True,
-                usage="[answer_time HOURS | language en|de]",
+                "settings", self.settings, "help.settings",
+                usage="[quiet 20-7|off | timezone ZONE|auto | answer_time HOURS | language en|de]",
             ),
         }
 
@@ -54,21 +63,37 @@ class FacilitatorCommands(RuleBase):
             ctx.reply(event, "watch.on" if watched else "watch.off", channel=f"<#{event.channel}>"),
         ]
 
+    def settings(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
+        """The member's own settings for everyone; the channel's for facilitators."""
+        facilitator = ctx.is_facilitator(event.workspace, event.user, is_admin=event.is_admin)
+        if not args and facilitator:
+            shown = self._shown(event, ctx)
+            return [replace(shown, text=f"{shown.text}\n\n{own_settings.settings_text(event, ctx)}")]
+        if not args or args[0].lower() in own_settings.WORDS:
+            return own_settings.settings_command(event, args, ctx)
+        if facilitator:
+            return self.channel_settings(event, args, ctx)
+        if args[0].lower() in CHANNEL_WORDS:
+            return [ctx.reply(event, "command.not_allowed", name="settings")]
+        return [ctx.reply(event, "own_settings.usage")]
+
+    def _shown(self, event: CommandInvoked, ctx: RuleContext) -> PostEphemeral:
+        """The channel's settings, as `/steward settings` shows them to a facilitator."""
+        channel = ctx.channel(event.workspace, event.channel)
+        hours = channel.settings.get("answer_time_hours", ctx.settings.answer_time_hours)
+        return ctx.reply(
+            event,
+            "settings.show",
+            channel=f"<#{event.channel}>",
+            watched=ctx.t(event.workspace, "settings.yes" if channel.watched else "settings.no", for_member=event.user),
+            count=float(hours),
+            channel_language=ctx.channel_language(event.workspace, event.channel),
+        )
+
     def channel_settings(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
         channel = ctx.channel(event.workspace, event.channel)
         if not args:
-            hours = channel.settings.get("answer_time_hours", ctx.settings.answer_time_hours)
-            return [
-                ctx.reply(
-                    event,
-                    "settings.show",
-                    channel=f"<#{event.channel}>",
-                    watched=ctx.t(event.workspace, "settings.yes" if channel.watched else "settings.no",
-                                  for_member=event.user),
-                    count=float(hours),
-                    channel_language=ctx.channel_language(event.workspace, event.channel),
-                )
-            ]
+            return [self._shown(event, ctx)]
         name, value = args[0].lower(), " ".join(args[1:])
         if name == "language":  # what flags, digests and help in this channel speak, whatever its questions
             if value.lower() not in LANGUAGES:

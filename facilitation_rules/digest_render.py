@@ -8,10 +8,12 @@ from datetime import timedelta
 
 from bot.core.actions import Card
 from bot.core.digest_figures import Figures
-from bot.core.markup import defuse
+from bot.core.markup import defuse, excerpt
 from bot.i18n import date_span, duration, month_year, names, percent, translate
 from bot.rules import RuleContext
 from bot.state import ChannelState
+from facilitation_rules.ideas import support_text
+from facilitation_rules.initiatives import progress_line
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +36,8 @@ def render_digest(
         "digest.title", lang, channel=f"<#{channel.id}>", period=date_span(now.period.start, last_moment, zone, lang)
     )
     waiting = _unanswered_section(ctx, ws, now, lang)
-    lessons = _lessons_section(now, lang) + _decisions_section(now, lang)
+    lessons = _lessons_section(now, lang) + _decisions_section(now, lang) + ideas_section(now, lang)
+    lessons += initiatives_section(now, lang)
     if now.quiet:
         quiet = translate("digest.quiet", lang, channel=f"<#{channel.id}>", messages=now.messages)
         return Card(title=title, sections=(quiet, *lessons, *waiting), footer=translate("digest.footer", lang))
@@ -141,6 +144,30 @@ def _decisions_section(figures: Figures, lang: str) -> list[str]:
     return ["\n".join(lines)]
 
 
+def ideas_section(figures: Figures, lang: str) -> list[str]:
+    """The period's new ideas and the open ones with the most support; nothing when there are none."""
+    ideas = figures.ideas
+    parts = []
+    if ideas.new_count:
+        lines = [translate("digest.ideas_new_title", lang, count=ideas.new_count)]
+        lines += [translate("digest.idea_item", lang, id=i.id, text=excerpt(i.text, 140)) for i in ideas.new]
+        parts.append("\n".join(lines))
+    if ideas.supported:
+        lines = [translate("digest.ideas_supported_title", lang)]
+        lines += [translate("digest.idea_supported_item", lang, id=i.id, text=excerpt(i.text, 140),
+                            support=support_text(i.votes, lang)) for i in ideas.supported]
+        parts.append("\n".join(lines))
+    return parts
+
+
+def initiatives_section(figures: Figures, lang: str) -> list[str]:
+    """Each active initiative's progress in one line."""
+    if not figures.initiatives:
+        return []
+    return ["\n".join([translate("digest.initiatives_title", lang),
+                       *(progress_line(p, lang) for p in figures.initiatives)])]
+
+
 def _lessons_section(figures: Figures, lang: str) -> list[str]:
     """The period's new lessons with links: what the community now knows that it did not before."""
     if not figures.new_lessons:
@@ -171,6 +198,7 @@ def figures_summary(now: Figures, before: Figures) -> str:
         f"people who answered questions: {now.answerers} ({len(now.first_time_helpers)} for the first time)",
         f"new lessons captured: {now.new_lessons}",
         f"decisions agreed: {len(now.decisions)}",
+        f"new ideas: {now.ideas.new_count}",
     ]
     if now.newcomers:
         cohort = now.newcomers[-1]

@@ -14,13 +14,22 @@ from bot.core.clock import parse_duration
 from bot.core.events import CommandInvoked
 from bot.i18n import local_datetime
 from bot.rules import Command, Decision, RuleBase, RuleContext
+from bot.settings import Settings
 from bot.state import MemberState
 from facilitation_rules.working_time import in_quiet_hours
 
 
 def member_zone(member: MemberState, ctx: RuleContext) -> str:
-    """The member's own time zone if the platform told it, else the community's."""
-    return member.timezone or ctx.workspace(member.workspace_id).timezone or "UTC"
+    """The time zone the member chose (`/steward settings timezone`), else the platform's, else the community's."""
+    return member.chosen_timezone or member.timezone or ctx.workspace(member.workspace_id).timezone or "UTC"
+
+
+def quiet_hours(member: MemberState, settings: Settings) -> tuple[int, int]:
+    """The member's own quiet hours (`/steward settings quiet`), else the community's: (start, end) hours in their
+    time zone, which may wrap midnight."""
+    if member.quiet_start is None or member.quiet_end is None:
+        return settings.quiet_start_hour, settings.quiet_end_hour
+    return member.quiet_start, member.quiet_end
 
 
 def nudge_refusal(member: MemberState, ctx: RuleContext, *, budgeted: bool = True) -> str | None:
@@ -32,10 +41,7 @@ def nudge_refusal(member: MemberState, ctx: RuleContext, *, budgeted: bool = Tru
         return "dms closed"
     if member.muted_until is not None and member.muted_until > now:
         return "muted"
-    timezone = member_zone(member, ctx)
-    quiet_start = settings.quiet_start_hour if member.quiet_start is None else member.quiet_start
-    quiet_end = settings.quiet_end_hour if member.quiet_end is None else member.quiet_end
-    if in_quiet_hours(now, timezone, quiet_start, quiet_end):
+    if in_quiet_hours(now, member_zone(member, ctx), *quiet_hours(member, settings)):
         return "quiet hours"
     if budgeted:
         day = sum(1 for sent in member.nudges_sent if now - sent < timedelta(days=1))

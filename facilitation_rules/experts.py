@@ -23,6 +23,7 @@ from bot.i18n import names, translate
 from bot.rules import Command, Decision, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.etiquette import nudge, nudge_refusal, recent_nudges
+from facilitation_rules.skills import visibility
 from facilitation_rules.text.expertise import ExpertSuggestion
 from facilitation_rules.unanswered import flag_buttons
 
@@ -38,7 +39,9 @@ class ExpertRouting(RuleBase):
 
     def commands(self) -> Mapping[str, Command]:
         return {
-            "expert": Command("expert", self.expert_command, "help.expert", usage="add|remove TOPICS"),
+            "expert": Command(
+                "expert", self.expert_command, "help.expert", usage="add|remove TOPICS | visible on|off"
+            ),
             "experts": Command("experts", self.experts_command, "help.experts", usage="[TOPIC]"),
         }
 
@@ -178,6 +181,8 @@ class ExpertRouting(RuleBase):
 
     # --- registry ------------------------------------------------------------------------------------------
     def expert_command(self, event: CommandInvoked, args: list[str], ctx: RuleContext) -> Decision:
+        if args and args[0].lower() in {"visible", "sichtbar"}:  # consent to the skills map (default off)
+            return visibility(event, args[1:], ctx)
         if not args or args[0].lower() not in {"add", "remove"}:
             return [ctx.reply(event, "expert.usage")]
         ws = event.workspace

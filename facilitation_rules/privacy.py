@@ -1,8 +1,9 @@
 """Forget me: a member can ask Steward to forget them.
 
 Their message texts, reactions and nudges are deleted, they leave the expert registry and the learned
-expertise, lessons stop crediting them, and Steward never nudges them again. Counts in metrics stay (a message
-was posted), but nothing says what they wrote or who they are beyond the platform's member id.
+expertise, lessons stop crediting them, their own settings (quiet hours, time zone) go, and Steward never nudges
+them again. Counts in metrics stay (a message was posted), but nothing says what they wrote or who they are
+beyond the platform's member id.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import timedelta
 from bot.changes import ExpertTopics, MemberForgotten, Set
 from bot.core.events import CommandInvoked
 from bot.rules import Command, Decision, RuleBase, RuleContext
+from facilitation_rules.own_settings import ERASED
 
 FOREVER = timedelta(days=365 * 100)
 
@@ -29,7 +31,7 @@ class ForgetMe(RuleBase):
         ws, user = event.workspace, event.user
         topics = [ExpertTopics(ws, user, frozenset(), op="replace")] if ctx.state.expert_topics.get((ws, user)) else []
         return [
-            Set.member(ws, user, name="", muted_until=ctx.now + FOREVER),
+            Set.member(ws, user, name="", muted_until=ctx.now + FOREVER, **ERASED),
             *topics,
             MemberForgotten(ws, user),
             ctx.reply(event, "forget.done"),

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.lessons import LessonDraft
 from storage import lesson_history as changes
+from storage import paths as learning_paths
 from storage.lesson_model import T_LESSON, Lesson, _lesson
 from storage.lesson_search import LessonSearch, SearchHit, index_terms, query_groups
 from storage.lesson_threads import MessageThreadReader
@@ -270,6 +271,7 @@ class LessonStore(LessonSearch):
             delete(T_LESSON).where(and_(T_LESSON.c.workspace_id == workspace_id, T_LESSON.c.id.in_(ids)))
         )
         await changes.forget(conn, workspace_id, ids)
+        await learning_paths.forget_lessons(conn, workspace_id, ids)  # a deleted lesson leaves every path
         return int(result.rowcount or 0)
 
 

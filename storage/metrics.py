@@ -27,6 +27,8 @@ from bot.core.markup import excerpt
 from bot.core.questions import OPEN_STATUSES
 from bot.core.text.topics import topics
 from storage.decisions import decided_in
+from storage.ideas import ideas_in
+from storage.initiatives import active_in
 from storage.lesson_model import T_LESSON
 from storage.repository import T_CHANNEL, T_MEMBER, T_MESSAGE, T_NUDGE, T_QUESTION, T_RESPONSE, T_WORKSPACE
 
@@ -96,6 +98,8 @@ async def figures(
             nudges_answered=await _nudges_answered(conn, scope, period),
             lessons=await _new_lessons(conn, scope, period) if result.new_lessons else (),
             decisions=await decided_in(conn, scope.workspace, scope.channels, period.start, period.end),
+            ideas=await ideas_in(conn, scope.workspace, scope.channels, period.start, period.end),
+            initiatives=await active_in(conn, scope.workspace, scope.channels, period.end),
         )
 
 

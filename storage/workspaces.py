@@ -6,7 +6,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from storage import digests, lesson_model, models  # noqa: F401  (every table Steward has, in the metadata)
+from storage import digests, lesson_model, models, skills, sponsor_report  # noqa: F401  (every table Steward has, in the metadata)
 from storage.lessons import LessonStore
 
 

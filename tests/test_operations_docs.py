@@ -121,3 +121,12 @@ def test_a_document_without_markers_is_one_line_and_status_2(tmp_path: Path) -> 
 
 def test_the_reference_covers_every_field_of_the_settings_class() -> None:
     assert [row.variable for row in describe()] == [name.upper() for name in Settings.model_fields]
+
+
+def test_slack_installs_and_what_uninstall_does_are_documented() -> None:
+    rows = {row.variable: row for row in describe()}
+    assert rows["SLACK_UNINSTALL"].allowed == "`keep` or `purge`" and rows["SLACK_UNINSTALL"].default == "`keep`"
+    assert rows["SLACK_CLIENT_SECRET"].secret and not rows["SLACK_CLIENT_ID"].secret
+    shipped = env_example_names()
+    assert shipped["SLACK_UNINSTALL"] == "keep" and shipped["SLACK_CLIENT_SECRET"] == ""
+    assert shipped["SLACK_SCOPES"] == Settings.model_fields["slack_scopes"].default

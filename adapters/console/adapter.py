@@ -40,7 +40,8 @@ Type a message to post it as the current member in the current channel.
   /react N EMOJI      react to message N (e.g. white_check_mark, bulb)
   /click ACTION N     press a button on Steward's message about message N (claim, solved, not_a_question;
                       decision_agree, decision_object, decision_record: N started the decision's thread;
-                      commitment_done, commitment_help, commitment_later: N made the promise)
+                      commitment_done, commitment_help, commitment_later: N made the promise;
+                      idea_vote, idea_withdraw, idea_accept, idea_start, idea_done, idea_decline: #N is idea N)
   /advance 2h         let simulated time pass (30m, 4h, 1d ...); Steward's timed work runs
   /steward ...        Steward's slash commands (/steward help)
   /quit               leave"""
@@ -145,7 +146,8 @@ class ConsoleSession:
                     self.out("usage: /react N EMOJI")
             case "click":
                 action, _, number = rest.partition(" ")
-                target = self._message(number)
+                # "#N" names Steward's own subject N (an idea's number), not the member's message N.
+                target = number[1:] if number.startswith("#") and number[1:].isdigit() else self._message(number)
                 if target and action:
                     await self.dispatch(
                         InteractionClicked(

@@ -37,6 +37,7 @@ START_TIMEOUT = 60.0
 RATE_LIMIT_WAIT = 10.0  # the longest Retry-After discord.py sleeps through; longer ones go to the outbox
 SEEN_LIMIT = 10_000
 LESSON_COMMAND = "lesson"
+GROUP_LIMIT = 25  # subcommands Discord takes in one group; further commands stand alone as /steward-NAME
 
 
 def steward_intents() -> discord.Intents:
@@ -143,6 +144,8 @@ class StewardClient(discord.Client):
 class DiscordAdapter:
     """Connects one bot to Discord for all the servers it is in; workspaces are "discord:<guild id>"."""
 
+    platform = "discord"
+
     def __init__(self, settings: Settings, engine: Engine, *, guild_ready_timeout: float = 2.0) -> None:
         self.settings = settings
         self.engine = engine
@@ -216,6 +219,14 @@ class DiscordAdapter:
             )
         else:
             logger.error("the Discord gateway connection ended for good (%s); restart Steward", self.ended)
+
+    async def ready(self) -> bool:
+        """Whether the gateway connection is up (readiness): READY was received, the connection has not ended
+        for good, and its websocket is open (it is closed while discord.py reconnects)."""
+        client = self.client
+        if client is None or self.ended is not None or not self._ready.is_set() or client.is_closed():
+            return False
+        return client.ws is not None and client.ws.open
 
     async def stop(self) -> None:
         self._stopping = True
@@ -315,25 +326,33 @@ class DiscordAdapter:
 
     # --- interactions --------------------------------------------------------------------------------------
     def add_commands(self, tree: app_commands.CommandTree[Any]) -> None:
-        """The `/steward` group (one subcommand per rule command, plus help) and the "Save as lesson" menu."""
+        """The `/steward` group (one subcommand per rule command, plus help) and the "Save as lesson" menu.
+
+        Discord holds at most `GROUP_LIMIT` subcommands in a group: the rules' first commands (in the order the
+        rules offer them) go there, and each further one becomes a command of its own, `/steward-NAME`, which
+        runs exactly as `/steward NAME` would."""
         group = app_commands.Group(name="steward", description=catalog_text("discord.steward_description"))
         commands = self.engine.router.commands
         group.add_command(self._subcommand("help", catalog_text("command.help_title")))
-        for name in sorted(commands):
-            if name == "help":
-                continue
+        offered = [name for name in commands if name != "help"]
+        kept, overflow = offered[: GROUP_LIMIT - 1], offered[GROUP_LIMIT - 1:]
+        for name in sorted(kept):
             group.add_command(self._subcommand(name, catalog_text(commands[name].help_key)))
         tree.add_command(group)
+        for name in overflow:
+            tree.add_command(self._subcommand(name, catalog_text(commands[name].help_key), shown=f"steward-{name}"))
         tree.add_command(
             app_commands.ContextMenu(name=catalog_text("discord.context_lesson"), callback=self.save_lesson)
         )
 
-    def _subcommand(self, name: str, description: str) -> app_commands.Command[Any, Any, None]:
+    def _subcommand(
+        self, name: str, description: str, shown: str | None = None
+    ) -> app_commands.Command[Any, Any, None]:
         async def run(interaction: discord.Interaction, args: str | None = None) -> None:
             await self.on_command(interaction, f"{name} {args or ''}".strip())
 
         described = app_commands.describe(args=catalog_text("discord.option_args"))(run)
-        return app_commands.Command(name=name, description=clip(description, 100), callback=described)
+        return app_commands.Command(name=shown or name, description=clip(description, 100), callback=described)
 
     async def on_command(
         self, interaction: discord.Interaction, args: str, thread: str | None = None

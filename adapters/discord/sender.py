@@ -10,6 +10,7 @@ nonce that Discord enforces, so a retry after a lost answer does not post a seco
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from bot.core.actions import (
     AddReaction,
     PinMessage,
     PostEphemeral,
+    PostFile,
     PostMessage,
     SendDirectMessage,
     SetForumSolved,
@@ -111,6 +113,8 @@ class DiscordSender:
         if isinstance(action, SetForumSolved):
             await self.forum_solved(client, action)
             return None
+        if isinstance(action, PostFile):
+            return await self.post_file(client, action)
         if isinstance(action, PostEphemeral):
             raise PermanentFailure(
                 "private replies are answered within their interaction, not delivered later"
@@ -182,6 +186,14 @@ class DiscordSender:
         if reference is not None:
             kwargs["reference"] = reference
         sent = await target.send(nonce=render.nonce(action.key), **kwargs)
+        return f"{sent.channel.id}/{sent.id}"
+
+    async def post_file(self, client: StewardClient, action: PostFile) -> str:
+        """A message with the document as its attachment, in a text channel."""
+        channel_id = self.channel_id(client, action.workspace, action.channel)
+        target = client.get_partial_messageable(channel_id, guild_id=translate.guild_of(action.workspace))
+        attachment = discord.File(io.BytesIO(action.content.encode("utf-8")), filename=action.filename)
+        sent = await target.send(content=clip(action.text, 2000), file=attachment, nonce=render.nonce(action.key))
         return f"{sent.channel.id}/{sent.id}"
 
     async def forum_post(self, forum: discord.ForumChannel, action: PostMessage, kwargs: dict[str, Any]) -> str:

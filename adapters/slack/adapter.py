@@ -25,7 +25,8 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack import home, http_server, render
+from adapters.slack import home, http_server, install, render
+from adapters.slack.installations import DatabaseInstallationStore, InstalledTokens, SharedTokenRotator
 from adapters.slack.sender import SlackSender, build_client, error_code, failed_method
 from adapters.slack.translate import (
     SAVE_LESSON,
@@ -82,7 +83,11 @@ Job = Callable[[], Awaitable[list[Action]]]
 
 
 class SlackAdapter:
-    """One Slack workspace: bot token plus Socket Mode app token, or HTTP mode with a signing secret."""
+    """One Slack workspace: bot token plus Socket Mode app token, or HTTP mode with a signing secret. Or, with a
+    client id and secret ("Add to Slack", HTTP mode), every workspace that installs Steward, each with its own
+    bot token from the database (see `install`)."""
+
+    platform = "slack"
 
     def __init__(
         self,
@@ -98,7 +103,21 @@ class SlackAdapter:
         self.settings = settings
         self.engine = engine
         self.client = build_client(settings, rate_limit_retries=rate_limit_retries)
-        self.out = SlackSender(self.client, send_interval=send_interval)
+        self.installations: DatabaseInstallationStore | None = None
+        self.rotator: SharedTokenRotator | None = None
+        tokens: InstalledTokens | None = None
+        if settings.slack_installs:
+            self.client.token = None  # every call carries its workspace's own token
+            secret = settings.slack_client_secret
+            self.installations = DatabaseInstallationStore(engine.db)
+            self.rotator = SharedTokenRotator(
+                store=self.installations,
+                client_id=str(settings.slack_client_id),
+                client_secret=secret.get_secret_value() if secret else "",
+                client=self.client,
+            )
+            tokens = InstalledTokens(self.installations, self.rotator)
+        self.out = SlackSender(self.client, send_interval=send_interval, tokens=tokens)
         self.sender: Sender = self.out
         self.users = UserDirectory(self.client)
         self.seen = SeenEvents()
@@ -116,6 +135,9 @@ class SlackAdapter:
     # --- life cycle ----------------------------------------------------------------------------------------
     async def start(self) -> None:
         """Check the tokens with Slack, then listen (Socket Mode, or HTTP on SLACK_HTTP_PORT)."""
+        if self.installations is not None:
+            await self._start_installable()
+            return
         self.me = await self._identify()
         self.app = self._build_app(self.me)
         if self.settings.slack_mode.strip().lower() == "http":
@@ -136,6 +158,13 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def ready(self) -> bool:
+        """Whether Slack reaches Steward now (readiness): the Socket Mode connection is up (not closed, not
+        stale, answering pings), or the HTTP listener serves."""
+        if self._socket is not None:
+            return bool(await self._socket.client.is_connected())
+        return self._runner is not None and self.http_port is not None
 
     async def _identify(self) -> BotIdentity:
         """auth.test: a missing or rejected token stops the start with the setting to fix."""
@@ -160,6 +189,29 @@ class SlackAdapter:
             bot_id=str(response.get("bot_id") or ""),
         )
 
+    async def _start_installable(self) -> None:
+        """"Add to Slack": no token to check at start; each workspace's comes from the database per request."""
+        if self.settings.slack_mode.strip().lower() != "http":
+            raise AdapterStartError(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (\"Add to Slack\") need SLACK_MODE=http, SLACK_SIGNING_SECRET "
+                "and a public URL for /slack/events, /slack/install and /slack/oauth_redirect"
+            )
+        if self.settings.slack_bot_token is not None:
+            logger.info("SLACK_BOT_TOKEN is not used: workspaces install Steward themselves (SLACK_CLIENT_ID is set)")
+        assert self.installations is not None and self.rotator is not None
+        self.app = install.installable_app(
+            self.settings, self.client, self.installations, self.rotator, before_authorize=self._installed_only
+        )
+        self._listen(self.app)
+        self.app.event("app_uninstalled")(self._on_uninstalled)
+        self.app.event("tokens_revoked")(self._on_tokens_revoked)
+        await self._serve_http()
+        teams = await install.installed_teams(self.engine.db)
+        logger.info(
+            "Slack: workspaces install Steward at %s (HTTP mode); installed in %d workspace%s",
+            install.INSTALL_PATH, len(teams), "" if len(teams) == 1 else "s",
+        )
+
     def _build_app(self, me: BotIdentity) -> AsyncApp:
         secret = self.settings.slack_signing_secret
         token = self.client.token
@@ -179,6 +231,11 @@ class SlackAdapter:
             authorize=authorize,
             signing_secret=secret.get_secret_value() if secret else "",
         )
+        self._listen(app)
+        return app
+
+    def _listen(self, app: AsyncApp) -> None:
+        """The intake middleware and the listeners, the same for one workspace or many."""
         app.middleware(self._take_in)
         for name in ("message", "reaction_added", "reaction_removed", "member_joined_channel"):
             app.event(name)(self._on_event)
@@ -186,7 +243,6 @@ class SlackAdapter:
         app.command(COMMAND)(self._on_command)
         app.action(re.compile(".+"))(self._on_click)
         app.shortcut(SAVE_LESSON)(self._on_shortcut)
-        return app
 
     async def _connect_socket(self) -> None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -242,7 +298,7 @@ class SlackAdapter:
         (the database away), the request stays unacknowledged and Slack delivers it again."""
         async with self._intake:
             try:
-                events = await self._events_of(body)
+                events = await self._events_of(body, self._identity(context), _token(context))
                 for event in events:
                     await self.engine.take_in(event)
             except Exception as exc:
@@ -255,10 +311,20 @@ class SlackAdapter:
         await next()
         return None
 
-    async def _events_of(self, body: dict[str, Any]) -> list[Event]:
+    def _identity(self, context: Any) -> BotIdentity:
+        """Who Steward is in the request's workspace: from auth.test at start (one workspace), else from the
+        workspace's installation, as bolt's authorize found it."""
+        if self.me is not None:
+            return self.me
+        return BotIdentity(
+            team_id=str(context.get("team_id") or ""),
+            user_id=str(context.get("bot_user_id") or ""),
+            bot_id=str(context.get("bot_id") or ""),
+        )
+
+    async def _events_of(self, body: dict[str, Any], me: BotIdentity, token: str | None = None) -> list[Event]:
         """The Steward events a request carries, with what users.info says of their member (none for a request
-        Steward has no use for, or an event taken in before)."""
-        assert self.me is not None
+        Steward has no use for, or an event taken in before). `token`: the workspace's own, when it has one."""
         kind = body.get("type")
         if kind == "event_callback":
             event_id = str(body.get("event_id") or "")
@@ -266,24 +332,24 @@ class SlackAdapter:
                 logger.info("event %s delivered again by Slack; taken in before", event_id)
                 return []
             event: Any = body.get("event")  # translate_event checks its shape
-            translated = translate_event(event, self.me)
+            translated = translate_event(event, me)
             if isinstance(translated, MessagePosted):
-                user = await self.users.get(translated.user)
+                user = await self.users.get(translated.user, token)
                 translated = dataclasses.replace(
                     _as_said_by(translated, user), user_name=user.name or translated.user_name
                 )
             return [translated] if translated is not None else []
         if body.get("command") == COMMAND:
-            user = await self.users.get(str(body.get("user_id", "")))
+            user = await self.users.get(str(body.get("user_id", "")), token)
             return [_as_said_by(translate_command(body, at=self.engine.clock.now(), is_admin=user.is_admin), user)]
         if kind == "block_actions":
             user_id = _user_id(body)
-            user = await self.users.get(user_id) if user_id else SlackUser(id="")
+            user = await self.users.get(user_id, token) if user_id else SlackUser(id="")
             clicks = translate_block_actions(body, at=self.engine.clock.now(), is_admin=user.is_admin)
             return [_as_said_by(click, user) for click in clicks]
         if kind in ("message_action", "shortcut") and body.get("callback_id") == SAVE_LESSON:
             user_id = _user_id(body)
-            user = await self.users.get(user_id) if user_id else SlackUser(id="")
+            user = await self.users.get(user_id, token) if user_id else SlackUser(id="")
             return [_as_said_by(translate_message_shortcut(body, at=self.engine.clock.now(), is_admin=user.is_admin),
                                 user)]
         return []
@@ -318,19 +384,21 @@ class SlackAdapter:
         replies = await self._serialized(lambda: self._handle_all(events))
         await self._answer(replies, respond if body.get("response_url") else None)
 
-    async def _on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _on_home_opened(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         if event.get("tab", "home") != "home" or not self._first_delivery(body):
             return
         user_id = str(event.get("user", ""))
+        token = _token(context)
+        published: dict[str, Any] = {"token": token} if token is not None else {}
 
         async def job() -> list[Action]:
-            user = await self.users.get(user_id)
+            user = await self.users.get(user_id, token)
             workspace = self._workspace(body)
             view = home.home_view(
                 self.engine.state, workspace, user.id, now=self.engine.clock.now(),
                 contributions=await self._contributions(workspace, user.id),
             )
-            await self.client.views_publish(user_id=user.id, view=view)
+            await self.client.views_publish(user_id=user.id, view=view, **published)
             return []
 
         await self._serialized(job)
@@ -348,6 +416,60 @@ class SlackAdapter:
         return found
 
     # --- helpers -------------------------------------------------------------------------------------------
+    # --- "Add to Slack": requests of workspaces without an installation, and a workspace removing Steward -------
+    async def _installed_only(
+        self, body: dict[str, Any], context: Any, next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        """Bolt middleware before authorize: a request of a workspace Steward is not installed in (any more) is
+        refused in one line, and answered 200 so Slack does not deliver it again."""
+        if install.needs_no_installation(body):
+            await next()
+            return None
+        team, enterprise = context.get("team_id"), context.get("enterprise_id")
+        assert self.installations is not None
+        try:
+            found = await self.installations.async_find_bot(
+                enterprise_id=enterprise, team_id=team, is_enterprise_install=context.get("is_enterprise_install")
+            )
+        except Exception as exc:
+            logger.warning("Slack request not acknowledged, Slack delivers it again: %s", _reason(exc))
+            return BoltResponse(status=503, body="")
+        if found is None:
+            logger.warning("Slack request from workspace %s refused: Steward is not installed there "
+                           "(uninstalled, or never installed)", team or enterprise or "unknown")
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    async def _on_tokens_revoked(self, event: dict[str, Any], context: Any) -> None:
+        """Revoked bot tokens remove Steward as an uninstall does; Steward keeps no user tokens to revoke."""
+        tokens = event.get("tokens") if isinstance(event, dict) else None
+        if isinstance(tokens, dict) and tokens.get("bot"):
+            await self._removed(context, "tokens_revoked")
+
+    async def _on_uninstalled(self, context: Any) -> None:
+        await self._removed(context, "app_uninstalled")
+
+    async def _removed(self, context: Any, reason: str) -> None:
+        """The workspace removed Steward: its installation goes, its unsent messages fail, and its community data
+        is kept or purged as SLACK_UNINSTALL says. One line tells the operator."""
+        team, enterprise = context.get("team_id"), context.get("enterprise_id")
+        workspace = workspace_id(str(team or ""))
+        purge = self.settings.slack_uninstall == "purge"
+
+        async def job() -> list[Action]:
+            assert self.installations is not None
+            await self.installations.async_delete_all(enterprise_id=enterprise, team_id=team)
+            failed = await install.fail_unsent(self.engine.db, workspace)
+            removed = await self.engine.forget_workspace(workspace) if purge else 0
+            kept = f"its community data purged ({removed} rows)" if purge else "its community data kept"
+            logger.warning("Slack workspace %s removed Steward (%s): installation and tokens deleted, %d unsent "
+                           "messages failed, %s (SLACK_UNINSTALL=%s)", team, reason, failed, kept,
+                           self.settings.slack_uninstall)
+            return []
+
+        await self._serialized(job)
+
     async def _serialized(self, job: Job) -> list[Action]:
         """One request at a time, in arrival order, so the engine never sees two updates interleave."""
         async with self._lock:
@@ -380,7 +502,7 @@ class SlackAdapter:
                 if respond is not None:
                     await respond(**render.respond_payload(reply))
                 else:
-                    await self.out.call(render.post_ephemeral(reply))
+                    await self.out.call(render.post_ephemeral(reply), await self.out.token_for(reply.workspace))
             except SlackApiError as exc:
                 logger.warning("private reply %s failed: %s", reply.key, error_code(exc))
             except Exception:
@@ -388,6 +510,12 @@ class SlackAdapter:
 
 
 Said = TypeVar("Said", MessagePosted, CommandInvoked, InteractionClicked)
+
+
+def _token(context: Any) -> str | None:
+    """The bot token bolt's authorize found for the request's workspace (SLACK_BOT_TOKEN with one workspace)."""
+    token = context.get("token") if context is not None else None
+    return str(token) if token else None
 
 
 def _reason(exc: BaseException) -> str:

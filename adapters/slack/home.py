@@ -41,6 +41,8 @@ def home_view(
     """The view published with views.publish when the member opens Steward's Home tab."""
     member = state.members.get((workspace, user))
     lang = supported((member.language if member else None) or state.workspace(workspace).language)
+    own_zone = (member.chosen_timezone or member.timezone) if member else None  # the member's choice, else Slack's
+    zone = own_zone or state.workspace(workspace).timezone or "UTC"
 
     def t(key: str, **params: Any) -> str:
         return translate(key, lang, **params)
@@ -62,7 +64,6 @@ def home_view(
         key=lambda q: q.asked_at,
     )
     if member is not None and member.muted_until is not None and member.muted_until > now:
-        zone = member.timezone or state.workspace(workspace).timezone or "UTC"
         mute = t("slack.home.muted_until", until=local_datetime(member.muted_until, zone, lang))
     else:
         mute = t("slack.home.not_muted")
@@ -75,7 +76,6 @@ def home_view(
     )
     helped: list[dict[str, Any]] = []
     if contributions is not None:
-        zone = (member.timezone if member else None) or state.workspace(workspace).timezone or "UTC"
         sections = contribution_sections(contributions, lang, quote=escape, timezone=zone)
         helped = _section(t("recognition.home_title"), ["\n".join(sections)], "")
     blocks = [

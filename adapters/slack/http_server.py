@@ -21,14 +21,15 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.signature import Clock, SignatureVerifier
 
 logger = logging.getLogger(__name__)
@@ -182,4 +183,23 @@ def web_app(app: AsyncApp, guard: RequestGuard, path: str) -> web.Application:
 
     server = web.Application(client_max_size=guard.max_body)
     server.router.add_post(path, events)
+    flow = app.oauth_flow
+    if flow is not None:  # "Add to Slack": the installer's browser, so no signature; the OAuth state protects it
+        server.router.add_get(flow.install_path, _install_step(flow.handle_installation))
+        server.router.add_get(flow.redirect_uri_path, _install_step(flow.handle_callback))
     return server
+
+
+def _install_step(step: Callable[[AsyncBoltRequest], Awaitable[BoltResponse]]) -> Callable[..., Any]:
+    """One step of slack-bolt's install flow; a store that cannot answer is one line and a 503, no traceback (the
+    query, which holds the code and state, is never logged)."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        try:
+            response = await step(await to_bolt_request(request))
+        except Exception as exc:
+            logger.warning("Slack install step %s failed: %s", request.path, type(exc).__name__)
+            return web.Response(status=503, text="Steward cannot finish the installation right now; try again shortly.")
+        return await to_aiohttp_response(response)
+
+    return handle

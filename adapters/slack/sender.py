@@ -13,10 +13,10 @@ import logging
 import re
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -30,6 +30,7 @@ from bot.core.actions import (
     AddReaction,
     PinMessage,
     PostEphemeral,
+    PostFile,
     PostMessage,
     SendDirectMessage,
     UpdateMessage,
@@ -141,33 +142,60 @@ def build_client(settings: Settings, *, rate_limit_retries: int = 1) -> AsyncWeb
     )
 
 
-class SlackSender:
-    """The delivery worker's way out to Slack."""
+class TokenSource(Protocol):
+    """Each workspace's bot token, when workspaces install Steward themselves ("Add to Slack")."""
 
-    def __init__(self, client: AsyncWebClient, *, send_interval: float = 1.0) -> None:
+    async def token(self, team_id: str) -> str | None: ...
+
+
+class NotInstalled(PermanentFailure):
+    """The action's workspace has no installation (it uninstalled Steward): nothing can be sent there."""
+
+
+class SlackSender:
+    """The delivery worker's way out to Slack: with one bot token (SLACK_BOT_TOKEN, the client's), or with each
+    workspace's own token from `tokens`."""
+
+    def __init__(
+        self, client: AsyncWebClient, *, send_interval: float = 1.0, tokens: TokenSource | None = None
+    ) -> None:
         self.client = client
+        self.tokens = tokens
         self.pacer = ChannelPacer(send_interval)
-        self._dm_channels: dict[str, str] = {}
-        self._channel_ids: dict[str, str] = {}  # channel name -> id, as chat.postMessage answered
-        self.token_refused: str | None = None  # Slack's error code once it refused the bot token
+        self._dm_channels: dict[tuple[str, str], str] = {}  # (workspace, member) -> IM channel
+        self._channel_ids: dict[tuple[str, str], str] = {}  # (workspace, channel name) -> id, as Slack answered
+        # workspace -> (Slack's error code, the token it refused): that token is not tried again
+        self.token_refused: dict[str, tuple[str, str | None]] = {}
 
     def handles(self, workspace: str) -> bool:
         return workspace.startswith("slack:")
 
+    async def token_for(self, workspace: str) -> str | None:
+        """The bot token for the workspace's Web API calls (`NotInstalled` when it has none)."""
+        if self.tokens is None:
+            return self.client.token
+        team = workspace.removeprefix("slack:")
+        token = await self.tokens.token(team)
+        if token is None:
+            raise NotInstalled(f"not sent: Steward is not installed in Slack workspace {team} (uninstalled)")
+        return token
+
     async def send(self, action: Action, refs: RefLookup) -> str | None:
-        if self.token_refused is not None:
-            raise PermanentFailure(f"not sent: Slack refused the bot token ({self.token_refused}) before")
+        token = await self.token_for(action.workspace)
+        refused = self.token_refused.get(action.workspace)
+        if refused is not None and refused[1] == token:
+            raise PermanentFailure(f"not sent: Slack refused the bot token ({refused[0]}) before")
         try:
-            return await self._send(action, refs)
+            return await self._send(action, refs, token)
         except SlackApiError as exc:
-            self._failed(action, exc)
+            self._failed(action, exc, token)
             return None
         except TimeoutError as exc:
             raise TemporaryFailure(f"Slack did not answer within {self.client.timeout} s") from exc
         except aiohttp.ClientError as exc:
             raise TemporaryFailure(f"cannot reach Slack: {type(exc).__name__}") from exc
 
-    def _failed(self, action: Action, exc: SlackApiError) -> None:
+    def _failed(self, action: Action, exc: SlackApiError, token: str | None) -> None:
         """Slack's refusal as the delivery worker's exception (returns only when the outcome is there already)."""
         code, status, method = error_code(exc), http_status(exc), failed_method(exc)
         if code in DONE_ERRORS:
@@ -175,7 +203,12 @@ class SlackSender:
         if status == 429 or code == "ratelimited":
             raise RetryLater(_retry_after(exc), f"{method}: HTTP 429") from exc
         if code in AUTH_ERRORS:
-            self.token_refused = code
+            self.token_refused[action.workspace] = (code, token)
+            if self.tokens is not None:
+                raise PermanentFailure(
+                    f"{method}: {code}: Slack refused the bot token of {action.workspace} (app uninstalled, token "
+                    "revoked or expired); nothing is sent there until the workspace installs Steward again"
+                ) from exc
             raise PermanentFailure(
                 f"{method}: {code}: Slack refused the bot token (app uninstalled, token revoked or expired); "
                 "nothing is sent until SLACK_BOT_TOKEN holds a valid token and Steward is restarted"
@@ -197,11 +230,14 @@ class SlackSender:
         if not isinstance(action, PostMessage | SendDirectMessage):
             return None
         method = "conversations.history"
+        token = await self.token_for(action.workspace)
         try:
             if isinstance(action, SendDirectMessage):
-                channel: str | None = await self.dm_channel(action.user)
+                channel: str | None = await self.dm_channel(action.user, token, action.workspace)
             else:
-                channel = action.channel if _CHANNEL_ID.match(action.channel) else await self.channel_id(action.channel)
+                channel = action.channel if _CHANNEL_ID.match(action.channel) else await self.channel_id(
+                    action.channel, token, action.workspace
+                )
             if channel is None:
                 return None
             params: dict[str, Any] = {
@@ -212,11 +248,11 @@ class SlackSender:
             }
             if isinstance(action, PostMessage) and action.thread:
                 method, params["ts"] = "conversations.replies", action.thread
-            response = await self.call(render.ApiCall(method, params))
+            response = await self.call(render.ApiCall(method, params), token)
         except SlackApiError as exc:
             if error_code(exc) in PERMANENT_ERRORS:
                 return None  # cannot look: sending again tells what is wrong
-            self._failed(action, exc)
+            self._failed(action, exc, token)
             raise
         except TimeoutError as exc:
             raise TemporaryFailure(f"Slack did not answer within {self.client.timeout} s") from exc
@@ -227,10 +263,10 @@ class SlackSender:
                 return str(message["ts"])
         return None
 
-    async def channel_id(self, name: str) -> str | None:
+    async def channel_id(self, name: str, token: str | None = None, workspace: str = "") -> str | None:
         """The id of a channel Steward posts to by name (the facilitators' channel): as Slack answered a post
         before, else as conversations.list names it (after a restart nothing was posted yet)."""
-        found = self._channel_ids.get(name)
+        found = self._channel_ids.get((workspace, name))
         if found is not None:
             return found
         wanted, cursor = name.lstrip("#"), ""
@@ -239,65 +275,93 @@ class SlackSender:
                                       "limit": 1000}
             if cursor:
                 params["cursor"] = cursor
-            response = await self.call(render.ApiCall("conversations.list", params))
+            response = await self.call(render.ApiCall("conversations.list", params), token)
             for channel in response.get("channels") or ():
                 if isinstance(channel, dict) and channel.get("name") == wanted and channel.get("id"):
-                    self._channel_ids[name] = str(channel["id"])
-                    return self._channel_ids[name]
+                    self._channel_ids[(workspace, name)] = str(channel["id"])
+                    return self._channel_ids[(workspace, name)]
             cursor = str((response.get("response_metadata") or {}).get("next_cursor") or "")
             if not cursor:
                 break
         return None
 
-    async def _send(self, action: Action, refs: RefLookup) -> str | None:
+    async def _send(self, action: Action, refs: RefLookup, token: str | None) -> str | None:
+        workspace = action.workspace
         if isinstance(action, PostMessage):
-            return await self._post(render.post_message(action), action.key)
+            return await self._post(render.post_message(action), action.key, token, workspace)
         if isinstance(action, SendDirectMessage):
-            return await self._post(render.direct_message(action, await self.dm_channel(action.user)), action.key)
+            dm = await self.dm_channel(action.user, token, workspace)
+            return await self._post(render.direct_message(action, dm), action.key, token, workspace)
         if isinstance(action, PostEphemeral):
-            await self.call(render.post_ephemeral(action))
+            await self.call(render.post_ephemeral(action), token)
             return None
         if isinstance(action, PinMessage):
-            await self.call(render.pin_message(action))
+            await self.call(render.pin_message(action), token)
             return None
         if isinstance(action, AddReaction):
-            await self.call(render.add_reaction(action))
+            await self.call(render.add_reaction(action), token)
             return None
         if isinstance(action, UpdateMessage):
-            return await self._update(action, refs)
+            return await self._update(action, refs, token)
+        if isinstance(action, PostFile):
+            return await self._upload(action, token)
         logger.debug("%s has no Slack counterpart; skipped", action.type)
         return None
 
-    async def _post(self, call: render.ApiCall, key: str) -> str | None:
+    async def _post(self, call: render.ApiCall, key: str, token: str | None, workspace: str) -> str | None:
         """chat.postMessage with the action's key as metadata (see `find_delivered`)."""
         channel = str(call.params["channel"])
         await self.pacer.wait(channel)
         metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": key}}
-        response = await self.call(render.ApiCall(call.method, {**call.params, "metadata": metadata}))
+        response = await self.call(render.ApiCall(call.method, {**call.params, "metadata": metadata}), token)
         answered = response.get("channel")
         if answered and answered != channel and not _CHANNEL_ID.match(channel):
-            self._channel_ids[channel] = str(answered)
+            self._channel_ids[(workspace, channel)] = str(answered)
         ts = response.get("ts")
         return str(ts) if ts else None
 
-    async def _update(self, action: UpdateMessage, refs: RefLookup) -> str | None:
+    async def _upload(self, action: PostFile, token: str | None) -> str | None:
+        """The document through Slack's files upload v2 (get an upload URL, send the bytes, complete the upload
+        into the channel with the message as its comment); the file's id is the platform's reference."""
+        if _CHANNEL_ID.match(action.channel):
+            channel = action.channel
+        else:
+            channel = await self.channel_id(action.channel, token, action.workspace) or action.channel
+        await self.pacer.wait(channel)
+        extra: dict[str, Any] = {"token": token} if token is not None else {}
+        try:
+            response = await self.client.files_upload_v2(
+                channel=channel, content=action.content.encode("utf-8"), filename=action.filename,
+                title=action.title or action.filename, initial_comment=action.text, **extra,
+            )
+        except SlackRequestError as exc:  # the upload URL refused the bytes
+            raise TemporaryFailure(f"files upload: {describe_upload(exc)}") from exc
+        found = response.get("file") or {}
+        return str(found.get("id")) if isinstance(found, dict) and found.get("id") else None
+
+    async def _update(self, action: UpdateMessage, refs: RefLookup, token: str | None) -> str | None:
         ts = await refs(action.workspace, action.original_key)
         if not ts:
             raise PermanentFailure(f"no posted message for {action.original_key} to update")
-        channel = await self.dm_channel(action.channel) if _USER_ID.match(action.channel) else action.channel
-        await self.call(render.update_message(action, channel, ts))
+        if _USER_ID.match(action.channel):
+            channel = await self.dm_channel(action.channel, token, action.workspace)
+        else:
+            channel = action.channel
+        await self.call(render.update_message(action, channel, ts), token)
         return ts
 
-    async def dm_channel(self, user: str) -> str:
+    async def dm_channel(self, user: str, token: str | None = None, workspace: str = "") -> str:
         """The member's IM channel, opened once and remembered."""
-        channel = self._dm_channels.get(user)
+        channel = self._dm_channels.get((workspace, user))
         if channel is None:
-            response = await self.call(render.ApiCall("conversations.open", {"users": user}))
-            channel = self._dm_channels[user] = str(response["channel"]["id"])
+            response = await self.call(render.ApiCall("conversations.open", {"users": user}), token)
+            channel = self._dm_channels[(workspace, user)] = str(response["channel"]["id"])
         return channel
 
-    async def call(self, call: render.ApiCall) -> Any:
-        return await self.client.api_call(call.method, json=call.params)
+    async def call(self, call: render.ApiCall, token: str | None = None) -> Any:
+        """One Web API call, with `token` when given (a workspace's own), else the client's."""
+        params = {**call.params, "token": token} if token is not None else call.params
+        return await self.client.api_call(call.method, json=params)
 
 
 def _posted_for(message: Any, key: str) -> bool:
@@ -315,6 +379,11 @@ def channel_of(action: Action) -> str | None:
     if not channel or isinstance(action, SendDirectMessage) or _USER_ID.match(str(channel)):
         return None
     return str(channel)
+
+
+def describe_upload(exc: SlackRequestError) -> str:
+    """The first part of slack_sdk's upload failure (its message quotes the whole answer)."""
+    return str(exc).split(", body:", 1)[0].strip() or type(exc).__name__
 
 
 def failed_method(exc: SlackApiError) -> str:

@@ -37,12 +37,14 @@ class UserDirectory:
         self.ttl = ttl
         self._cache: dict[str, tuple[float, SlackUser]] = {}
 
-    async def get(self, user_id: str) -> SlackUser:
+    async def get(self, user_id: str, token: str | None = None) -> SlackUser:
+        """The member, asked with `token` (their workspace's bot token) when given, else the client's."""
         cached = self._cache.get(user_id)
         if cached and time.monotonic() - cached[0] < self.ttl:
             return cached[1]
+        asked: dict[str, Any] = {"token": token} if token is not None else {}
         try:
-            response = await self.client.users_info(user=user_id, include_locale=True)
+            response = await self.client.users_info(user=user_id, include_locale=True, **asked)
         except SlackApiError as exc:
             logger.warning("users.info failed for %s: %s", user_id, error_code(exc))
             return SlackUser(id=user_id)

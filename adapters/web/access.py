@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app.health_charts import enough_people
 from storage import boards
 from storage.boards import ChannelInfo, Community
+
+__all__ = ["Viewer", "enough_people", "viewer_for"]
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,3 @@ async def viewer_for(
     facilitator = bool(row.is_facilitator) or member in facilitator_ids or in_facilitators_channel
     seen = tuple(c for c in every if not c.private or c.id in written)
     return Viewer(found, member, row.name or member, facilitator, seen)
-
-
-def enough_people(count: int | None, floor: int) -> bool:
-    """Whether a figure about `count` people may be shown (the k-anonymity floor)."""
-    return count is not None and count >= floor

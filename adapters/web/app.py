@@ -17,7 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from adapters.web import oauth, pages
+from adapters.web import oauth, pages, skills
+from adapters.web import paths as path_pages
 from adapters.web.cache import TimedCache
 from adapters.web.security import SecureHeaders, Sessions
 from bot.settings import Settings
@@ -94,8 +95,11 @@ def create_app(
         Route("/lessons/{lesson_id}", pages.lesson_page, methods=["GET"]),
         Route("/lessons/{lesson_id}", pages.lesson_action, methods=["POST"]),
         Route("/questions", pages.questions_page),
+        Route("/paths", path_pages.paths_page),
+        Route("/paths/{name}", path_pages.path_page),
         Route("/health", pages.health_page),
         Route("/digests", pages.digests_page),
+        Route("/skills", skills.skills_page),
         Route("/me", pages.me_page, methods=["GET"]),
         Route("/me", pages.me_action, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

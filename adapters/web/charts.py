@@ -1,62 +1,10 @@
-"""Health charts as SVG, drawn by pygal; the page shows each with its table beside it."""
+"""Health charts as SVG, drawn by pygal; the page shows each with its table beside it.
+
+The charts themselves live in bot.app.health_charts, shared with the sponsor report, so both draw alike.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bot.app.health_charts import contributors, response_rates, response_times
 
-import pygal
-from pygal.style import Style
-
-from adapters.web.texts import Texts
-from storage.metrics import HealthWeek
-
-_STYLE = Style(
-    background="transparent",
-    plot_background="transparent",
-    foreground="#333",
-    foreground_strong="#111",
-    foreground_subtle="#888",
-    colors=("#00798c", "#edae49", "#d1495b", "#30638e"),
-    font_family="system-ui, sans-serif",
-)
-
-
-def _chart(kind: type[pygal.graph.graph.Graph], title: str, labels: list[str]) -> pygal.graph.graph.Graph:
-    chart = kind(
-        style=_STYLE, width=720, height=300, js=[], disable_xml_declaration=True, explicit_size=False,
-        show_legend=True, legend_at_bottom=True, x_label_rotation=30, print_values=False, title=title,
-    )
-    chart.x_labels = labels
-    return chart
-
-
-def _hours(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds / 3600, 2)
-
-
-def response_times(weeks: Sequence[HealthWeek], texts: Texts) -> str:
-    chart = _chart(pygal.Line, texts.gettext("portal.chart_response_time"), [texts.date(w.period.start) for w in weeks])
-    chart.add(texts.gettext("portal.median"), [_hours(w.median_first_response_s) for w in weeks])
-    chart.add(texts.gettext("portal.p90"), [_hours(w.p90_first_response_s) for w in weeks])
-    return str(chart.render(is_unicode=True))
-
-
-def response_rates(weeks: Sequence[HealthWeek], texts: Texts) -> str:
-    chart = _chart(pygal.Bar, texts.gettext("portal.chart_response_rate"), [texts.date(w.period.start) for w in weeks])
-    chart.range = (0, 100)
-    chart.add(texts.gettext("portal.response_rate"), [_share(w.response_rate) for w in weeks])
-    chart.add(texts.gettext("portal.unanswered_share"), [_share(w.unanswered_share) for w in weeks])
-    return str(chart.render(is_unicode=True))
-
-
-def contributors(weeks: Sequence[HealthWeek], texts: Texts) -> str:
-    chart = _chart(
-        pygal.StackedBar, texts.gettext("portal.chart_contributors"), [texts.date(w.period.start) for w in weeks]
-    )
-    chart.add(texts.gettext("portal.returning"), [w.returning_contributors for w in weeks])
-    chart.add(texts.gettext("portal.new"), [w.new_contributors for w in weeks])
-    return str(chart.render(is_unicode=True))
-
-
-def _share(value: float | None) -> float | None:
-    return None if value is None else round(100 * value, 1)
+__all__ = ["contributors", "response_rates", "response_times"]

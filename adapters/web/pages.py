@@ -6,7 +6,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,8 +25,19 @@ from bot.app.lesson_files import markdown, record, slug
 from bot.core.actions import Action, PostEphemeral
 from bot.core.digest_figures import WEEK, Period
 from bot.core.events import CommandInvoked, Event
-from bot.i18n import LANGUAGES, supported
+from bot.i18n import LANGUAGES, supported, time_of_day, translate
+from bot.state import MemberState
 from facilitation_rules.lessons import permalink
+from facilitation_rules.own_settings import (
+    BadSetting,
+    Source,
+    hours_text,
+    language_name,
+    own_settings,
+    parse_quiet,
+    parse_zone,
+    source_text,
+)
 from storage import boards, metrics
 from storage.lessons import Lesson, LessonStore
 from storage.metrics import HealthWeek
@@ -38,6 +49,7 @@ EventSink = Callable[[Event], Awaitable[list[Action]]]  # the engine's `handle`:
 
 HEALTH_WEEKS = 12
 MAX_MUTE_DAYS = 365
+FORM_CHARS = 100  # what a settings form field may hold (a time zone name, an hour)
 PORTAL_CHANNEL = "portal"  # where a command from the portal says it came from (its reply is shown on the page)
 LISTED = 50  # lessons on one page of the list or of search results
 TAGS_SECONDS = 60.0  # how long a tag list is reused (retagging shows on the lesson at once, in the list soon)
@@ -328,7 +340,8 @@ async def digests_page(request: Request) -> Response:
 
 
 async def me_action(request: Request) -> Response:
-    """Mute, unmute or forget me from the portal: the same command as in chat, decided by the engine."""
+    """Mute, unmute, forget me, quiet hours and time zone from the portal: the same command as in chat, decided by
+    the engine. A quiet span or time zone it would refuse is refused here first, with the chat's line, on the page."""
     viewer = await signed_in(request)
     form = await request.form()
     if not csrf_ok(request, form):
@@ -346,6 +359,12 @@ async def me_action(request: Request) -> Response:
         args = "unmute"
     elif action == "forget" and form.get("confirm") == "yes":
         args = "forget me"
+    elif action in OWN_SETTINGS_ACTIONS:
+        try:
+            args = _own_settings_args(action, form)
+        except BadSetting as bad:
+            problem = bad.line(texts_for(request, viewer).language)
+            return await _me(request, viewer, problem=problem, status=400)
     else:
         raise HTTPException(400)
     event = CommandInvoked(workspace=viewer.community.id, channel=PORTAL_CHANNEL, user=viewer.member, args=args,
@@ -362,16 +381,61 @@ async def me_action(request: Request) -> Response:
 
 async def me_page(request: Request) -> Response:
     viewer = await signed_in(request)
+    return await _me(request, viewer, notice=request.session.pop("notice", ""))
+
+
+async def _me(request: Request, viewer: Viewer, *, notice: str = "", problem: str = "", status: int = 200) -> Response:
     ws, member = viewer.community.id, viewer.member
     async with request.app.state.db.connect() as conn:
         asked = [q for q in await boards.own_questions(conn, ws, member) if q.channel in viewer.visible]
         answered = [q for q in await boards.own_answers(conn, ws, member) if q.channel in viewer.visible]
         row = await boards.member_row(conn, ws, member)
         lessons = await boards.lessons_with_contributor(conn, ws, viewer.visible, member)
+    language = texts_for(request, viewer).language
+    own = own_settings(_member_state(ws, member, row), request.app.state.settings, viewer.community.timezone,
+                       datetime.now(UTC))
+    platform = viewer.community.platform
+
+    def shown(value: str, source: Source) -> str:
+        return translate("own_settings.portal_value", language, value=value,
+                              source=source_text(source, platform, language))
+
     return render(
-        request, "me.html.j2", viewer, asked=asked, answered=answered, lessons=lessons, member=row,
-        editable=request.app.state.events is not None, notice=request.session.pop("notice", ""),
-        mute_days=(1, 3, 7, 14, 30),
+        request, "me.html.j2", viewer, status=status, asked=asked, answered=answered, lessons=lessons, member=row,
+        editable=request.app.state.events is not None, notice=notice, problem=problem,
+        mute_days=(1, 3, 7, 14, 30), own=own, hours=[(h, time_of_day(time(h), language)) for h in range(24)],
+        quiet_shown=shown(hours_text(own.quiet, language), own.quiet_from),
+        zone_shown=shown(own.timezone, own.timezone_from),
+        language_shown=shown(language_name(own.language, language), "platform") if own.language else "",
+    )
+
+
+OWN_SETTINGS_ACTIONS = ("quiet", "quiet_off", "timezone", "timezone_auto")
+
+
+def _own_settings_args(action: str, form: Any) -> str:
+    """The `/steward settings …` command a quiet-hours or time-zone form stands for; `BadSetting` if the chat would
+    refuse it."""
+    if action == "quiet_off":
+        return "settings quiet off"
+    if action == "timezone_auto":
+        return "settings timezone auto"
+    if action == "quiet":
+        start, end = (str(form.get(name, "")).strip()[:FORM_CHARS] for name in ("start", "end"))
+        span = parse_quiet(f"{start}-{end}")
+        return "settings quiet off" if span is None else f"settings quiet {span[0]}-{span[1]}"
+    zone = parse_zone(str(form.get("timezone", ""))[:FORM_CHARS])
+    return f"settings timezone {zone or 'auto'}"
+
+
+def _member_state(workspace: str, member: str, row: Any) -> MemberState:
+    """The stored member as the rules see it, for what their settings are."""
+    if row is None:
+        return MemberState(workspace_id=workspace, id=member)
+    return MemberState(
+        workspace_id=workspace, id=member, timezone=row.timezone, language=row.language,
+        muted_until=row.muted_until, quiet_start=row.quiet_start, quiet_end=row.quiet_end,
+        chosen_timezone=row.chosen_timezone,
     )
 
 

@@ -36,6 +36,7 @@ def server(settings: Settings, *, embedded: bool = False, events: EventSink | No
     config = uvicorn.Config(
         create_app(settings, events=events), host=settings.web_host, port=settings.web_port or DEFAULT_PORT,
         log_level="warning", access_log=False, lifespan="on", server_header=False,
+        log_config=None,  # uvicorn's lines go through Steward's logging (LOG_FORMAT), not a format of its own
     )
     return (_EmbeddedServer if embedded else uvicorn.Server)(config)
 

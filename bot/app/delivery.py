@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.app.metrics import RATE_LIMITED, Metrics, error_name
 from bot.app.ownership import Ownership
 from bot.core.actions import Action, PostMessage, action_from_dict
 from bot.core.clock import Clock
@@ -100,8 +101,10 @@ class DeliveryWorker:
         facilitators_channel: str = "facilitators",
         language: str = "en",
         ownership: Ownership | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics  # counts sends, failures and platform errors (`steward run` with METRICS_PORT)
         # With leases, a workspace's rows are sent by the process that decides it: so when a process takes over
         # from one that died, the sends left half done are known to be abandoned.
         self.ownership = ownership
@@ -206,6 +209,7 @@ class DeliveryWorker:
         sender = next((s for s in self.senders if s.handles(action.workspace)), None)
         if sender is None:
             await self._finish(row, status="failed", error=f"no adapter for workspace {action.workspace}")
+            self._gave_up(action)
             logger.error("no adapter delivers to %s; action %s marked failed", action.workspace, action.key)
             return
         now = self.clock.now()
@@ -219,25 +223,33 @@ class DeliveryWorker:
             logger.error("%s for %s was being sent when its worker stopped, %d times; giving up",
                          action.type, action.key, row["attempts"])
             await self._finish(row, status="failed", error="the worker stopped while sending it, every attempt")
+            self._gave_up(action)
             return
         try:
             ref = await self._delivered_before(sender, action, row) if row["attempts"] else None
             if ref is None:
                 ref = await sender.send(action, self.ref_of)
         except RetryLater as exc:
+            self._platform_error(action, RATE_LIMITED)
             await self._rate_limited(row, action, exc)
         except ChannelUnreachable as exc:
+            self._platform_error(action, f"channel_{exc.reason}")
             await self._unreachable(row, action, exc)
+            self._gave_up(action)
         except PermanentFailure as exc:
+            self._platform_error(action, error_name(exc))
             logger.error("%s for %s failed for good: %s", action.type, action.key, describe(exc))
             await self._finish(row, status="failed", error=str(exc), attempts=row["attempts"] + 1)
+            self._gave_up(action)
         except Exception as exc:
+            self._platform_error(action, error_name(exc))
             attempts = row["attempts"] + 1
             if attempts >= self.max_attempts:
                 logger.error(
                     "%s for %s failed %d times; giving up: %s", action.type, action.key, attempts, describe(exc)
                 )
                 await self._finish(row, status="failed", error=describe(exc), attempts=attempts)
+                self._gave_up(action)
             else:
                 delay = min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1)) * (1 + random.random() / 4)
                 logger.warning(
@@ -245,9 +257,19 @@ class DeliveryWorker:
                 )
                 await self._reschedule(row, delay=delay, count_attempt=True, error=describe(exc))
         else:
-            await self._finish(
-                row, status="sent", ref=ref, attempts=row["attempts"] + 1, sent_at=self.clock.now(), reached=action
-            )
+            sent_at = self.clock.now()
+            await self._finish(row, status="sent", ref=ref, attempts=row["attempts"] + 1, sent_at=sent_at,
+                               reached=action)
+            if self.metrics is not None:
+                self.metrics.sent(action, row["created_at"], sent_at)
+
+    def _gave_up(self, action: Action) -> None:
+        if self.metrics is not None:
+            self.metrics.gave_up(action)
+
+    def _platform_error(self, action: Action, error: str) -> None:
+        if self.metrics is not None:
+            self.metrics.platform_error(action.workspace, error)
 
     async def _delivered_before(self, sender: Sender, action: Action, row: dict[str, Any]) -> str | None:
         """What an earlier attempt delivered although its answer never came back (the sender looks, if it can)."""
@@ -265,6 +287,7 @@ class DeliveryWorker:
             logger.error("%s for %s: rate limited since %s; giving up", action.type, action.key,
                          row["created_at"].isoformat(timespec="minutes"))
             await self._finish(row, status="failed", error=f"rate limited for {self.give_up_after}; {exc}")
+            self._gave_up(action)
             return
         delay = max(0.0, min(exc.retry_after, self.max_retry_after))
         self._paused = {ws: until for ws, until in self._paused.items() if until > now}

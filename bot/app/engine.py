@@ -429,6 +429,18 @@ class Engine:
             await run_errands()
         return actions
 
+    async def forget_workspace(self, workspace: str) -> int:
+        """Delete one workspace from the database and from memory (its platform removed Steward and the operator
+        chose to purge); what else is pending is written first. Returns how many rows went."""
+        from storage.workspaces import forget_workspace
+
+        await self.flush()
+        removed = await forget_workspace(self.db, workspace)
+        self._drop(workspace)
+        self._checkpointed.discard(workspace)
+        self._taken_in = {key: row for key, row in self._taken_in.items() if key[0] != workspace}
+        return removed
+
     async def flush(self) -> None:
         """Write the pending state changes and outbox rows in one transaction."""
         dirty = self.state.take_dirty()

@@ -203,6 +203,8 @@ async def build_report(engine: Engine, workspace: str) -> dict[str, Any]:
     lessons = engine.extras.get("report_lessons", lambda: [])()
     cocreation = engine.extras.get("report_cocreation")  # offers to record a decision, decisions, commitments
     cocreated: dict[str, Any] = await cocreation(workspace) if cocreation is not None else {}
+    ideas = engine.extras.get("report_ideas")  # ideas proposed, with their status and support
+    proposed: dict[str, Any] = await ideas(workspace) if ideas is not None else {}
     return {
         "questions": [
             {
@@ -227,6 +229,7 @@ async def build_report(engine: Engine, workspace: str) -> dict[str, Any]:
         "decision_offers": cocreated.get("decision_offers", []),
         "decisions": cocreated.get("decisions", []),
         "commitments": cocreated.get("commitments", []),
+        "ideas": proposed.get("ideas", []),
         "metrics": {
             "questions": len(questions),
             "answered": sum(q["first_response_id"] is not None for q in questions),

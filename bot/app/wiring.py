@@ -8,11 +8,15 @@ from datetime import timedelta
 from bot.app.engine import Engine
 from bot.app.errands.cocreation import attach_cocreation
 from bot.app.errands.digests import DigestErrands
+from bot.app.errands.ideas import attach_ideas
 from bot.app.errands.knowledge import KnowledgeErrands
 from bot.app.errands.lessons import LessonErrands
 from bot.app.errands.onboarding import OnboardingErrands
+from bot.app.errands.paths import attach_paths
 from bot.app.errands.portal import PortalErrands
 from bot.app.errands.recognition import RecognitionErrands
+from bot.app.errands.skills import SkillsErrands
+from bot.app.errands.sponsor import SponsorErrands
 from bot.app.llm import make_distiller
 from bot.app.narrator import make_narrator
 from bot.app.ownership import Ownership
@@ -32,7 +36,11 @@ from facilitation_rules.lessons import (
 from facilitation_rules.onboarding import WelcomeMember
 from facilitation_rules.portal import SendPortalLink
 from facilitation_rules.recognition import Recognition, RecordCredits, ShowContributions
+from facilitation_rules.skills import FindSkills, SetSkillsVisibility
+from facilitation_rules.sponsor_report import AddReportNote, PublishSponsorReport, SponsorReports
 from facilitation_rules.stuck import HelpStuckMember
+from storage import skills as skills_store
+from storage import sponsor_report as sponsor_store
 from storage.db import create_engine, redact
 from storage.digests import StoredDigests
 from storage.lessons import LessonStore, MessageThreadReader
@@ -68,10 +76,14 @@ async def build_engine(
         engine.ownership.bind(db)
     wire_digests(engine)
     attach_lessons(engine)
+    attach_paths(engine)
     attach_cocreation(engine)
+    attach_ideas(engine)
     engine.errands.register(SendPortalLink, PortalErrands(engine.db).send_link)
     engine.errands.register(WelcomeMember, OnboardingErrands(StarterLessons(engine.db)).welcome)
     wire_recognition(engine)
+    wire_sponsor_report(engine)
+    wire_skills(engine)
     await engine.start()
     return engine
 
@@ -122,3 +134,24 @@ def attach_lessons(engine: Engine) -> LessonStore:
         if isinstance(rule, LessonCapture):
             rule.enabled = True
     return store
+
+
+def wire_sponsor_report(engine: Engine) -> SponsorErrands:
+    """Post the monthly sponsor report from the database's figures, and keep the facilitators' notes there."""
+    shell = SponsorErrands(engine.db, flush=engine.flush)
+    engine.errands.register(PublishSponsorReport, shell.publish)
+    engine.errands.register(AddReportNote, shell.note)
+    engine.on_forget.append(lambda workspace, member: sponsor_store.forget_author(engine.db, workspace, member))
+    for rule in engine.rules:
+        if isinstance(rule, SponsorReports):
+            rule.enabled = True
+    return shell
+
+
+def wire_skills(engine: Engine) -> SkillsErrands:
+    """Answer `/steward skills` and record consent to the skills map; forgetting a member removes both."""
+    shell = SkillsErrands(engine.db)
+    engine.errands.register(FindSkills, shell.find)
+    engine.errands.register(SetSkillsVisibility, shell.visibility)
+    engine.on_forget.append(lambda workspace, member: skills_store.forget_member(engine.db, workspace, member))
+    return shell

@@ -113,9 +113,24 @@ class SetForumSolved(Action):
     thread: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostFile(Action):
+    """A short message with a document attached (the monthly sponsor report): a file upload on Slack, an
+    attachment on Discord. `content` is the document's text (UTF-8), `filename` what readers download."""
+
+    type: ClassVar[str] = "post_file"
+    channel: str
+    text: str
+    filename: str
+    content: str
+    title: str = ""
+
+
 ACTION_TYPES: dict[str, type[Action]] = {
     cls.type: cls
-    for cls in (PostMessage, PostEphemeral, SendDirectMessage, PinMessage, AddReaction, UpdateMessage, SetForumSolved)
+    for cls in (
+        PostMessage, PostEphemeral, SendDirectMessage, PinMessage, AddReaction, UpdateMessage, SetForumSolved, PostFile
+    )
 }
 
 
@@ -161,6 +176,7 @@ __all__ = [
     "Card",
     "PinMessage",
     "PostEphemeral",
+    "PostFile",
     "PostMessage",
     "SendDirectMessage",
     "SetForumSolved",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
+
+from bot.core.ideas import IdeasDigest, InitiativeProgress
 
 WEEK = timedelta(days=7)
 QUIET_MESSAGES = 5  # fewer messages and no question: a quiet week gets the short digest
@@ -92,6 +94,8 @@ class Figures:
     new_lessons: int = 0
     lessons: tuple[NewLesson, ...] = ()  # the newest public ones, at most LESSONS_LISTED
     decisions: tuple[DecidedItem, ...] = ()  # agreed in the period, in public channels, at most DECISIONS_LISTED
+    ideas: IdeasDigest = field(default_factory=IdeasDigest)  # the period's new ideas, the most supported open ones
+    initiatives: tuple[InitiativeProgress, ...] = ()  # the active ones started in these channels, as of the end
     answerers: int = 0  # people who answered questions in the period
     first_time_helpers: tuple[str, ...] = ()  # ... of whom these answered for the first time
     newcomers: tuple[Cohort, ...] = ()  # conversion per month the period touches, oldest first

@@ -34,6 +34,7 @@ class Sender(Protocol):
 class PlatformAdapter(Protocol):
     """What `run_platforms` needs from an adapter (adapters/slack, adapters/discord)."""
 
+    platform: str  # "slack", "discord": how readiness names its connection
     sender: Sender
 
     async def start(self) -> None:
@@ -41,6 +42,10 @@ class PlatformAdapter(Protocol):
         ...
 
     async def stop(self) -> None: ...
+
+    async def ready(self) -> bool:
+        """Whether the platform connection is up now (`/readyz`)."""
+        ...
 
 
 class AdapterStartError(Exception):

@@ -72,7 +72,8 @@ def test_replay_writes_the_report_in_the_transcript_format(tmp_path: Path) -> No
     result = runner.invoke(app, ["replay", str(write(tmp_path / "t.jsonl", LINES)), "--report", str(report), "-q"])
     assert result.exit_code == 0, result.output
     data = json.loads(report.read_text())
-    assert set(data) == {"questions", "actions", "lessons", "decision_offers", "decisions", "commitments", "metrics"}
+    assert set(data) == {"questions", "actions", "lessons", "decision_offers", "decisions", "commitments", "ideas",
+                         "metrics"}
     by_id = {q["id"]: q for q in data["questions"]}
     assert set(by_id) == {"m1", "m3"}
     assert by_id["m1"] | {"suggested_experts": [], "nudged_experts": []} == {

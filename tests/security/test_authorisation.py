@@ -34,7 +34,7 @@ EVERYONE = {
     "help": ["help"],
     "unanswered": ["unanswered"],
     "solved": ["solved"],  # their own question; someone else's thread is in PRIVILEGED
-    "expert": ["expert add rollout", "expert remove rollout"],
+    "expert": ["expert add rollout", "expert remove rollout", "expert visible on", "expert visible off"],
     "experts": ["experts rollout"],
     "stuck": ["stuck with the rollout plan"],
     "mute": ["mute 3"],
@@ -47,9 +47,18 @@ EVERYONE = {
     "portal": ["portal"],  # a sign-in link for themselves, sent to them alone
     "thanks": ["thanks @ben for the room booking tip"],  # a credit to someone else, and a word to them alone
     "me": ["me"],  # what they helped with, shown to them alone
+    # their own quiet hours and time zone (the channel's settings are PRIVILEGED)
+    "settings": ["settings", "settings quiet 20-7", "settings quiet off", "settings timezone Europe/Berlin",
+                 "settings timezone auto"],
     "decide": ["decide We book rooms in Outlook"],  # the thread's decision, for everyone to agree or object
     "decisions": ["decisions rooms", "decisions"],
     "commit": ["commit send the room list by Friday", "commit"],  # their own promise, or their own list
+    "skills": ["skills rollout"],  # who chose to be listed for a topic, from public channels only
+    "idea": ["idea Book rooms through a shared calendar"],  # their own idea, for everyone to support
+    "ideas": ["ideas", "ideas rooms"],
+    "initiative": ["initiative Rollout"],  # looking at one; starting or changing one is PRIVILEGED
+    "initiatives": ["initiatives"],
+    "path": ["path", "paths", "path crm", "path start crm", "path stop crm", "path next crm"],  # their own progress
 }
 # Run by a plain member, each must be refused. `None`: run in the channel; else in that question's thread.
 PRIVILEGED: list[tuple[str, str | None]] = [
@@ -57,7 +66,6 @@ PRIVILEGED: list[tuple[str, str | None]] = [
     ("facilitator remove fran", None),
     ("watch", None),
     ("unwatch", None),
-    ("settings", None),
     ("settings answer_time 1", None),
     ("settings language de", None),
     ("settings language en", None),
@@ -74,16 +82,32 @@ PRIVILEGED: list[tuple[str, str | None]] = [
     ("decide supersede 1 Rooms are booked by the facilitators", "q2"),  # someone else's decision: its recorder's
     ("channel purpose Change agents share what works", None),
     ("channel purpose", None),
+    ("report", None),  # when and where the sponsor report goes
+    ("report note The pilot teams met twice", None),
+    ("idea status 1 accepted", None),  # someone else's idea: its author's
+    ("initiative new Launch Everyone on the new CRM", None),
+    ("initiative add Rollout decision 1", None),
+    ("initiative close Rollout", None),
+    ("path new crm Hacked goal", None),
+    ("path add crm 1", None),
+    ("path remove crm 1", None),
+    ("path delete crm", None),
 ]
 # Buttons any member may press: offering to answer, asking for help for oneself, and consent to a decision.
-MEMBER_BUTTONS = {"claim", "call_facilitator", "decision_agree", "decision_object", "decision_record"}
+MEMBER_BUTTONS = {"claim", "call_facilitator", "decision_agree", "decision_object", "decision_record",
+                  "idea_vote", "idea_withdraw",  # support: one vote each, their own
+                  "path_done", "path_later"}  # a path's buttons move only the presser's own progress
 # Buttons that change what a question is: the asker's or a facilitator's call.
 SETTLING_BUTTONS = {"solved", "not_a_question", "still_open"}
+# Buttons that move an idea on: its author's or a facilitator's.
+IDEA_BUTTONS = {"idea_accept", "idea_start", "idea_done", "idea_decline"}
 # Buttons that answer for a commitment: only its owner's.
 OWNER_BUTTONS = {"commitment_done", "commitment_help", "commitment_later"}
+# Buttons that answer a stale lesson's review: only its authors' (or a facilitator's).
+AUTHOR_BUTTONS = {"review_still_right", "review_needs_update", "review_retire"}
 
 REFUSALS = ("command.not_allowed", "solved.not_yours", "not_a_question.not_yours", "still_open.not_yours",
-            "commit.not_yours")
+            "commit.not_yours", "review.not_yours", "idea.not_yours")
 
 
 def refusal_texts(name: str = "") -> set[str]:
@@ -132,6 +156,9 @@ async def a_community(settings: Settings) -> tuple[Engine, datetime]:
     replies = await run(engine, command("ana", "decide Rooms are booked in Outlook", when, thread="q1"))
     assert "#1" in " ".join(getattr(r, "text", "") for r in replies)
     await run(engine, message("tom", "I'll send the room list by Friday.", when, message_id="c-tom"))
+    # ana proposes idea #1; fran starts the initiative Rollout.
+    await run(engine, command("ana", "idea Book rooms through a shared calendar", when))
+    await run(engine, command(FRAN, "initiative new Rollout", when, is_admin=True))
     return engine, when + timedelta(minutes=1)
 
 
@@ -153,7 +180,9 @@ def test_every_command_and_button_is_classified(settings: Settings) -> None:
         tried = " ".join(a for a in [*EVERYONE.get(name, []), *(p for p, _ in PRIVILEGED)] if a.split()[0] == name)
         missing = usage_verbs(cmd.usage) - set(tried.split())
         assert not missing, f"/steward {name}: subcommands {missing} of '{cmd.usage}' are not tried"
-    assert declared_buttons() == MEMBER_BUTTONS | SETTLING_BUTTONS | OWNER_BUTTONS, "classify every button"
+    assert declared_buttons() == MEMBER_BUTTONS | SETTLING_BUTTONS | OWNER_BUTTONS | AUTHOR_BUTTONS \
+        | IDEA_BUTTONS, \
+        "classify every button"
 
 
 @pytest.mark.parametrize(("args", "thread"), PRIVILEGED, ids=[a for a, _ in PRIVILEGED])
@@ -166,7 +195,8 @@ async def test_a_plain_member_is_refused_and_nothing_changes(
         before = database_rows(settings)
         replies = await run(engine, command(MALLORY, args, when, thread=thread))
         words = args.split()
-        name = " ".join(words[:2]) if words[0] in {"digest", "lesson", "decide"} else words[0]  # as refused
+        # as refused
+        name = " ".join(words[:2]) if words[0] in {"digest", "lesson", "decide", "path", "initiative"} else words[0]
         assert only_a_refusal(replies, name), f"/steward {args}: {replies}"
         await engine.flush()
         assert database_rows(settings) == before, f"/steward {args} by a plain member changed the database"
@@ -222,6 +252,28 @@ async def test_a_plain_member_cannot_answer_for_someone_elses_commitment(setting
         await engine.db.dispose()
 
 
+@pytest.mark.parametrize("action", sorted(AUTHOR_BUTTONS))
+async def test_a_plain_member_cannot_answer_the_review_of_someone_elses_lesson(settings: Settings, action: str) -> None:
+    engine, when = await a_community(settings)
+    try:
+        await engine.flush()
+        before = database_rows(settings)
+        click = InteractionClicked(workspace=WS, at=when, channel="D-mallory", user=MALLORY, action=action, value="1")
+        replies = await run(engine, click)
+        assert only_a_refusal(replies), f"{action}: {replies}"
+        await engine.flush()
+        assert database_rows(settings) == before, f"the {action} button by a plain member changed the database"
+
+        by_author = InteractionClicked(workspace=WS, at=when + timedelta(minutes=1), channel="D-ben", user="ben",
+                                       action=action, value="1")
+        assert not any(r.text in refusal_texts() for r in await run(engine, by_author)
+                       if isinstance(r, PostEphemeral)), "the author may"
+        await engine.flush()
+        assert database_rows(settings) != before, f"the author's {action} took effect"
+    finally:
+        await engine.db.dispose()
+
+
 async def test_a_facilitator_may_settle_any_question(settings: Settings) -> None:
     engine, when = await a_community(settings)
     try:
@@ -249,5 +301,28 @@ async def test_everyone_commands_are_not_refused(settings: Settings) -> None:
                 replies = await run(engine, command(MALLORY, args, when))
                 texts = {getattr(r, "text", "") for r in replies}
                 assert not texts & refusal_texts(name), f"/steward {args} is for everyone"
+    finally:
+        await engine.db.dispose()
+
+
+@pytest.mark.parametrize("action", sorted(IDEA_BUTTONS))
+async def test_a_plain_member_cannot_move_someone_elses_idea(settings: Settings, action: str) -> None:
+    engine, when = await a_community(settings)
+    try:
+        await engine.flush()
+        before = database_rows(settings)
+        click = InteractionClicked(workspace=WS, at=when, channel="help", user=MALLORY, action=action, value="1")
+        replies = await run(engine, click)
+        assert only_a_refusal(replies), f"{action}: {replies}"
+        await engine.flush()
+        assert database_rows(settings) == before, f"the {action} button by a plain member changed the database"
+
+        by_author = InteractionClicked(workspace=WS, at=when + timedelta(minutes=1), channel="help", user="ana",
+                                       action=action, value="1")
+        answered = await run(engine, by_author)
+        assert answered and not any(r.text in refusal_texts() for r in answered if isinstance(r, PostEphemeral))
+        await engine.flush()
+        if action != "idea_decline":  # declining asks the author for a reason first
+            assert database_rows(settings) != before, f"the author's {action} took effect"
     finally:
         await engine.db.dispose()

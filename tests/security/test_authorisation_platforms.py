@@ -91,6 +91,10 @@ async def test_slack_facilitator_commands_and_settling_clicks(slack: Harness) ->
     assert refused["text"] == not_allowed("watch") and refused["response_type"] == "ephemeral"
     refused = await slack.command("UMALLORY", "facilitator add <@UMALLORY>", "mallory-promote")
     assert refused["text"] == not_allowed("facilitator")
+    refused = await slack.command("UMALLORY", "report note The sponsors should fund us twice", "mallory-note")
+    assert refused["text"] == not_allowed("report") and refused["response_type"] == "ephemeral"
+    refused = await slack.command("UMALLORY", "path new crm Everything about the CRM", "mallory-path")
+    assert refused["text"] == not_allowed("path new")
     assert not slack.engine.state.members.get((SLACK_WS, "UMALLORY")) or \
         not slack.engine.state.members[(SLACK_WS, "UMALLORY")].is_facilitator
     allowed = await slack.command("UADMIN", "unwatch", "admin-unwatch")  # an admin, as users.info says

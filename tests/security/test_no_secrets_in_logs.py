@@ -3,8 +3,9 @@
 With distinctive fake secrets configured (Slack bot and app tokens, signing secret, OpenAI key, Discord token)
 and logging at DEBUG, Steward runs as real processes: a replay with its report, the demo, a lessons export and
 the audit report, a live run on the local Slack (Socket Mode) and Discord fakes with the LLM stub (a lesson
-distilled by the model), and a run in Slack HTTP mode that receives signed and forged requests. Every line
-they printed or logged, every file they wrote and every database they left is searched for the secrets.
+distilled by the model, its metrics scraped), and a run in Slack HTTP mode that receives signed and forged requests
+and logs as JSON (LOG_FORMAT=json). Every line they printed or logged, every file they wrote, every database they
+left and the metrics they served are searched for the secrets.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode
 
+import aiohttp
 import pytest
 
 from tests.e2e.discord import fake_discord as fd
@@ -119,10 +121,11 @@ async def test_no_secret_in_any_log_report_export_or_database(
     await slack.start()
     await discord_fake.start()
     live_db = tmp_path / "live.db"
+    metrics_port = free_port()
     live = environment(DATABASE_URL=f"sqlite:///{live_db}", OPENAI_BASE_URL=llm.base_url,
                        SLACK_API_URL=slack.api_url, DISCORD_API_URL=discord_fake.rest_url,
                        DISCORD_GATEWAY_URL=discord_fake.gateway_url, DISCORD_APPLICATION_ID=fd.APP_ID,
-                       SWEEP_SECONDS="1")
+                       SWEEP_SECONDS="1", METRICS_PORT=str(metrics_port))
     live_log = log("live")
     before = len(llm.requests)
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=live,
@@ -154,6 +157,11 @@ async def test_no_secret_in_any_log_report_export_or_database(
             "Where is the rollout plan?"))
         await until(lambda: {r["key"] for r in slack.responses} >= {"lesson", "help"}, 30, live_log)
         assert len(llm.requests) > before, "the model distilled the lesson"
+        async with aiohttp.ClientSession() as session:
+            for path in ("metrics", "readyz"):
+                async with session.get(f"http://127.0.0.1:{metrics_port}/{path}") as response:
+                    (tmp_path / f"served-{path}.txt").write_bytes(await response.read())
+        assert b"steward_events_total{" in (tmp_path / "served-metrics.txt").read_bytes()
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 30) == 0, live_log.read_text(errors="replace")[-3000:]
     finally:
@@ -168,7 +176,7 @@ async def test_no_secret_in_any_log_report_export_or_database(
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", cwd=ROOT,
         env=environment(DATABASE_URL=f"sqlite:///{tmp_path}/http.db", SLACK_API_URL=slack.api_url,
-                        SLACK_MODE="http", SLACK_HTTP_PORT=str(port), OPENAI_BASE_URL=llm.base_url)
+                        SLACK_MODE="http", SLACK_HTTP_PORT=str(port), OPENAI_BASE_URL=llm.base_url, LOG_FORMAT="json")
         | {"DISCORD_TOKEN": ""},
         stdout=http_log.open("wb"), stderr=asyncio.subprocess.STDOUT)
     try:
@@ -200,6 +208,7 @@ async def test_no_secret_in_any_log_report_export_or_database(
     found = {str(p.relative_to(tmp_path)): leaks(p.read_bytes().decode("utf-8", errors="replace")) for p in written}
     found["(test process log)"] = leaks(caplog.text)
     assert {where: names for where, names in found.items() if names} == {}
+    assert [json.loads(line)["level"] for line in http_log.read_text().splitlines() if line.strip()], "JSON lines"
     lines = sum(len(p.read_text(errors="replace").splitlines()) for p in logs)
     assert lines > 200, "the processes logged at DEBUG (there was something to search)"
     assert json.loads(report.read_text())  # the report is real JSON, not an error message

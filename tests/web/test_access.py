@@ -14,6 +14,7 @@ from storage.db import create_engine
 from storage.portal import issue_sign_in
 from tests.web.community import FACILITATOR, INSIDER, MEMBER, PRIVATE_CHANNEL, SECRET, WORKSPACE
 from tests.web.conftest import form_token, sign_in_token
+from tests.web.learning_paths import PATH, add_path
 
 Portal = Callable[[str | None], TestClient]
 
@@ -42,6 +43,8 @@ def everything_an_outsider_can_reach(client: TestClient, lesson_id: int) -> str:
         f"/lessons/{lesson_id}", f"/health?channel={PRIVATE_CHANNEL}",
         f"/health?channel={PRIVATE_CHANNEL}&from=2026-03-01&to=2026-03-31",
         "/lessons/export.json", f"/lessons/{lesson_id}/export.md",
+        "/paths", f"/paths/{PATH}",
+        "/skills", f"/skills?topic={SECRET}", "/skills?topic=budget", "/skills?topic=reorganisation",
     ]
     pages = "\n".join(client.get(path).text for path in paths)
     return re.sub(r'(value|href)="[^"]*"', "", pages)  # the search box and links echo what was asked for
@@ -49,8 +52,10 @@ def everything_an_outsider_can_reach(client: TestClient, lesson_id: int) -> str:
 
 def test_no_page_shows_a_private_channel_to_outsiders(portal: Portal, portal_settings: Settings) -> None:
     lesson_id = _private_lesson_id(portal_settings)
+    add_path(portal_settings, follower=MEMBER)  # a learning path holding the private lesson too
     for outsider in (MEMBER, FACILITATOR):  # being a facilitator does not open a private channel
         client = portal(outsider)
+        assert client.get(f"/paths/{PATH}").status_code == 200, "the path is there, without the private lesson"
         seen = everything_an_outsider_can_reach(client, lesson_id)
         assert SECRET not in seen, f"{outsider} saw private text"
         assert SECRET.lower() not in seen
@@ -69,6 +74,8 @@ def test_a_member_of_the_private_channel_sees_its_question_and_lesson(
     assert page.status_code == 200 and SECRET in page.text
     assert SECRET in client.get("/me").text, "their own question and lesson"
     assert SECRET in client.get("/lessons/export.json").text
+    add_path(portal_settings)
+    assert SECRET in client.get(f"/paths/{PATH}").text, "the private lesson on a path, for who may see it"
 
 
 def test_a_sign_in_link_works_once(portal: Portal, portal_settings: Settings) -> None:

@@ -83,6 +83,12 @@ async def test_a_member_and_a_facilitator_use_the_portal(site: str, portal_setti
             await page.get_by_role("link", name="Open questions").click()
             await expect(page.get_by_role("heading", name="Questions still waiting for an answer")).to_be_visible()
             await page.screenshot(path=ARTIFACTS / "questions.png", full_page=True)
+            # Her own nudge settings, read-only without Steward beside the portal: changed in chat.
+            await page.get_by_role("link", name="My page").click()
+            await expect(page.get_by_role("heading", name="My nudge settings")).to_be_visible()
+            await expect(page.get_by_text("20:00–08:00 (the community's)")).to_be_visible()
+            await expect(page.get_by_text("/steward settings quiet 20-7")).to_be_visible()
+            await page.screenshot(path=ARTIFACTS / "me-member-phone.png", full_page=True)
 
             # A facilitator at a desk: health, a lesson edited, then everything in German.
             desk = await browser.new_context(viewport={"width": 1200, "height": 900}, locale="en-US")

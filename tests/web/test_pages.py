@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 from starlette.testclient import TestClient
 
+from bot.settings import Settings
 from tests.web.community import FACILITATOR, MEMBER
 from tests.web.conftest import form_token
+from tests.web.learning_paths import GOAL, add_path
 
 Portal = Callable[[str | None], TestClient]
 PAGES = ("/", "/lessons", "/questions", "/digests", "/me")
@@ -166,3 +168,24 @@ def test_exports_as_the_export_command_writes_them(portal: Portal) -> None:
     assert page.status_code == 200 and page.text.startswith("---\n")
     assert "## What worked" in page.text
     assert client.get("/lessons/999999/export.md").status_code == 404
+
+
+def test_learning_paths_list_their_lessons_in_order_and_the_members_progress(
+    portal: Portal, portal_settings: Settings
+) -> None:
+    client = portal(MEMBER)
+    assert "No learning paths yet" in client.get("/paths").text
+    public_id, _ = add_path(portal_settings, follower=MEMBER)
+    listing = client.get("/paths")
+    assert listing.status_code == 200 and 'href="/paths/starters"' in listing.text
+    assert GOAL in listing.text and "You follow this path: 1 of 1 done." in listing.text, "of the lessons they see"
+    page = client.get("/paths/starters")
+    assert page.status_code == 200 and GOAL in page.text
+    assert re.findall(r'href="/lessons/(\d+)" class="title"', page.text) == [str(public_id)]
+    assert "✓" in page.text, "the lesson they marked done"
+    other = portal(FACILITATOR).get("/paths/starters")
+    assert "/steward path start starters" in other.text and "✓" not in other.text, "not following it"
+    assert client.get("/paths/nowhere").status_code == 404
+    assert portal(None).get("/paths").status_code == 401
+    german = client.get("/paths", headers={"accept-language": "de"})
+    assert "Lernpfade" in german.text

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 TOKEN = "fake-token"
 APP_ID = "700000000000000001"
@@ -124,6 +124,7 @@ class FakeDiscord:
         self.dm_channels: dict[str, str] = {}
         self.messages: dict[str, dict[str, Any]] = {}
         self.nonces: dict[tuple[str, str], str] = {}  # (channel, nonce) -> the message posted with it
+        self.attached: dict[str, list[dict[str, Any]]] = {}  # message id -> its files: filename, content (bytes)
         if not self.roles:
             # @everyone may read and write; everything else is granted per member.
             self.roles.append({"id": GUILD_ID, "name": "@everyone", "permissions": str((1 << 10) | (1 << 11)),
@@ -241,6 +242,8 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         body = await request.json() if request.can_read_body and request.content_type == "application/json" else None
+        if request.content_type == "multipart/form-data":  # a message with attachments: payload_json + files[n]
+            body = await _multipart(request)
         self.calls.append(Call(request.method, path, body))
         interaction_route = path.startswith(("/interactions/", "/webhooks/"))  # authorised by their token
         if not interaction_route and (request.headers.get("Authorization") != f"Bot {TOKEN}" or self.revoked):
@@ -315,6 +318,13 @@ class FakeDiscord:
                        components=body.get("components"), guild=recipient is None)
         data["embeds"] = body.get("embeds") or []
         data["nonce"] = body.get("nonce")
+        files = body.get("_files") or []
+        data["attachments"] = [
+            {"id": snowflake(), "filename": f["filename"], "size": len(f["content"]), "url": f"{self.rest_url}/a",
+             "proxy_url": f"{self.rest_url}/a"}
+            for f in files
+        ]
+        self.attached[mid] = files
         self.messages[mid] = data
         if nonce:
             self.nonces[(channel, nonce)] = mid
@@ -401,3 +411,17 @@ async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
+
+
+async def _multipart(request: web.Request) -> dict[str, Any]:
+    """A multipart message body: its JSON part, and the files attached (kept with their bytes)."""
+    body: dict[str, Any] = {"_files": []}
+    reader = await request.multipart()
+    async for part in reader:
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.name == "payload_json":
+            body.update(json.loads(await part.text()))
+        elif part.filename:
+            body["_files"].append({"filename": part.filename, "content": bytes(await part.read())})
+    return body

@@ -8,6 +8,11 @@ closes is pushed again (with `retry_attempt`) over the next connection, and one 
 `retry_seconds` is pushed again. Posted messages are kept with their metadata, so `conversations.history` and
 `conversations.replies` answer as Slack would; `on_call` lets a test hold a Web API call before it is answered.
 
+"Add to Slack": `/oauth/v2/authorize` approves an install at once (as the installer would) and redirects to the
+app's redirect URL with a code; `oauth.v2.access` exchanges it for a bot token of its own team (with a refresh
+token and expiry when `token_lifetime` is set, and refreshes such tokens); `auth.test` answers per token with its
+team; `apps.uninstall` revokes a team's tokens. `call_tokens` holds the token each Web API call carried.
+
 Platform faults to script: 429s with Retry-After (`rate_limited`), 5xx answers (`server_errors`), answers later
 than the client waits (`slow`: the call took effect, or with `slow_processed` off it was lost), a refused token
 (`token_error`), a channel Steward cannot post in (`channel_errors`), and Socket Mode connections closed
@@ -25,12 +30,15 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-from aiohttp import WSMsgType, web
+from aiohttp import BasicAuth, WSMsgType, web
 
 TEAM = "T0TEAM"
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "client-secret"
 
 
 async def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
@@ -77,6 +85,21 @@ class FakeSlack:
         self.token_error: str | None = None  # e.g. "token_revoked": every call is refused with it
         self.channel_errors: dict[str, str] = {}  # channel -> the error of any call naming it ("not_in_channel")
         self._links: list[web.Request] = []
+        # Files upload v2: the bytes sent to each upload URL, and the uploads completed into a channel.
+        self.uploaded: dict[str, bytes] = {}  # file id -> the bytes sent to its upload URL
+        self.files: list[dict[str, Any]] = []  # completed uploads: id, title, channel, comment, content
+        self._file_ids = itertools.count(1)
+        # "Add to Slack": installs, the tokens issued per team, their expiry, and the token of every call.
+        self.call_tokens: list[str] = []  # the token each call in `calls` carried ("" for none)
+        self.installing_team = "T0TEAM"  # the workspace the next approval on /oauth/v2/authorize installs into
+        self.redirect_url: str | None = None  # the app's Redirect URL, when the authorize request names none
+        self.authorize_requests: list[dict[str, str]] = []
+        self.token_lifetime: int | None = None  # seconds: issue rotating tokens (refresh token, expires_in)
+        self.token_teams: dict[str, str] = {}  # issued bot token -> its team
+        self.token_expiry: dict[str, float] = {}  # rotating bot token -> when it stops working
+        self._codes: dict[str, str] = {}  # code -> team, each usable once
+        self._refresh_tokens: dict[str, str] = {}  # refresh token -> team, each usable once
+        self._issued = itertools.count(1)
 
     # --- server ------------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -85,6 +108,8 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self.api)
         app.router.add_get("/link", self.link)
         app.router.add_post("/respond/{key}", self.respond)
+        app.router.add_post("/upload/{file_id}", self.upload)
+        app.router.add_get("/oauth/v2/authorize", self.authorize)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -108,14 +133,25 @@ class FakeSlack:
     def response_url(self, key: str) -> str:
         return f"http://127.0.0.1:{self.port}/respond/{key}"
 
+    @property
+    def authorize_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/oauth/v2/authorize"
+
     # --- Web API -----------------------------------------------------------------------------------------
     async def api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await _params(request)
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or str(params.get("token", ""))
+        authorization = request.headers.get("Authorization", "")
+        token = "" if authorization.startswith("Basic ") else authorization.removeprefix("Bearer ")
+        token = token or str(params.get("token", ""))
         self.calls.append((method, params))
+        self.call_tokens.append(token)
         if self.on_call is not None:
             await self.on_call(method, params)
+        if method == "oauth.v2.access":
+            return web.json_response(self._access(authorization, params))
+        if token in self.token_expiry and self.token_expiry[token] <= time.time():
+            return web.json_response({"ok": False, "error": "token_expired"})
         if token not in self.valid_tokens:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if self.token_error is not None:
@@ -138,7 +174,10 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": self.channel_errors[str(params["channel"])]})
         body: dict[str, Any] = {"ok": True}
         if method == "auth.test":
-            body |= {"team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID, "team": "Change Makers"}
+            team = self.token_teams.get(token, TEAM)
+            body |= {"team_id": team, "user_id": _bot_user(team), "bot_id": _bot_id(team), "team": f"Team {team}"}
+        elif method == "apps.uninstall":
+            self.revoke(self.token_teams.get(token, ""))
         elif method == "apps.connections.open":
             body["url"] = f"ws://127.0.0.1:{self.port}/link"
         elif method in ("chat.postMessage", "chat.update"):
@@ -153,6 +192,11 @@ class FakeSlack:
             body["message_ts"] = f"1700000000.{next(self._ts):06d}"
         elif method == "conversations.open":
             body["channel"] = {"id": "D" + str(params.get("users", "")).lstrip("UW")}
+        elif method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._file_ids):06d}"
+            body |= {"file_id": file_id, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}"}
+        elif method == "files.completeUploadExternal":
+            body["files"] = self._complete_upload(params)
         elif method == "users.info":
             user = str(params.get("user", ""))
             body["user"] = self.users.get(user, {"id": user, "name": user, "tz": "Europe/Berlin", "locale": "en-US"})
@@ -163,6 +207,70 @@ class FakeSlack:
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
+
+    def tokens_of(self, method: str) -> list[str]:
+        """The token each call of `method` carried, in order."""
+        return [token for (name, _), token in zip(self.calls, self.call_tokens, strict=True) if name == method]
+
+    # --- "Add to Slack" ------------------------------------------------------------------------------------
+    async def authorize(self, request: web.Request) -> web.Response:
+        """The installer approves at once: back to the app's redirect URL with a new code and the app's state."""
+        query = dict(request.query)
+        self.authorize_requests.append(query)
+        if query.get("client_id") != CLIENT_ID:
+            return web.Response(status=400, text="invalid_client_id")
+        target = query.get("redirect_uri") or self.redirect_url
+        if not target:
+            return web.Response(status=400, text="no redirect url")
+        code = f"code-{next(self._issued)}"
+        self._codes[code] = self.installing_team
+        raise web.HTTPFound(f"{target}?{urlencode({'code': code, 'state': query.get('state', '')})}")
+
+    def _access(self, authorization: str, params: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access: a code (once) or a refresh token (once) for a new bot token of the code's team."""
+        try:
+            client = BasicAuth.decode(authorization) if authorization.startswith("Basic ") else None
+        except ValueError:
+            client = None
+        if client is None or (client.login, client.password) != (CLIENT_ID, CLIENT_SECRET):
+            return {"ok": False, "error": "invalid_client_id"}
+        if params.get("grant_type") == "refresh_token":
+            team = self._refresh_tokens.pop(str(params.get("refresh_token", "")), None)
+            if team is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            return {"ok": True, "token_type": "bot", **self._issue(team)}
+        team = self._codes.pop(str(params.get("code", "")), None)
+        if team is None:
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "ok": True,
+            "app_id": "A1",
+            "token_type": "bot",
+            "scope": "chat:write,users:read",
+            "bot_user_id": _bot_user(team),
+            "team": {"id": team, "name": f"Team {team}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": f"UADMIN{team}"},
+            **self._issue(team),
+        }
+
+    def _issue(self, team: str) -> dict[str, Any]:
+        token = f"xoxb-{team}-{next(self._issued)}"
+        self.valid_tokens.add(token)
+        self.token_teams[token] = team
+        if self.token_lifetime is None:
+            return {"access_token": token}
+        refresh = f"xoxe-1-{team}-{next(self._issued)}"
+        self._refresh_tokens[refresh] = team
+        self.token_expiry[token] = time.time() + self.token_lifetime
+        return {"access_token": token, "refresh_token": refresh, "expires_in": self.token_lifetime}
+
+    def revoke(self, team: str) -> None:
+        """The team's tokens stop working (the app uninstalled there)."""
+        for token in [t for t, owner in self.token_teams.items() if owner == team]:
+            self.valid_tokens.discard(token)
+        self._refresh_tokens = {r: owner for r, owner in self._refresh_tokens.items() if owner != team}
 
     # --- Socket Mode -------------------------------------------------------------------------------------
     async def link(self, request: web.Request) -> web.WebSocketResponse:
@@ -337,10 +445,36 @@ class FakeSlack:
         names = sorted({m["channel"] for m in self.posted if not m["channel"].startswith("D")})
         return {"channels": [{"id": name, "name": name} for name in names], "response_metadata": {"next_cursor": ""}}
 
+    # --- files upload v2 ---------------------------------------------------------------------------------
+    async def upload(self, request: web.Request) -> web.Response:
+        """An upload URL receives the file's bytes (Slack answers 200 with a short text)."""
+        self.uploaded[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK - uploaded")
+
+    def _complete_upload(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """files.completeUploadExternal: the uploaded files are shared into `channel_id` with the comment."""
+        listed = params.get("files")
+        items = json.loads(listed) if isinstance(listed, str) else list(listed or [])
+        done = []
+        for item in items:
+            record = {"id": item["id"], "title": item.get("title"), "channel": params.get("channel_id"),
+                      "initial_comment": params.get("initial_comment"), "content": self.uploaded.get(item["id"])}
+            self.files.append(record)
+            done.append({"id": item["id"], "title": item.get("title")})
+        return done
+
     # --- response_url ------------------------------------------------------------------------------------
     async def respond(self, request: web.Request) -> web.Response:
         self.responses.append({"key": request.match_info["key"], **(await request.json())})
         return web.Response(text="ok")
+
+
+def _bot_user(team: str) -> str:
+    return BOT_USER if team == TEAM else f"UBOT{team}"
+
+
+def _bot_id(team: str) -> str:
+    return BOT_ID if team == TEAM else f"BBOT{team}"
 
 
 @dataclass(eq=False)
