@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import pygal
 import pytest
 
 from bot.settings import Settings
+
+# pygal appends a legacy import hook for its map plugins (unused here) that has only find_module; pytest's
+# importlib import mode asks every sys.meta_path entry for find_spec and fails on it once pygal is imported.
+sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__module__ != pygal.__name__]
 
 POSTGRES_URL = os.environ.get("STEWARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
