@@ -15,6 +15,8 @@ from bot.settings import Settings
 from storage.db import redact
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from bot.app.engine import Engine
     from bot.app.health import HealthServer
     from bot.app.metrics import Metrics
@@ -33,6 +35,7 @@ TRY_IT = (
     "  {steward} audit --out data/audit.html: what Steward saw and did, week by week"
 )
 SAMPLE_FACILITATOR = ("U01ANNA", "Anna Becker")  # writes in the sample's #facilitators
+SAMPLE_FACILITATORS = ("U01ANNA", "U01JONAS")  # the programme office: what only facilitators may do, they do
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,13 @@ def against_key(report: dict[str, Any], key: AnswerKey) -> list[str]:
     ]
 
 
+def sample_settings(settings: Settings) -> Settings:
+    """The settings the sample is replayed with: its facilitators are known, as a workspace admin would name them
+    (a transcript cannot say who is one), so their initiatives and idea moves are theirs to make."""
+    known = [x.strip() for x in settings.facilitators.split(",") if x.strip()]
+    return settings.model_copy(update={"facilitators": ",".join(dict.fromkeys([*known, *SAMPLE_FACILITATORS]))})
+
+
 def sample_workspace() -> str:
     """The sample community's workspace id, as replay gives it (platform:workspace of the meta line)."""
     from bot.core.transcript import read_meta
@@ -100,7 +110,7 @@ def run_demo(settings: Settings, out: object = print) -> None:
     asyncio.run(_forget(settings, sample_workspace()))
     printer("No Slack or Discord tokens in .env: showing what Steward does on the sample community")
     printer(f"({SAMPLE.name}, two weeks of a change community, replayed on a simulated clock).\n")
-    result = asyncio.run(replay(SAMPLE, settings, on_actions=Narrator(printer)))
+    result = asyncio.run(replay(SAMPLE, sample_settings(settings), on_actions=Narrator(printer)))
     print_summary(result, printer)
     for line in against_key(result.report, AnswerKey.load()):
         printer(line)
@@ -133,8 +143,26 @@ async def _forget(settings: Settings, workspace: str) -> None:
     db = create_engine(settings.database_url)
     try:
         await forget_workspace(db, workspace)
+        await _count_from_one(db)
     finally:
         await db.dispose()
+
+
+async def _count_from_one(db: AsyncEngine) -> None:
+    """The sample names its ideas, decisions and commitments by number (`initiative add … idea 1`): on SQLite, a
+    table the forgetting left empty counts from 1 again, so every `make run` gives them the same numbers. A table
+    that still holds rows (another workspace's) keeps counting: its ids are never reused."""
+    from sqlalchemy import text
+
+    if db.dialect.name != "sqlite":
+        return
+    async with db.begin() as conn:
+        if (await conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"))).first() is None:
+            return
+        for (table,) in (await conn.execute(text("SELECT name FROM sqlite_sequence"))).all():
+            quoted = '"' + str(table).replace('"', '""') + '"'
+            if (await conn.execute(text(f"SELECT 1 FROM {quoted} LIMIT 1"))).first() is None:
+                await conn.execute(text("DELETE FROM sqlite_sequence WHERE name = :table"), {"table": table})
 
 
 def _steward() -> str:

@@ -250,6 +250,20 @@ class Settings(BaseSettings):
         default="solved",
         description="Forum tag Steward sets when a forum question is resolved, and reads when members set it.",
     )
+    discord_shards: str = Field(
+        default="auto",
+        description=(
+            "Gateway shards: `auto` takes the number Discord recommends for the bot's servers (one for a small "
+            "bot), or a fixed number of shards."
+        ),
+    )
+    discord_removal: Literal["keep", "purge"] = Field(
+        default="keep",
+        description=(
+            "When a server removes Steward: keep its community data (adding Steward again carries on) or purge "
+            "every row of it. Its unsent messages fail either way."
+        ),
+    )
 
     # LLM (optional)
     openai_api_key: SecretStr | None = Field(
@@ -347,6 +361,14 @@ class Settings(BaseSettings):
         if value not in {"en", "de"}:
             raise ValueError("STEWARD_LANGUAGE must be 'en' or 'de'")
         return value
+
+    @field_validator("discord_shards")
+    @classmethod
+    def _shard_count(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value != "auto" and not (value.isdigit() and int(value) >= 1):
+            raise ValueError(f"DISCORD_SHARDS '{value}' must be 'auto' or a number of shards (1 or more)")
+        return value if value == "auto" else str(int(value))
 
     @field_validator("steward_timezone")
     @classmethod

@@ -18,6 +18,7 @@ restart (`seed` asks the shell to load them), so a restart neither skips nor rep
 from __future__ import annotations
 
 import logging
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,7 +32,7 @@ from bot.core.lessons import ThreadMessage
 from bot.core.markup import defuse, excerpt
 from bot.i18n import local_datetime, translate
 from bot.rules import Command, Decision, Errand, RuleBase, RuleContext
-from facilitation_rules.text.decisions import decision_cue, distill_decision
+from facilitation_rules.text.decisions import decision_cue, distill_decision, message_title
 from facilitation_rules.working_time import WorkingHours
 
 logger = logging.getLogger(__name__)
@@ -164,6 +165,13 @@ class DecisionLog(RuleBase):
         if not self.enabled:
             return [ctx.reply(event, "decide.unavailable")]
         return [SearchDecisions(workspace=event.workspace, command=event, query=" ".join(args).strip()[:200])]
+
+
+def shortcut_command(text: str) -> str:
+    """What the "Record decision" shortcut on a message runs (in the message's thread): `decide`, titled from the
+    message's words; quoted, so they are read as the title, never as a `supersede`."""
+    title = message_title(text)
+    return f"decide {shlex.quote(title)}" if title else "decide"
 
 
 # --- errands: what the shell does with the store ---------------------------------------------------------------

@@ -15,6 +15,7 @@ errands (bot.app.errands.ideas); the card's text and buttons are pure functions 
 from __future__ import annotations
 
 import logging
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -120,6 +121,13 @@ class Ideas(RuleBase):
         if not self.enabled:
             return [ctx.reply(event, "idea.unavailable")]
         return [ListIdeas(workspace=event.workspace, command=event, words=tuple(a for a in args if a.strip())[:10])]
+
+
+def shortcut_command(text: str) -> str:
+    """What the "Make an idea" shortcut on a message runs: `idea` with the message's words as the idea; quoted, so
+    they are read as its text, never as a `status` change."""
+    words = " ".join((text or "").split())[:MAX_TEXT]
+    return f"idea {shlex.quote(words)}" if words else "idea"
 
 
 # --- errands: what the shell does with the store ---------------------------------------------------------------

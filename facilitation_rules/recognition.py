@@ -46,7 +46,13 @@ THANKS_MARKS = ("🙏", ":pray:", ":folded_hands:")
 # A thank-you to everyone ("thanks all", "danke an alle") credits nobody in particular.
 TO_EVERYONE = re.compile(
     r"\b(?:every(?:one|body)|all|y'?all|folks|team|guys|alle[nms]?|zusammen|leute|ihr alle|euch allen)\b"
-    r"\s*[!.🙂🙏]*\s*$|\b(?:to|an) (?:all|every(?:one|body)|alle)\b",
+    r"\s*[!.🙂🙏]*\s*$|\b(?:to|an) (?:all|every(?:one|body)|alle)\b"
+    # ... or whose thanks is addressed to a group wherever it stands ("thanks all of you, this helps", "vielen
+    # Dank euch allen für die Tipps"); after a comma only words that cannot start a sentence of their own.
+    r"|\b(?:thanks?|thank you|thx|cheers|danke(?:schön)?|dank)\s+(?:(?:to|an)\s+)?(?:you\s+)?"
+    r"(?:all|every(?:one|body)|y'?all|folks|guys|team|both|alle[nms]?|euch|ihr|zusammen|leute)\b"
+    r"|\b(?:thanks?|thank you|thx|danke(?:schön)?),\s*(?:every(?:one|body)|y'?all|folks|guys|alle[nms]?|euch"
+    r"|ihr|zusammen|leute)\b",
     re.IGNORECASE,
 )
 THREAD_LOOKBACK = 500  # recent messages read back to find whom a thanks in a thread answers
@@ -109,6 +115,8 @@ class Recognition(RuleBase):
         named = [m for m in event.mentions if m != event.user and not self._bot(ws, m, ctx)]
         if named:
             return [credit(m, f"named:{event.message_id}:{m}", None) for m in named]
+        if event.mentions:
+            return []  # it thanks Steward (or another bot) by name: no member helped
         if event.reply_to:
             target = ctx.state.message(ws, event.reply_to)
             if target is not None and target.user != event.user and not target.bot:

@@ -9,7 +9,7 @@ again after a crash finds what it wrote the first time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -277,26 +277,32 @@ class DecisionStore:
                     missing.append(found)
             return missing
 
-    async def recent(self, workspace: str, limit: int = 8, *, channel: str | None = None) -> list[DecisionRecord]:
-        """The latest decisions the channel may see (a private channel's only there), newest first."""
+    async def recent(
+        self, workspace: str, limit: int = 8, *, channel: str | None = None, channels: Collection[str] | None = None
+    ) -> list[DecisionRecord]:
+        """The latest decisions the channel may see (a private channel's only there), newest first; with
+        `channels`, those of exactly these channels (the ones a portal reader may see)."""
         async with self.db.connect() as conn:
             rows = await conn.execute(
-                select(D.c.id).where(D.c.workspace_id == workspace, _visible(channel))
+                select(D.c.id).where(D.c.workspace_id == workspace, _scope(channel, channels))
                 .order_by(D.c.recorded_at.desc(), D.c.id.desc()).limit(limit)
             )
             return [d for r in rows.all() if (d := await self._get(conn, workspace, r.id)) is not None]
 
     async def search(
-        self, workspace: str, query: str, limit: int = 5, *, channel: str | None = None
+        self, workspace: str, query: str, limit: int = 5, *, channel: str | None = None,
+        channels: Collection[str] | None = None,
     ) -> list[DecisionRecord]:
-        """The best matches, best first: decisions holding every query word, then (if too few) any of them."""
+        """The best matches, best first: decisions holding every query word, then (if too few) any of them.
+        `channel` and `channels` say which decisions may be found, as for `recent`."""
         groups = query_groups(query)
         if not groups or limit <= 0:
             return []
-        found = await self._search(workspace, groups, "all", limit, channel)
+        scope = _scope(channel, channels)
+        found = await self._search(workspace, groups, "all", limit, scope)
         if len(found) < limit and len(groups) > 1:
             seen = {d.id for d in found}
-            more = await self._search(workspace, groups, "any", limit, channel)
+            more = await self._search(workspace, groups, "any", limit, scope)
             found += [d for d in more if d.id not in seen][: limit - len(found)]
         return found
 
@@ -318,14 +324,14 @@ class DecisionStore:
 
     # --- internals -------------------------------------------------------------------------------------------
     async def _search(
-        self, workspace: str, groups: list[list[str]], mode: str, limit: int, channel: str | None
+        self, workspace: str, groups: list[list[str]], mode: str, limit: int, scope: ColumnElement[bool]
     ) -> list[DecisionRecord]:
         async with self.db.connect() as conn:
             if self.postgres:
                 joiner = " & " if mode == "all" else " | "
                 tsquery = joiner.join("(" + " | ".join(f"'{t}'" for t in g) + ")" for g in groups)
                 rows = await conn.execute(
-                    select(D.c.id).where(D.c.workspace_id == workspace, _visible(channel),
+                    select(D.c.id).where(D.c.workspace_id == workspace, scope,
                                          text("decision.search @@ to_tsquery('simple', :q)"))
                     .order_by(text("ts_rank_cd(decision.search, to_tsquery('simple', :q)) DESC"), D.c.id.desc())
                     .limit(limit),
@@ -342,7 +348,7 @@ class DecisionStore:
                 )
                 order = [int(r.rid) for r in ranked]
                 allowed = set((await conn.execute(
-                    select(D.c.id).where(D.c.workspace_id == workspace, _visible(channel), D.c.id.in_(order))
+                    select(D.c.id).where(D.c.workspace_id == workspace, scope, D.c.id.in_(order))
                 )).scalars()) if order else set()
                 ids = [i for i in order if i in allowed][:limit]
             return [d for i in ids if (d := await self._get(conn, workspace, i)) is not None]
@@ -410,6 +416,11 @@ def _visible(channel: str | None) -> ColumnElement[bool]:
     """Public decisions, and a private channel's own where it is asked in."""
     public: ColumnElement[bool] = D.c.private.is_(False)
     return or_(public, D.c.channel_id == channel) if channel is not None else public
+
+
+def _scope(channel: str | None, channels: Collection[str] | None) -> ColumnElement[bool]:
+    """Which decisions a reader may find: those of the given channels, else as `_visible` says."""
+    return D.c.channel_id.in_(sorted(channels)) if channels is not None else _visible(channel)
 
 
 def _record(row: Any, agreements: Sequence[str]) -> DecisionRecord:

@@ -103,6 +103,16 @@ class InitiativeStore:
             found = [_record(r._mapping) for r in rows]
         return sorted(found, key=lambda i: i.status != ACTIVE)
 
+    async def items(self, initiative: InitiativeRecord) -> list[tuple[str, int]]:
+        """What is grouped under the initiative, as (kind, id), in the order added (the portal links them)."""
+        async with self.db.connect() as conn:
+            rows = await conn.execute(
+                select(ITEM.c.kind, ITEM.c.item_id)
+                .where(ITEM.c.workspace_id == initiative.workspace_id, ITEM.c.initiative_id == initiative.id)
+                .order_by(ITEM.c.added_at, ITEM.c.id)
+            )
+            return [(str(r.kind), int(r.item_id)) for r in rows]
+
     async def progress(self, initiative: InitiativeRecord, now: datetime) -> InitiativeProgress:
         async with self.db.connect() as conn:
             return await progress_of(conn, initiative, now)

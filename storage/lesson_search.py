@@ -33,6 +33,7 @@ CANDIDATES = 2000  # at most this many of a frequent word's matches are ranked (
 PG_CANDIDATES = 400  # ts_rank_cd reads each candidate's tsvector: several times bm25's cost per lesson
 WIDEN = 16  # each further look back ranks this many times more candidates
 RELATED_MIN_SCORE = 0.5  # below this share of shared terms a lesson is about something else
+RELATED_MIN_WORDS = 2  # one shared word (a tool's name, "Excel") never shows that a lesson covers a question
 _STOP = ENGLISH_STOP_WORDS | GERMAN_STOP_WORDS
 
 
@@ -258,15 +259,21 @@ class LessonSearch:
         return " OR ".join(rare)
 
     async def related(self, workspace: str, text: str, *, limit: int = 3) -> Sequence[LessonHit]:
-        """Lessons about the same thing as `text`; the score is the share of its terms a lesson contains."""
+        """Lessons about the same thing as `text`; the score is the share of its terms a lesson contains.
+
+        Only lessons everyone may see (no private channel's), and only those sharing at least
+        `RELATED_MIN_WORDS` of the text's content words."""
         wanted = set(index_terms(text))
         if not wanted:
             return []
+        groups = query_groups(text)
         hits = await self.search(workspace, text, limit)
         found = []
         for hit in hits:
             lesson = hit.lesson
             have = set(index_terms(f"{lesson.title} {_body(lesson)}"))
+            if sum(1 for group in groups if have.intersection(group)) < RELATED_MIN_WORDS:
+                continue
             found.append(LessonHit(id=str(lesson.id), title=lesson.title, link=lesson.permalink,
                                    score=round(len(wanted & have) / len(wanted), 3)))
         return sorted((h for h in found if h.score >= RELATED_MIN_SCORE), key=lambda h: -h.score)

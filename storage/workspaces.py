@@ -1,13 +1,17 @@
-"""Forgetting one workspace: every row of it, in every table, and its lessons' search index."""
+"""A workspace leaving: its waiting outbox rows failed, and (if the operator purges) every row of it, in every
+table, and its lessons' search index."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from storage import digests, lesson_model, models, skills, sponsor_report  # noqa: F401  (every table Steward has, in the metadata)
 from storage.lessons import LessonStore
+from storage.models import OutboxEntry
+
+T_OUTBOX: Table = OutboxEntry.__table__  # type: ignore[attr-defined]
 
 
 async def forget_workspace(db: AsyncEngine, workspace_id: str) -> int:
@@ -24,3 +28,15 @@ async def forget_workspace(db: AsyncEngine, workspace_id: str) -> int:
             result = await conn.execute(delete(table).where(column == workspace_id))
             removed += int(result.rowcount or 0)
     return removed
+
+
+async def fail_waiting(db: AsyncEngine, workspace_id: str, reason: str) -> int:
+    """Mark the workspace's outbox rows still waiting failed, never retried (nothing reaches a community that removed
+    Steward); returns how many."""
+    async with db.begin() as conn:
+        result = await conn.execute(
+            update(T_OUTBOX)
+            .where(T_OUTBOX.c.workspace_id == workspace_id, T_OUTBOX.c.status.in_(("pending", "sending")))
+            .values(status="failed", last_error=reason, claimed_until=None)
+        )
+    return int(result.rowcount or 0)

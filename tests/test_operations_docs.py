@@ -130,3 +130,14 @@ def test_slack_installs_and_what_uninstall_does_are_documented() -> None:
     shipped = env_example_names()
     assert shipped["SLACK_UNINSTALL"] == "keep" and shipped["SLACK_CLIENT_SECRET"] == ""
     assert shipped["SLACK_SCOPES"] == Settings.model_fields["slack_scopes"].default
+
+
+def test_discord_sharding_and_what_a_server_removing_steward_does_are_documented() -> None:
+    rows = {row.variable: row for row in describe()}
+    assert rows["DISCORD_REMOVAL"].allowed == "`keep` or `purge`" and rows["DISCORD_REMOVAL"].default == "`keep`"
+    assert rows["DISCORD_SHARDS"].default == "`auto`" and "recommends" in rows["DISCORD_SHARDS"].description
+    shipped = env_example_names()
+    assert shipped["DISCORD_REMOVAL"] == "keep" and shipped["DISCORD_SHARDS"] == "auto"
+    operations = OPERATIONS.read_text(encoding="utf-8")
+    assert "### Discord servers: sharding, joining and leaving" in operations
+    assert "DISCORD_REMOVAL=purge" in operations and "DISCORD_SHARDS=auto" in operations

@@ -8,16 +8,19 @@ key calls unanswered is flagged; none it calls answered is; the stuck member is 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from bot.app.replay import replay
 from bot.core.actions import Action
-from bot.runner import SAMPLE, AnswerKey, against_key
+from bot.runner import SAMPLE, AnswerKey, against_key, sample_settings
 from bot.settings import Settings
 
 
-def decided(settings: Settings) -> tuple[list[Action], dict[str, object]]:
+def decided(settings: Settings) -> tuple[list[Action], dict[str, Any]]:
+    """The sample replayed as the demo replays it (its facilitators known)."""
     actions: list[Action] = []
-    result = asyncio.run(replay(SAMPLE, settings, on_actions=lambda _event, acts, _ctx: actions.extend(acts)))
+    result = asyncio.run(replay(SAMPLE, sample_settings(settings),
+                                on_actions=lambda _event, acts, _ctx: actions.extend(acts)))
     return actions, result.report
 
 
@@ -36,6 +39,11 @@ def test_the_demo_agrees_with_the_sample_answer_key(settings: Settings) -> None:
     assert set(key.unanswered) <= flagged, f"unanswered but not flagged: {sorted(set(key.unanswered) - flagged)}"
     assert flagged & set(key.answered) == set(), "an answered question was flagged"
     assert [a for a in actions if a.key.startswith(f"stuck:{key.stuck_member}:")], "the stuck member is helped"
+
+    taken = {q["id"] for q in report["questions"]}
+    assert taken & set(key.not_questions) == set(), "announcements about ideas and greetings are no questions"
+    assert {"s252", "s253"} <= set(key.not_questions), "the messages about the ideas are in the key"
+    assert [i["status"] for i in report["ideas"]] == ["accepted", "proposed"], "both ideas reported"
 
     lines = against_key(report, key)
     assert lines[-1].endswith("non-questions): 0"), lines

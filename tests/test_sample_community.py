@@ -26,6 +26,7 @@ from bot.core.actions import Action, PostEphemeral, action_text
 from bot.core.events import Event, HelpCredited
 from bot.core.recognition import Credit
 from bot.rules import RuleContext
+from bot.runner import SAMPLE_FACILITATORS, sample_settings
 from bot.settings import Settings
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample-community.jsonl"
@@ -154,8 +155,16 @@ def test_enough_messages_with_unique_sequential_ids(messages: list[dict[str, Any
 
 def test_every_reference_points_to_an_earlier_message(lines: list[dict[str, Any]]) -> None:
     seen: dict[str, dict[str, Any]] = {}
+    ideas: list[dict[str, Any]] = []  # `/steward idea TEXT` in order: a button or 👍 names an idea by its number
     for line in lines:
         targets = [line.get("thread"), line.get("reply_to")] if line["kind"] == "message" else []
+        if line["kind"] == "command" and line["text"].split()[:2][-1:] == ["idea"]:
+            ideas.append(line)
+        if line["kind"] in ("reaction", "click") and line["message"].isdigit():
+            number = int(line["message"])
+            assert 1 <= number <= len(ideas), f"{line['kind']} at {line['ts']} names idea #{number} before it exists"
+            assert line.get("channel", ideas[number - 1]["channel"]) == ideas[number - 1]["channel"]
+            continue
         if line["kind"] in ("reaction", "click"):
             targets = [line["message"]]
         elif line["kind"] == "command":
@@ -302,7 +311,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
                 env.delenv(name)
         database = f"sqlite:///{tmp_path_factory.mktemp('demo')}/steward.db"
         settings = Settings(_env_file=None, database_url=database, steward_timezone="Europe/Berlin")  # type: ignore[call-arg]
-        shown.report = asyncio.run(replay(SAMPLE, settings, on_actions=watch)).report
+        shown.report = asyncio.run(replay(SAMPLE, sample_settings(settings), on_actions=watch)).report
     return shown
 
 
@@ -390,3 +399,78 @@ def test_commitments_are_followed_up_once_before_due_and_closed_by_done(demo: De
     assert {c["status"] for c in promised.values() if c["message"] not in ("s14", "s242")} == {"open"}
     assert _told(demo, "📌 a commitment noted: Tom Fischer's message “Ich kümmere mich bis Donnerstag")
     assert _told(demo, "🔘 Tom Fischer pressed “Done ✅”", "Raumbuchung")
+
+
+def _monday_digests(demo: Demo) -> dict[str, str]:
+    monday = [a for when, a in demo.sent("digest:") if when.astimezone(BERLIN).date() == date(2026, 3, 16)]
+    return {a.channel: action_text(a) for a in monday}  # type: ignore[attr-defined]
+
+
+def _replies_to_command(demo: Demo, user: str, key: str) -> list[str]:
+    """The private answers `user` got to their commands, by catalog key (`reply:CHANNEL:USER:AT:KEY`)."""
+    return [action_text(a) for _, a in demo.actions
+            if isinstance(a, PostEphemeral) and a.user == user and a.key.endswith(f":{key}")]
+
+
+def test_facilitators_of_the_sample_are_the_programme_office() -> None:
+    assert set(SAMPLE_FACILITATORS) == FACILITATORS
+    plain = Settings(_env_file=None, facilitators="U9")  # type: ignore[call-arg]
+    assert sample_settings(plain).facilitator_ids == {"U9", *FACILITATORS}, "a configured facilitator stays one"
+
+
+def test_ideas_get_their_votes_and_one_is_accepted_by_a_facilitator(demo: Demo) -> None:
+    ideas = {i["id"]: i for i in demo.report["ideas"]}
+    english, german = (next(i for i in ideas.values() if i["channel"] == c) for c in ("general", "wandel-de"))
+    assert (english["status"], english["votes"]) == ("accepted", 5), "four Support clicks and Priya's 👍"
+    assert (german["status"], german["votes"]) == ("proposed", 3), "two Support clicks and Katrin's 👍"
+    assert "office hours" in english["text"] and "Video-Anleitungen" in german["text"]
+    assert "Idee #{}: vorgeschlagen · 3 Stimmen".format(german["id"]) in demo.text(f"idea-card:{WS}:{german['id']}:")
+    assert "Idea #{}: accepted · 5 votes".format(english["id"]) in demo.text(f"idea-card:{WS}:{english['id']}:")
+    assert _told(demo, "🔘 Elif Yılmaz pressed “👍 Support” on idea #1")
+    assert _told(demo, "➕ Priya Nair reacted :+1: to idea #1"), "a 👍 on the card is a vote, told as one"
+    assert _told(demo, "🔘 Anna Becker pressed “Accept” on idea #1")
+    digests = _monday_digests(demo)
+    assert "*A new idea this week*" in digests["general"] and "(5 votes)" in digests["general"]
+    assert "*Eine neue Idee diese Woche*" in digests["wandel-de"] and "(3 Stimmen)" in digests["wandel-de"]
+    assert "Video-Anleitungen" not in digests["general"], "each channel's digest names its own ideas"
+
+
+def test_the_initiative_groups_a_decision_an_idea_and_a_commitment_and_the_digest_shows_its_progress(
+        demo: Demo) -> None:
+    added = _replies_to_command(demo, "U01ANNA", "initiative.added")
+    assert [line.split(" to ")[0] for line in added] == ["Added decision #2", "Added idea #1", "Added commitment #4"]
+    grouped = {c["id"]: c["message"] for c in demo.report["commitments"]}
+    assert grouped[4] == "s212", "commitment #4 is Anna's slide template for the wave 3 kickoff"
+    assert {d["id"]: d["thread"] for d in demo.report["decisions"]}[2] == "s244", "decision #2: the Files tab"
+    digest = _monday_digests(demo)["general"]
+    line = next(x for x in digest.splitlines() if "Wave 3 onboarding" in x)
+    assert "1 of one decision taken" in line and "1 accepted" in line and "1 open" in line, line
+    assert "*Initiatives*" in digest and "Wave 3 onboarding" not in _monday_digests(demo)["wandel-de"]
+
+
+def test_the_skills_map_lists_only_members_who_opted_in(lines: list[dict[str, Any]],
+                                                          by_id: dict[str, dict[str, Any]], demo: Demo) -> None:
+    opted_in = {x["user"] for x in lines if x["kind"] == "command" and x["text"].endswith("expert visible on")}
+    assert opted_in == {"U01MARC", "U01LUKAS"}
+    answered_by = {q["first_response_id"] and by_id[q["first_response_id"]]["user"] for q in demo.report["questions"]
+                   if q["first_response_id"] and "jira" in by_id[q["id"]]["text"].lower()}
+    assert answered_by - opted_in, "others answered Jira questions too: the map must leave them out"
+    [answer] = _replies_to_command(demo, "U01LEA", "skills.found")
+    listed = set(re.findall(r"<@(U01[A-Z]+)>", answer))
+    assert listed and listed <= opted_in, answer
+    assert _told(demo, "⌨️ Lea Vogel in #wandel-de: /steward skills Jira")
+
+
+def test_make_run_twice_gives_the_sample_the_same_numbers(settings: Settings) -> None:
+    """The transcript names idea #1, decision #2 and commitment #4: a second `make run` into the same database
+    must give them those numbers again, or its clicks and `initiative add` would miss."""
+    from bot.runner import run_demo
+
+    for run in (1, 2):
+        printed: list[str] = []
+        run_demo(settings, printed.append)
+        story = "\n".join(printed)
+        assert "Added commitment #4 to the initiative Wave 3 onboarding." in story, f"run {run}"
+        assert "Idea #1 is now accepted." in story and "idea #2" in story, f"run {run}"
+        assert "ideas: 2 (votes: 8), accepted: 1, proposed: 1" in printed, f"run {run}: the summary counts them"
+        assert "false alarms (flags on answered questions or non-questions): 0" in story[story.index("Against"):]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from bot.rules import RuleContext
 if TYPE_CHECKING:
     from bot.app.replay import ReplayResult
 
+IDEA_CARD = "idea-card:"  # the key of an idea card's edit (facilitation_rules.ideas.card_update)
 _USER = re.compile(r"<@!?([A-Za-z0-9_.-]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#([A-Za-z0-9_.-]+)(?:\|[^>]*)?>")
 
@@ -110,7 +111,7 @@ class Narrator:
         if not notes and not actions:
             return
         if not notes:  # Steward acts on something the story has not told yet: say what, so it has its moment
-            notes = self.cause(event, names)
+            notes = self.cause(event, names, idea=any(a.key.startswith(IDEA_CARD) for a in actions))
         stamp = local_time(event.at, community_zone(event, ctx), self.language)
         if isinstance(event, TimePassed):
             self.out(f"{stamp}  ⏰ {self.t('narrate.time_passes')}")
@@ -153,8 +154,9 @@ class Narrator:
         elif isinstance(event, InteractionClicked):
             label = f"button.{event.action}"
             button = self.t(label) if label in catalog(self.language) else event.action
-            notes.append(t("narrate.clicked", member=names.get(event.user, event.user), button=button,
-                           about=self._about(event.workspace, event.value, names)))
+            about = (self._idea(event.value) if event.action.startswith("idea_")
+                     else self._about(event.workspace, event.value, names))
+            notes.append(t("narrate.clicked", member=names.get(event.user, event.user), button=button, about=about))
         elif isinstance(event, HelpCredited):
             for credit in event.credits:
                 by = names.get(credit.by, credit.by) if credit.by else "-"
@@ -170,15 +172,19 @@ class Narrator:
                 notes.append(self.t("narrate.commitment", about=self._about(workspace, action.message_id, names)))
         return notes
 
-    def cause(self, event: Event, names: Mapping[str, str]) -> list[str]:
-        """The message or reaction that led to actions nothing else told of (a thread that sounds decided)."""
+    def cause(self, event: Event, names: Mapping[str, str], *, idea: bool = False) -> list[str]:
+        """The message or reaction that led to actions nothing else told of (a thread that sounds decided, a 👍 on
+        an idea's card: `idea`, when the actions edit one)."""
         message = event.message if isinstance(event, MessageUnderstood) else event
         if isinstance(message, MessagePosted):
             return [self.t("narrate.said", member=names.get(message.user, message.user), channel=message.channel,
                            text=excerpt(plain(message.text, names), 90))]
         if isinstance(event, ReactionAdded):
+            about = self._about(event.workspace, event.message_id, names)
+            if idea and about == event.message_id:  # not a member's message: the card, or the idea's number
+                about = self._idea(event.message_id)
             return [self.t("narrate.reacted", member=names.get(event.user, event.user), emoji=event.emoji,
-                           about=self._about(event.workspace, event.message_id, names))]
+                           about=about)]
         return []
 
     def _remember(self, event: MessagePosted) -> None:
@@ -193,6 +199,11 @@ class Narrator:
             return message_id
         author, text = said
         return self.t("narrate.about", member=names.get(author, author), text=excerpt(plain(text, names), 70))
+
+    def _idea(self, value: str) -> str:
+        """An idea as its buttons name it: "idea #1" (a card's message id stays as it is)."""
+        number = value.lstrip("#")
+        return self.t("narrate.about_idea", id=number) if number.isdigit() else value
 
     def t(self, key: str, **params: Any) -> str:
         return translate(key, self.language, **params)
@@ -214,6 +225,11 @@ def print_summary(result: ReplayResult, out: Printer = print) -> None:
     if offers or decided or promised:
         out(f"decision offers: {len(offers)}, decisions recorded: {len(decided)}, "
             f"commitments: {len(promised)} (owners asked: {sum(1 for c in promised if c.get('asked'))})")
+    ideas = result.report.get("ideas", [])
+    if ideas:
+        statuses = Counter(i.get("status", "") for i in ideas)
+        out(f"ideas: {len(ideas)} (votes: {sum(i.get('votes', 0) for i in ideas)}), "
+            + ", ".join(f"{status.replace('_', ' ')}: {n}" for status, n in sorted(statuses.items())))
     for problem in result.problems.summary():  # the first few skipped lines, then how many more
         out(f"skipped: {problem}")
 

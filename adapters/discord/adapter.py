@@ -18,7 +18,7 @@ import discord
 import yarl
 from discord import app_commands
 
-from adapters.discord import render, translate
+from adapters.discord import guilds, render, translate
 from adapters.discord.sender import DiscordSender, log_http_error, message_kwargs
 from bot.app.delivery import Sender
 from bot.app.engine import Engine
@@ -38,6 +38,7 @@ RATE_LIMIT_WAIT = 10.0  # the longest Retry-After discord.py sleeps through; lon
 SEEN_LIMIT = 10_000
 LESSON_COMMAND = "lesson"
 GROUP_LIMIT = 25  # subcommands Discord takes in one group; further commands stand alone as /steward-NAME
+MESSAGE_MENU_LIMIT = 5  # message context-menu commands Discord takes per application
 
 
 def steward_intents() -> discord.Intents:
@@ -73,11 +74,20 @@ def apply_base_urls(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-class StewardClient(discord.Client):
-    """discord.py's client with Steward's handlers; each event is passed to the adapter."""
+def fixed_shards(settings: Settings) -> int | None:
+    """DISCORD_SHARDS as a number of shards, or None for `auto` (Discord's recommendation, asked at start)."""
+    return None if settings.discord_shards == "auto" else int(settings.discord_shards)
+
+
+class StewardClient(discord.AutoShardedClient):
+    """discord.py's sharded client with Steward's handlers; each event is passed to the adapter.
+
+    Events reach the same handlers whichever shard carries them (Discord puts a server on shard
+    `(guild_id >> 22) % shards`); with one shard it behaves as discord.py's plain client does."""
 
     def __init__(self, adapter: DiscordAdapter) -> None:
         super().__init__(
+            shard_count=fixed_shards(adapter.settings),
             intents=steward_intents(),
             chunk_guilds_at_startup=False,
             max_ratelimit_timeout=RATE_LIMIT_WAIT,
@@ -95,8 +105,17 @@ class StewardClient(discord.Client):
     async def on_ready(self) -> None:
         await self.adapter.on_ready()
 
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self.adapter.shards_ready.discard(shard_id)  # a new session: ready again once its servers arrived
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self.adapter.shards_ready.add(shard_id)
+
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self.adapter.sync_guild(guild)
+        await self.adapter.on_guild_join(guild)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.adapter.on_guild_remove(guild)
 
     async def on_guild_channel_create(self, channel: discord.abc.GuildChannel) -> None:
         self.adapter.remember_channel(channel)
@@ -153,6 +172,7 @@ class DiscordAdapter:
         self.client: StewardClient | None = None
         self.sender: Sender = DiscordSender(self)
         self._ready = asyncio.Event()
+        self.shards_ready: set[int] = set()  # the shards whose servers all arrived since their last IDENTIFY
         self._connection: asyncio.Task[None] | None = None
         self.ended: str | None = None  # why the gateway connection ended for good (a refused token, say)
         self._seen: OrderedDict[int, None] = OrderedDict()
@@ -174,6 +194,7 @@ class DiscordAdapter:
                 "Discord refused DISCORD_TOKEN: copy the bot token again from the Developer Portal "
                 "(Bot > Reset Token)"
             ) from exc
+        await self._choose_shards(self.client)
         self._connection = asyncio.create_task(self.client.connect(), name="discord-gateway")
         self._connection.add_done_callback(self._connection_ended)
         ready = asyncio.create_task(self._ready.wait())
@@ -188,7 +209,22 @@ class DiscordAdapter:
             raise AdapterStartError(
                 f"Discord did not get ready within {START_TIMEOUT:.0f} s; check the network"
             )
-        logger.info("connected to Discord as %s in %d server(s)", self.client.user, len(self.client.guilds))
+        logger.info("connected to Discord as %s in %d server(s) on %d shard(s)", self.client.user,
+                    len(self.client.guilds), self.client.shard_count or 1)
+
+    async def _choose_shards(self, client: StewardClient) -> None:
+        """With DISCORD_SHARDS=auto, as many shards as Discord recommends for the bot's servers (GET /gateway/bot);
+        the shards then connect to DISCORD_GATEWAY_URL when it is set, as the unsharded client did."""
+        if client.shard_count is not None:
+            return
+        try:
+            client.shard_count, _, _ = await client.http.get_bot_gateway()
+        except discord.GatewayNotFound as exc:
+            await self.stop()
+            raise AdapterStartError(
+                "Discord did not say how many gateway shards to use (GET /gateway/bot failed); check the network "
+                "or set DISCORD_SHARDS to a number"
+            ) from exc
 
     async def _connection_failed(self, exc: BaseException | None) -> None:
         """Turn why the gateway closed into the setting or portal switch to fix."""
@@ -221,12 +257,16 @@ class DiscordAdapter:
             logger.error("the Discord gateway connection ended for good (%s); restart Steward", self.ended)
 
     async def ready(self) -> bool:
-        """Whether the gateway connection is up (readiness): READY was received, the connection has not ended
-        for good, and its websocket is open (it is closed while discord.py reconnects)."""
+        """Whether the gateway connection is up (readiness): every shard received READY and its servers, the
+        connection has not ended for good, and every shard's websocket is open (it is closed while discord.py
+        reconnects)."""
         client = self.client
         if client is None or self.ended is not None or not self._ready.is_set() or client.is_closed():
             return False
-        return client.ws is not None and client.ws.open
+        shards = client.shards
+        if client.shard_count is None or len(shards) < client.shard_count or len(self.shards_ready) < len(shards):
+            return False
+        return not any(shard.is_closed() for shard in shards.values())
 
     async def stop(self) -> None:
         self._stopping = True
@@ -243,6 +283,17 @@ class DiscordAdapter:
                 await self.sync_guild(guild)
         finally:
             self._ready.set()
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Steward was added to a server (not one replayed at start): learn it, then send its setup message."""
+        await self.sync_guild(guild)
+        async with self._lock:
+            await guilds.greet(self, guild)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The server removed Steward (an outage only makes it unavailable and never arrives here)."""
+        async with self._lock:
+            await guilds.removed(self, guild)
 
     async def sync_guild(self, guild: discord.Guild) -> None:
         """Learn the server's channels (names, forums) and offer the `/steward` commands there."""
@@ -326,7 +377,8 @@ class DiscordAdapter:
 
     # --- interactions --------------------------------------------------------------------------------------
     def add_commands(self, tree: app_commands.CommandTree[Any]) -> None:
-        """The `/steward` group (one subcommand per rule command, plus help) and the "Save as lesson" menu.
+        """The `/steward` group (one subcommand per rule command, plus help) and the message menus: "Save as
+        lesson", "Record decision" and "Make an idea" (of `MESSAGE_MENU_LIMIT`).
 
         Discord holds at most `GROUP_LIMIT` subcommands in a group: the rules' first commands (in the order the
         rules offer them) go there, and each further one becomes a command of its own, `/steward-NAME`, which
@@ -341,9 +393,13 @@ class DiscordAdapter:
         tree.add_command(group)
         for name in overflow:
             tree.add_command(self._subcommand(name, catalog_text(commands[name].help_key), shown=f"steward-{name}"))
-        tree.add_command(
-            app_commands.ContextMenu(name=catalog_text("discord.context_lesson"), callback=self.save_lesson)
+        menus = (
+            ("discord.context_lesson", self.save_lesson),
+            ("discord.context_decision", self.record_decision),
+            ("discord.context_idea", self.make_idea),
         )
+        for key, callback in menus:
+            tree.add_command(app_commands.ContextMenu(name=catalog_text(key), callback=callback))
 
     def _subcommand(
         self, name: str, description: str, shown: str | None = None
@@ -376,6 +432,26 @@ class DiscordAdapter:
             )
             return
         await self.on_command(interaction, LESSON_COMMAND, thread=str(message.id))
+
+    async def record_decision(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """The "Record decision" menu: `/steward decide` in the chosen message's thread, titled from the message."""
+        await self._message_shortcut(interaction, message, "decide", "decide.unavailable")
+
+    async def make_idea(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """The "Make an idea" menu: `/steward idea` with the chosen message's words, posted in its channel."""
+        await self._message_shortcut(interaction, message, "idea", "idea.unavailable")
+
+    async def _message_shortcut(
+        self, interaction: discord.Interaction, message: discord.Message, command: str, unavailable: str
+    ) -> None:
+        if command not in self.engine.router.commands:
+            await interaction.response.send_message(self._text(interaction, unavailable), ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        event = translate.message_shortcut(
+            interaction, message, command, at=self.now(), facilitator_role=self.settings.discord_facilitator_role
+        )
+        await self._answer(interaction, event)
 
     async def on_click(self, interaction: discord.Interaction, action: str, value: str) -> None:
         """A flag button: defer, tell the engine, confirm privately."""

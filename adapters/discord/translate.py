@@ -27,6 +27,8 @@ from bot.core.events import (
     ReactionAdded,
     ReactionRemoved,
 )
+from facilitation_rules import decisions as decide_rule
+from facilitation_rules import ideas as idea_rule
 
 logger = logging.getLogger(__name__)
 
@@ -365,6 +367,25 @@ def command_invoked(
         is_admin=is_facilitator(getattr(interaction, "user", None), facilitator_role),
         user_language=language_of(interaction),
     )
+
+
+SHORTCUT_COMMANDS = {"decide": decide_rule.shortcut_command, "idea": idea_rule.shortcut_command}
+
+
+def message_shortcut(
+    interaction: Any, message: Any, command: str, *, at: datetime, facilitator_role: str
+) -> CommandInvoked | None:
+    """A message context-menu command ("Record decision" is `decide`, "Make an idea" is `idea`): that `/steward`
+    command run in the chosen message's thread with the message's words; a message outside a thread starts one."""
+    try:
+        _, thread = place(getattr(message, "channel", None))
+        root = thread or snowflake(getattr(message, "id", None), "the message id")
+    except Malformed as exc:
+        _dropped(f"{command} menu", exc)
+        return None
+    content = getattr(message, "content", "")
+    args = SHORTCUT_COMMANDS[command](content if isinstance(content, str) else "")
+    return command_invoked(interaction, args, at=at, facilitator_role=facilitator_role, thread=root)
 
 
 def interaction_clicked(

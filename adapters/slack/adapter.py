@@ -29,7 +29,7 @@ from adapters.slack import home, http_server, install, render
 from adapters.slack.installations import DatabaseInstallationStore, InstalledTokens, SharedTokenRotator
 from adapters.slack.sender import SlackSender, build_client, error_code, failed_method
 from adapters.slack.translate import (
-    SAVE_LESSON,
+    MESSAGE_SHORTCUTS,
     BotIdentity,
     team_of,
     translate_block_actions,
@@ -242,7 +242,8 @@ class SlackAdapter:
         app.event("app_home_opened")(self._on_home_opened)
         app.command(COMMAND)(self._on_command)
         app.action(re.compile(".+"))(self._on_click)
-        app.shortcut(SAVE_LESSON)(self._on_shortcut)
+        for callback_id in MESSAGE_SHORTCUTS:
+            app.shortcut(callback_id)(self._on_shortcut)
 
     async def _connect_socket(self) -> None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -347,7 +348,7 @@ class SlackAdapter:
             user = await self.users.get(user_id, token) if user_id else SlackUser(id="")
             clicks = translate_block_actions(body, at=self.engine.clock.now(), is_admin=user.is_admin)
             return [_as_said_by(click, user) for click in clicks]
-        if kind in ("message_action", "shortcut") and body.get("callback_id") == SAVE_LESSON:
+        if kind in ("message_action", "shortcut") and body.get("callback_id") in MESSAGE_SHORTCUTS:
             user_id = _user_id(body)
             user = await self.users.get(user_id, token) if user_id else SlackUser(id="")
             return [_as_said_by(translate_message_shortcut(body, at=self.engine.clock.now(), is_admin=user.is_admin),

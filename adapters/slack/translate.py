@@ -29,6 +29,8 @@ from bot.core.events import (
     ReactionRemoved,
 )
 from bot.core.markup import mentions
+from facilitation_rules import decisions as decide_rule
+from facilitation_rules import ideas as idea_rule
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,9 @@ PLATFORM = "slack"
 SAVE_LESSON = (
     "save_lesson"  # callback id of the "Save as lesson" message shortcut, also the action it becomes
 )
+RECORD_DECISION = "record_decision"  # callback id of the "Record decision" message shortcut
+MAKE_IDEA = "make_idea"  # callback id of the "Make an idea" message shortcut
+MESSAGE_SHORTCUTS = (SAVE_LESSON, RECORD_DECISION, MAKE_IDEA)
 ACTION_SUFFIX = "#"  # action_id "solved#2": a second button with the same action in one message
 
 # Subtypes that are still a member speaking; every other subtype is housekeeping.
@@ -332,7 +337,9 @@ def translate_block_actions(
 
 
 def translate_message_shortcut(body: Payload, *, at: datetime, is_admin: bool = False) -> CommandInvoked:
-    """The "Save as lesson" shortcut on a message is `/steward lesson` run in that message's thread."""
+    """A message shortcut is a `/steward` command run in that message's thread (a message outside one starts it):
+    "Save as lesson" is `lesson`, "Record decision" is `decide` titled from the message, "Make an idea" is `idea`
+    with the message's words."""
     what = "message shortcut"
     message = _lenient_object(body, "message", what)
     ts = (
@@ -340,12 +347,19 @@ def translate_message_shortcut(body: Payload, *, at: datetime, is_admin: bool = 
         or _lenient(message, "ts", what)
         or _lenient(body, "message_ts", what)
     )
+    callback = body.get("callback_id")
+    if callback == RECORD_DECISION:
+        args = decide_rule.shortcut_command(_lenient(message, "text", what))
+    elif callback == MAKE_IDEA:
+        args = idea_rule.shortcut_command(_lenient(message, "text", what))
+    else:
+        args = "lesson"
     return CommandInvoked(
         workspace=workspace_id(team_of(body)),
         at=at,
         channel=_lenient(_lenient_object(body, "channel", what), "id", what),
         user=_lenient(_lenient_object(body, "user", what), "id", what),
-        args="lesson",
+        args=args,
         thread=ts or None,
         is_admin=is_admin,
     )

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from adapters.web import oauth, pages, skills
+from adapters.web import decisions, ideas, initiatives, oauth, pages, skills
 from adapters.web import paths as path_pages
 from adapters.web.cache import TimedCache
 from adapters.web.security import SecureHeaders, Sessions
@@ -95,6 +95,12 @@ def create_app(
         Route("/lessons/{lesson_id}", pages.lesson_page, methods=["GET"]),
         Route("/lessons/{lesson_id}", pages.lesson_action, methods=["POST"]),
         Route("/questions", pages.questions_page),
+        Route("/decisions", decisions.decisions_page),
+        Route("/decisions/export.json", decisions.decisions_json),
+        Route("/decisions/{decision_id}/export.md", decisions.decision_markdown),
+        Route("/decisions/{decision_id}", decisions.decision_page),
+        Route("/ideas", ideas.ideas_page),
+        Route("/initiatives", initiatives.initiatives_page),
         Route("/paths", path_pages.paths_page),
         Route("/paths/{name}", path_pages.path_page),
         Route("/health", pages.health_page),

@@ -31,6 +31,26 @@ _THANKS = {
 _THANKS_IN_ADVANCE = re.compile(
     r"\b(?:thanks?|thank you) in advance\b|\bdanke (?:schon mal|im voraus|vorab)\b|\btia\b"
 )
+# Words of thanks that are no gratitude for help: declining an offer ("no thanks", "nein danke") and the
+# sarcastic "thanks for nothing" ("danke für nichts").
+_NOT_GRATITUDE = re.compile(
+    r"(?:^|[.!?;:]\s*)(?:no|nope|nah|nein|nee|ne)\b[\s,.!]*(?:thanks?|thank you|thx|danke)\b"
+    r"|\b(?:thanks?|thank you|danke)\s+(?:for|für)\s+(?:nothing|nichts)\b"
+)
+# A thanks followed by a report that it still fails ("thanks, but that didn't work", "danke, aber der Link
+# funktioniert nicht"): gratitude for trying, no answer that helped. The clause after "but"/"aber" must both negate
+# and speak of something working (a "but not sure why" after "works now" is still a success).
+_BUT = re.compile(r"\b(?:but|however|unfortunately|sadly|aber|leider|jedoch|allerdings)\b([^.!?]*)")
+_NEGATION = re.compile(r"n't\b|\b(?:not|no longer|never|nicht|nich|net|kein\w*|nie)\b")
+_WORKING = re.compile(
+    r"\b(?:work\w*|help\w*|fix\w*|solv\w*|open\w*|find|found|edit|access|load\w*|show\w*"
+    r"|geklappt|klappt|funktioniert\w*|geht|ging|hilft|geholfen|gelöst|öffne\w*|finde\w*|bearbeite\w*|lädt)\b"
+)
+
+
+def _still_fails(clean: str) -> bool:
+    return any(_NEGATION.search(m.group(1)) and _WORKING.search(m.group(1)) for m in _BUT.finditer(clean))
+
 
 _STUCK = {
     "en": re.compile(
@@ -59,6 +79,13 @@ _GREETING = {
     ),
 }
 _MAX_WORDS_AFTER_GREETING = 2  # "hi all", "moin zusammen"; anything longer carries a message
+# A question asking when, who or why wants a moment, a person or a cause; a lesson says what worked, so it
+# answers how-to questions ("how do I", "where is", "wie", "wo"), not these.
+_ASKS_WHEN_WHO_WHY = re.compile(
+    r"^(?:(?:hi|hey|hello|hallo|moin|servus)(?: (?:all|everyone|folks|team|zusammen|leute))?\b[\s,!]*)?"
+    r"(?:(?:does )?any(?:one|body) know |weiß jemand,? )?"
+    r"(?:when|who|whom|whose|why|wann|wer|wen|wem|wessen|warum|wieso|weshalb)\b"
+)
 
 
 @lru_cache(maxsize=512)
@@ -70,9 +97,10 @@ def _prepare(text: str, language_hint: str | None) -> tuple[str, tuple[str, ...]
 
 
 def is_thanks(text: str, language_hint: str | None = None) -> bool:
-    """Gratitude or success report ("thanks", "danke", "hat geklappt", "works now", "that did it")."""
+    """Gratitude or success report ("thanks", "danke", "hat geklappt", "works now", "that did it"); not "thanks in
+    advance", "no thanks", "thanks for nothing" or "thanks, but it still doesn't work"."""
     clean, languages = _prepare(text, language_hint)
-    if _THANKS_IN_ADVANCE.search(clean):
+    if _THANKS_IN_ADVANCE.search(clean) or _NOT_GRATITUDE.search(clean) or _still_fails(clean):
         return False
     return any(_THANKS[lang].search(clean) for lang in languages)
 
@@ -93,3 +121,9 @@ def is_greeting(text: str, language_hint: str | None = None) -> bool:
             rest = clean[match.end():].strip(" ,.!:;-").split()
             return len(rest) <= _MAX_WORDS_AFTER_GREETING and "?" not in clean
     return False
+
+
+def asks_when_who_or_why(text: str) -> bool:
+    """A question for a moment, a person or a cause ("when is the next town hall?", "wer hat das geändert?")."""
+    clean = normalize(text).lower().replace(HANDLE, " ").strip(" ,.!:;-")
+    return bool(_ASKS_WHEN_WHO_WHY.match(clean))

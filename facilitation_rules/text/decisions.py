@@ -159,6 +159,15 @@ def distill_decision(
     )
 
 
+def message_title(text: str) -> str:
+    """A decision's title taken from one message, as `distill_decision` names a thread when no title is typed: the
+    main clause of the sentence that states the decision, else the message's question or first sentence."""
+    said = [s for s in sentences(text or "") if s.strip()]
+    stated = next((s for s in reversed(said) if _states_decision(s)), None)
+    named = _title(_clean(stated)) if stated is not None else ""
+    return (named or _shorten(_question(text or ""), MAX_TITLE_CHARS))[:MAX_TITLE_CHARS]
+
+
 def _title(outcome: str) -> str:
     """A decision's name from its outcome: the main clause, without a lead-in or the reason after it."""
     main = _CLAUSE_END.split(_LEAD_IN.sub("", outcome), maxsplit=1)[0].strip(" .!,;:")

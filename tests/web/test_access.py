@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from bot.settings import Settings
 from storage.db import create_engine
 from storage.portal import issue_sign_in
+from tests.web.cocreation import add_cocreation
 from tests.web.community import FACILITATOR, INSIDER, MEMBER, PRIVATE_CHANNEL, SECRET, WORKSPACE
 from tests.web.conftest import form_token, sign_in_token
 from tests.web.learning_paths import PATH, add_path
@@ -34,8 +35,9 @@ def _private_lesson_id(settings: Settings) -> int:
     return asyncio.run(find())
 
 
-def everything_an_outsider_can_reach(client: TestClient, lesson_id: int) -> str:
-    """Every page and every query an outsider could try to reach the private channel's words with."""
+def everything_an_outsider_can_reach(client: TestClient, lesson_id: int, *more: str) -> str:
+    """Every page and every query an outsider could try to reach the private channel's words with (`more`: pages
+    of private items a test made)."""
     paths = [
         "/", "/lessons", "/questions", "/digests", "/me", "/health",
         f"/lessons?q={SECRET}", "/lessons?q=budget", "/lessons?q=budget approvals steering",
@@ -45,6 +47,9 @@ def everything_an_outsider_can_reach(client: TestClient, lesson_id: int) -> str:
         "/lessons/export.json", f"/lessons/{lesson_id}/export.md",
         "/paths", f"/paths/{PATH}",
         "/skills", f"/skills?topic={SECRET}", "/skills?topic=budget", "/skills?topic=reorganisation",
+        "/decisions", f"/decisions?q={SECRET}", "/decisions?q=vault files", "/decisions/export.json",
+        "/ideas", "/ideas?status=all", "/ideas?status=proposed", "/initiatives",
+        *more,
     ]
     pages = "\n".join(client.get(path).text for path in paths)
     return re.sub(r'(value|href)="[^"]*"', "", pages)  # the search box and links echo what was asked for
@@ -53,10 +58,14 @@ def everything_an_outsider_can_reach(client: TestClient, lesson_id: int) -> str:
 def test_no_page_shows_a_private_channel_to_outsiders(portal: Portal, portal_settings: Settings) -> None:
     lesson_id = _private_lesson_id(portal_settings)
     add_path(portal_settings, follower=MEMBER)  # a learning path holding the private lesson too
+    made = add_cocreation(portal_settings)  # a private decision (superseding a public one), idea and initiative
+    private_pages = (f"/decisions/{made.private_decision}", f"/decisions/{made.private_decision}/export.md",
+                     f"/decisions/{made.sharepoint}", f"/decisions/{made.sharepoint}/export.md")
     for outsider in (MEMBER, FACILITATOR):  # being a facilitator does not open a private channel
         client = portal(outsider)
         assert client.get(f"/paths/{PATH}").status_code == 200, "the path is there, without the private lesson"
-        seen = everything_an_outsider_can_reach(client, lesson_id)
+        assert client.get(f"/decisions/{made.private_decision}").status_code == 404
+        seen = everything_an_outsider_can_reach(client, lesson_id, *private_pages)
         assert SECRET not in seen, f"{outsider} saw private text"
         assert SECRET.lower() not in seen
         assert f"#{PRIVATE_CHANNEL}" not in seen

@@ -10,6 +10,12 @@ Platform faults to script: 429s with Discord's rate-limit headers (`rate_limit_n
 refused token (`revoked`: 401 on REST, 4004 on the gateway), a channel answering 403 Missing Access or 404 Unknown
 Channel (`channel_errors`), and the gateway closed (`drop`) or its session invalidated (`invalidate_session`).
 Posts with `enforce_nonce` are deduplicated by their nonce, as Discord does.
+
+Sharding and several servers: `GET /gateway/bot` recommends `shard_count` shards; each IDENTIFY names its shard
+(`[id, count]`) and gets READY and GUILD_CREATE for the servers Discord's formula puts there
+(`(guild_id >> 22) % count`); a dispatch goes to the shard of its server. Besides the main server (`GUILD_ID`,
+built from `channels`, `members`, `roles`), `guilds` holds more servers (see `guild`); `join` adds one while the
+bot runs (GUILD_CREATE without `unavailable`), `leave` removes one (GUILD_DELETE) or reports its outage.
 """
 
 from __future__ import annotations
@@ -45,8 +51,8 @@ def member(uid: str, name: str, roles: tuple[str, ...] = (), permissions: str = 
             "flags": 0, "nick": None, "avatar": None, "pending": False, "permissions": permissions}
 
 
-def text_channel(cid: str, name: str) -> dict[str, Any]:
-    return {"id": cid, "type": 0, "guild_id": GUILD_ID, "name": name, "position": 0, "permission_overwrites": [],
+def text_channel(cid: str, name: str, guild_id: str = GUILD_ID) -> dict[str, Any]:
+    return {"id": cid, "type": 0, "guild_id": guild_id, "name": name, "position": 0, "permission_overwrites": [],
             "parent_id": None, "nsfw": False, "topic": None, "rate_limit_per_user": 0, "last_message_id": None}
 
 
@@ -66,7 +72,8 @@ def thread(tid: str, parent: str, owner: str, name: str, applied_tags: tuple[str
 
 
 def message(mid: str, channel: str, author: dict[str, Any], content: str, *, timestamp: str = TIMESTAMP,
-            reply_to: str | None = None, components: list[Any] | None = None, guild: bool = True) -> dict[str, Any]:
+            reply_to: str | None = None, components: list[Any] | None = None, guild: bool = True,
+            guild_id: str = GUILD_ID) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": mid, "channel_id": channel, "author": author, "content": content, "timestamp": timestamp,
         "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [],
@@ -74,11 +81,42 @@ def message(mid: str, channel: str, author: dict[str, Any], content: str, *, tim
         "components": components or [],
     }
     if guild:
-        data["guild_id"] = GUILD_ID
+        data["guild_id"] = guild_id
         data["member"] = {"roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False, "flags": 0}
     if reply_to:
-        data["message_reference"] = {"message_id": reply_to, "channel_id": channel, "guild_id": GUILD_ID}
+        data["message_reference"] = {"message_id": reply_to, "channel_id": channel, "guild_id": guild_id}
     return data
+
+
+def everyone_role(guild_id: str) -> dict[str, Any]:
+    """@everyone may read and write; everything else is granted per member."""
+    return {"id": guild_id, "name": "@everyone", "permissions": str((1 << 10) | (1 << 11)), "position": 0,
+            "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+
+
+def guild(gid: str, name: str, *, channels: list[dict[str, Any]] | None = None,
+          members: list[dict[str, Any]] | None = None, roles: list[dict[str, Any]] | None = None,
+          owner_id: str = "1", system_channel_id: str | None = None, preferred_locale: str = "en-US",
+          threads: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A full GUILD_CREATE payload; the bot is a member (so it knows its own permissions there)."""
+    bot = {**member(BOT_ID, "Steward"), "user": user(BOT_ID, "Steward", bot=True)}
+    everyone = [*(members or []), bot]
+    return {
+        "id": gid, "name": name, "owner_id": owner_id, "roles": roles or [everyone_role(gid)], "emojis": [],
+        "stickers": [], "features": [], "members": everyone, "channels": channels or [],
+        "threads": threads or [], "member_count": len(everyone), "large": False, "unavailable": False,
+        "joined_at": TIMESTAMP, "presences": [], "voice_states": [], "stage_instances": [],
+        "guild_scheduled_events": [], "soundboard_sounds": [], "preferred_locale": preferred_locale,
+        "premium_tier": 0, "verification_level": 0, "default_message_notifications": 0,
+        "explicit_content_filter": 0, "mfa_level": 0, "nsfw_level": 0, "system_channel_id": system_channel_id,
+        "afk_channel_id": None, "afk_timeout": 300, "icon": None, "splash": None, "banner": None,
+        "description": None, "vanity_url_code": None, "premium_subscription_count": 0,
+    }
+
+
+def shard_of(guild_id: str | int, shards: int) -> int:
+    """The shard Discord puts a server on."""
+    return (int(guild_id) >> 22) % shards
 
 
 @dataclass
@@ -111,6 +149,9 @@ class FakeDiscord:
     slow_seconds: float = 1.0
     revoked: bool = False  # the bot token was reset: REST answers 401, the gateway closes with 4004
     channel_errors: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # channel -> (status, code, text)
+    shard_count: int = 1  # what GET /gateway/bot recommends
+    guilds: dict[str, dict[str, Any]] = field(default_factory=dict)  # more servers than GUILD_ID: id -> `guild(...)`
+    held_shards: set[int] = field(default_factory=set)  # shards whose IDENTIFY waits for `release()`
 
     def __post_init__(self) -> None:
         self.app = web.Application()
@@ -118,18 +159,21 @@ class FakeDiscord:
         self.app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         self.runner: web.AppRunner | None = None
         self.port = 0
-        self.ws: web.WebSocketResponse | None = None
+        self.ws: web.WebSocketResponse | None = None  # the latest connection (with one shard: the connection)
+        self.sockets: dict[int, web.WebSocketResponse] = {}  # shard id -> its connection
+        self.shards = 1  # the shard count the client identified with
+        self.identified: list[list[int]] = []  # the `shard` field of every IDENTIFY
+        self._held: list[tuple[web.WebSocketResponse, dict[str, Any]]] = []
         self.sequence = 0
-        self.sent: list[dict[str, Any]] = []  # every dispatch, for RESUME replays
+        self.sent: list[tuple[int, dict[str, Any]]] = []  # every dispatch with its shard, for RESUME replays
         self.dm_channels: dict[str, str] = {}
         self.messages: dict[str, dict[str, Any]] = {}
         self.nonces: dict[tuple[str, str], str] = {}  # (channel, nonce) -> the message posted with it
         self.attached: dict[str, list[dict[str, Any]]] = {}  # message id -> its files: filename, content (bytes)
         if not self.roles:
-            # @everyone may read and write; everything else is granted per member.
-            self.roles.append({"id": GUILD_ID, "name": "@everyone", "permissions": str((1 << 10) | (1 << 11)),
-                               "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False,
-                               "flags": 0})
+            self.roles.append(everyone_role(GUILD_ID))
+        for served in self.guilds.values():
+            self.channels.update({c["id"]: c for c in served["channels"]})
 
     # --- life cycle ----------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -158,11 +202,29 @@ class FakeDiscord:
 
     # --- gateway -------------------------------------------------------------------------------------------
     async def dispatch(self, kind: str, data: dict[str, Any]) -> None:
+        """Send an event on the shard of its server (DMs and server-less events: shard 0)."""
+        server = data.get("guild_id") or (data.get("id") if kind.startswith("GUILD_") else None)
+        shard = shard_of(server, self.shards) if server else 0
         self.sequence += 1
         frame = {"op": 0, "t": kind, "s": self.sequence, "d": data}
-        self.sent.append(frame)
-        assert self.ws is not None, "no client connected"
-        await self.ws.send_str(json.dumps(frame))
+        self.sent.append((shard, frame))
+        ws = self.sockets.get(shard, self.ws)
+        assert ws is not None, "no client connected"
+        await ws.send_str(json.dumps(frame))
+
+    async def join(self, payload: dict[str, Any]) -> None:
+        """The bot is added to a server while it runs: GUILD_CREATE without `unavailable`, as Discord sends it."""
+        self.guilds[payload["id"]] = payload
+        self.channels.update({c["id"]: c for c in payload["channels"]})
+        await self.dispatch("GUILD_CREATE", {k: v for k, v in payload.items() if k != "unavailable"})
+
+    async def leave(self, gid: str, *, outage: bool = False) -> None:
+        """GUILD_DELETE: the bot removed from the server, or (`outage`) the server unavailable for a while."""
+        if outage:
+            await self.dispatch("GUILD_DELETE", {"id": gid, "unavailable": True})
+            return
+        self.guilds.pop(gid, None)
+        await self.dispatch("GUILD_DELETE", {"id": gid})
 
     async def reconnect(self) -> None:
         """Ask the client to reconnect (op 7); it comes back with RESUME."""
@@ -184,6 +246,7 @@ class FakeDiscord:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.ws = ws
+        self.sockets.setdefault(0, ws)
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
@@ -207,24 +270,42 @@ class FakeDiscord:
             await ws.close(code=4014)
             return
         self.intents = data["intents"]
-        await self.dispatch("READY", {
-            "v": 10, "user": user(BOT_ID, "Steward", bot=True), "guilds": [{"id": GUILD_ID, "unavailable": True}],
-            "session_id": "session-1", "resume_gateway_url": self.gateway_url,
+        shard = data.get("shard") or [0, 1]
+        if shard[0] in self.held_shards:
+            self._held.append((ws, data))  # READY comes with `release()`
+            return
+        shard_id, self.shards = shard
+        self.identified.append(shard)
+        self.sockets[shard_id] = ws
+        served = [g for g in [self._main_guild(), *self.guilds.values()] if shard_of(g["id"], self.shards) == shard_id]
+        await self.dispatch_on(ws, shard_id, "READY", {
+            "v": 10, "user": user(BOT_ID, "Steward", bot=True), "shard": shard,
+            "guilds": [{"id": g["id"], "unavailable": True} for g in served],
+            "session_id": f"session-{shard_id}", "resume_gateway_url": self.gateway_url,
             "application": {"id": APP_ID, "flags": 0},
         })
-        channels = [c for c in self.channels.values() if c["type"] != 11]
-        threads = [c for c in self.channels.values() if c["type"] == 11]
-        await self.dispatch("GUILD_CREATE", {
-            "id": GUILD_ID, "name": "Change Community", "owner_id": "1", "roles": self.roles, "emojis": [],
-            "stickers": [], "features": [], "members": list(self.members.values()), "channels": channels,
-            "threads": threads, "member_count": len(self.members), "large": False, "unavailable": False,
-            "joined_at": TIMESTAMP, "presences": [], "voice_states": [], "stage_instances": [],
-            "guild_scheduled_events": [], "soundboard_sounds": [], "preferred_locale": "en-US",
-            "premium_tier": 0, "verification_level": 0, "default_message_notifications": 0,
-            "explicit_content_filter": 0, "mfa_level": 0, "nsfw_level": 0, "system_channel_id": None,
-            "afk_channel_id": None, "afk_timeout": 300, "icon": None, "splash": None, "banner": None,
-            "description": None, "vanity_url_code": None, "premium_subscription_count": 0,
-        })
+        for payload in served:
+            await self.dispatch_on(ws, shard_id, "GUILD_CREATE", payload)
+
+    async def release(self) -> None:
+        """Answer the held IDENTIFYs: their shards get READY and their servers now."""
+        self.held_shards.clear()
+        held, self._held = self._held, []
+        for ws, data in held:
+            self.identifies -= 1  # counted when it arrived
+            await self._identify(ws, data)
+
+    def _main_guild(self) -> dict[str, Any]:
+        mine = [c for c in self.channels.values() if c.get("guild_id", GUILD_ID) == GUILD_ID]
+        return {**guild(GUILD_ID, "Change Community", channels=[c for c in mine if c["type"] != 11],
+                        threads=[c for c in mine if c["type"] == 11], roles=self.roles),
+                "members": list(self.members.values()), "member_count": len(self.members)}
+
+    async def dispatch_on(self, ws: web.WebSocketResponse, shard: int, kind: str, data: dict[str, Any]) -> None:
+        self.sequence += 1
+        frame = {"op": 0, "t": kind, "s": self.sequence, "d": data}
+        self.sent.append((shard, frame))
+        await ws.send_str(json.dumps(frame))
 
     async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
         """Replay from one event before the client's sequence: the last event arrives twice."""
@@ -232,8 +313,10 @@ class FakeDiscord:
         if self.revoked:
             await ws.close(code=4004)
             return
-        for frame in self.sent:
-            if frame["s"] >= data["seq"] and frame["t"] not in {"READY", "GUILD_CREATE"}:
+        shard = int(str(data["session_id"]).rsplit("-", 1)[-1])
+        self.sockets[shard] = ws
+        for on, frame in self.sent:
+            if on == shard and frame["s"] >= data["seq"] and frame["t"] not in {"READY", "GUILD_CREATE"}:
                 await ws.send_str(json.dumps(frame))
         self.sequence += 1
         await ws.send_str(json.dumps({"op": 0, "t": "RESUMED", "s": self.sequence, "d": {}}))
@@ -258,6 +341,7 @@ class FakeDiscord:
     def _routes(self) -> list[tuple[str, str, Any]]:
         return [
             ("GET", r"/users/@me", self._me),
+            ("GET", r"/gateway/bot", self._gateway_bot),
             ("GET", r"/oauth2/applications/@me", self._application),
             ("PUT", r"/applications/(\d+)/guilds/(\d+)/commands", self._sync_commands),
             ("PUT", r"/applications/(\d+)/commands", self._sync_commands_global),
@@ -275,6 +359,11 @@ class FakeDiscord:
 
     async def _me(self, request: web.Request, body: Any) -> web.Response:
         return _json(user(BOT_ID, "Steward", bot=True))
+
+    async def _gateway_bot(self, request: web.Request, body: Any) -> web.Response:
+        return _json({"url": self.gateway_url, "shards": self.shard_count,
+                      "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
+                                              "max_concurrency": 1}})
 
     async def _application(self, request: web.Request, body: Any) -> web.Response:
         return _json({"id": APP_ID, "name": "Steward", "description": "", "icon": None, "bot_public": False,
