@@ -8,8 +8,9 @@ month that fell due while Steward was stopped is posted late, once; a community 
 report still ahead. An import records months without posting them, and the shell posts nothing for a month
 without any history before its end (Steward had just arrived).
 
-`/steward report` (facilitators) says when and where the next report goes; `/steward report note TEXT` keeps a
-note for this month's report.
+`/steward report` (facilitators) says when and where the next report goes; `/steward report preview` shows the
+facilitator who asked this month's report so far (with or without a channel set); `/steward report note TEXT` keeps
+a note for this month's report.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bot.state import WorkspaceState
 logger = logging.getLogger(__name__)
 
 POST_AT = time(10, 0)
+PREVIEW = frozenset({"preview", "vorschau"})  # `/steward report preview`: the month so far, privately
 SETTING = "sponsor_report_month"  # in the workspace's settings: the last month handed over ("2026-03")
 
 
@@ -76,7 +78,8 @@ class SponsorReports(RuleBase):
     def commands(self) -> Mapping[str, Command]:
         return {
             "report": Command(
-                "report", self.report_command, "report.help", facilitators_only=True, usage="[note TEXT]"
+                "report", self.report_command, "report.help", facilitators_only=True,
+                usage="[preview | note TEXT]"
             )
         }
 
@@ -135,6 +138,10 @@ class SponsorReports(RuleBase):
             if not text:
                 return [ctx.reply(event, "report.usage")]
             return [AddReportNote(workspace=event.workspace, command=event, month=month_key(this_month), text=text)]
+        if len(args) == 1 and args[0].lower() in PREVIEW:
+            if not self.enabled:
+                return [ctx.reply(event, "report.unavailable")]
+            return [PreviewSponsorReport(workspace=event.workspace, command=event, month=month_key(this_month))]
         if args:
             return [ctx.reply(event, "report.usage")]
         channel = ctx.settings.sponsor_report_channel.strip()
@@ -164,3 +171,10 @@ class AddReportNote(CommandErrand):
 
     month: str
     text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreviewSponsorReport(CommandErrand):
+    """Show the facilitator who asked the report on `month` so far, privately; nothing is claimed or posted."""
+
+    month: str

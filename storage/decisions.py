@@ -277,6 +277,15 @@ class DecisionStore:
                     missing.append(found)
             return missing
 
+    async def agreed_since(self, workspace: str, since: datetime) -> list[DecisionRecord]:
+        """Decisions that stood (agreed, not superseded since) at `since` or later, oldest first."""
+        async with self.db.connect() as conn:
+            rows = await conn.execute(
+                select(D.c.id).where(D.c.workspace_id == workspace, D.c.status == AGREED, D.c.agreed_at >= since)
+                .order_by(D.c.agreed_at, D.c.id)
+            )
+            return [d for r in rows.all() if (d := await self._get(conn, workspace, r.id)) is not None]
+
     async def recent(
         self, workspace: str, limit: int = 8, *, channel: str | None = None, channels: Collection[str] | None = None
     ) -> list[DecisionRecord]:

@@ -322,3 +322,100 @@ async def test_only_a_lessons_authors_or_a_facilitator_answer_its_review(setting
     gone = await say(engine, click("mallory", "review_retire", "99", MONDAY))
     assert "no longer there" in texts(gone)
     await engine.db.dispose()
+
+
+# --- lessons contradicted by a newer decision ---------------------------------------------------------------------
+async def test_a_lesson_a_newer_decision_bears_on_is_offered_to_its_authors_once_naming_the_decision(
+    settings: Settings,
+) -> None:
+    engine = await community(settings, MONDAY - timedelta(hours=1))
+    seen = Recorder(engine)
+    when = MONDAY - timedelta(hours=1)
+    threads = [  # lesson #1: where recordings live (the decision bears on it); #2: rooms (it does not)
+        (
+            "ana",
+            "Where do the slides and recordings of our training sessions live?",
+            "ben",
+            "In the wiki, not in the Files tab of the team: one page per session, with a link to the recording, so "
+            "everyone finds them.",
+        ),
+        (
+            "cem",
+            "How do I book the big meeting room for a workshop?",
+            "dan",
+            "Use the room finder in Outlook, then confirm the booking in the room's calendar.",
+        ),
+    ]
+    for n, (asker, question, helper, answer) in enumerate(threads, start=1):
+        await say(engine, message(asker, question, when, message_id=f"q{n}"))
+        await say(engine, message(helper, answer, when + timedelta(minutes=2), thread=f"q{n}"))
+        saved = await say(engine, command(FRAN, "lesson", when + timedelta(minutes=3), thread=f"q{n}", is_admin=True))
+        assert f"lesson #{n}" in texts(saved)
+        when += timedelta(minutes=5)
+
+    # Monday: the community settles where recordings live from now on, and records it in the thread.
+    start = MONDAY + timedelta(hours=1)
+    await say(
+        engine,
+        message(
+            FRAN,
+            "Where should the slides and recordings of our sessions live from now on, in the "
+            "wiki or in the Files tab in Teams?",
+            start,
+            channel="general",
+            message_id="d1",
+        ),
+    )
+    await say(
+        engine,
+        message(
+            "cem",
+            "Teams, please: search finds the files there.",
+            start + timedelta(minutes=3),
+            channel="general",
+            thread="d1",
+        ),
+    )
+    await say(
+        engine,
+        message(
+            FRAN,
+            "So let's go with the Files tab in Teams, one folder per session, and links from "
+            "the wiki, because that way search finds everything.",
+            start + timedelta(minutes=6),
+            channel="general",
+            thread="d1",
+        ),
+    )
+    recorded = await say(
+        engine, command(FRAN, "decide", start + timedelta(minutes=8), channel="general", thread="d1", is_admin=True)
+    )
+    assert "Recorded decision #1" in texts(recorded)
+    await wait_until(engine, at("2026-03-09 12:00"))  # proposed, not yet standing: nobody is asked
+    assert seen.of(SendDirectMessage, "lesson-decision:") == []
+
+    # It stands (48 working hours later, on Tuesday next week): the authors of lesson #1 hear of it, once each.
+    await wait_until(engine, at("2026-03-10 12:00"))
+    [stood] = seen.times(f"decision-agreed:{WS}:1")
+    offers = seen.of(SendDirectMessage, "lesson-decision:")
+    assert sorted(o.user for o in offers) == ["ana", "ben"], "the recordings lesson's authors, not the rooms one's"  # type: ignore[attr-defined]
+    assert seen.times("lesson-decision:") == [stood, stood], "offered when the decision stands"
+    offer = next(o for o in offers if o.user == "ben")  # type: ignore[attr-defined]
+    assert 'Decision #1 "Let\'s go with the Files tab in Teams"' in offer.text and 'lesson #1 "' in offer.text  # type: ignore[attr-defined]
+    assert [(b.action, b.value) for b in offer.buttons] == [  # type: ignore[attr-defined]
+        ("review_still_right", "1"),
+        ("review_needs_update", "1"),
+        ("review_retire", "1"),
+    ]
+
+    # Looks for stale lessons go on every few working hours: the same lesson and decision are never offered again.
+    await wait_until(engine, at("2026-03-20 12:00"))
+    assert len(seen.of(SendDirectMessage, "lesson-decision:")) == 2
+    nudged = [(n["member_id"], n["question_id"]) for n in await rows(engine, T_NUDGE) if n["kind"] == "lesson_review"]
+    assert sorted(nudged) == [("ana", "lesson-decision:1:1"), ("ben", "lesson-decision:1:1")]
+
+    update = await say(engine, click("ben", "review_needs_update", "1", at("2026-03-20 12:01")))
+    assert "told the facilitators" in texts(update)
+    [told] = seen.of(PostMessage, "lesson-review-needs_update:")
+    assert "needs an update" in told.text and "#1" in told.text  # type: ignore[attr-defined]
+    await engine.db.dispose()

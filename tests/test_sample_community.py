@@ -48,6 +48,7 @@ FACILITATORS = {"U01ANNA", "U01JONAS"}
 NEWCOMERS = {"U01NINA", "U01OMAR", "U01LEA"}  # they join and post within days
 SILENT_NEWCOMER = "U01FELIX"  # joins and never posts: welcomed, then invited once
 ORIGINAL_MESSAGES = 235  # s1..s235 in time order; the lines added later continue the numbering where they fall
+CO_CREATION_MESSAGES = 253  # s236..s253: newcomers, thanks, decisions, ideas; s254 on: lessons, paths, the report
 UNANSWERED = ["s41", "s99", "s122", "s164", "s228"]
 STUCK = ["s156", "s159", "s180"]
 LESSON = "s59"
@@ -148,18 +149,30 @@ def test_enough_messages_with_unique_sequential_ids(messages: list[dict[str, Any
     assert len(set(ids)) == len(ids)
     assert sorted(ids, key=lambda i: int(i[1:])) == [f"s{n}" for n in range(1, len(ids) + 1)]
     numbers = [int(i[1:]) for i in ids]
-    original = [n for n in numbers if n <= ORIGINAL_MESSAGES]
-    added = [n for n in numbers if n > ORIGINAL_MESSAGES]
-    assert original == sorted(original) and added == sorted(added), "each part is numbered in time order"
+    parts = [
+        [n for n in numbers if n <= ORIGINAL_MESSAGES],
+        [n for n in numbers if ORIGINAL_MESSAGES < n <= CO_CREATION_MESSAGES],
+        [n for n in numbers if n > CO_CREATION_MESSAGES],
+    ]
+    assert all(part == sorted(part) for part in parts), "each part is numbered in time order"
 
 
 def test_every_reference_points_to_an_earlier_message(lines: list[dict[str, Any]]) -> None:
     seen: dict[str, dict[str, Any]] = {}
     ideas: list[dict[str, Any]] = []  # `/steward idea TEXT` in order: a button or 👍 names an idea by its number
+    paths: dict[str, set[int]] = {}  # `/steward path new NAME …` in order, with the lessons `path add` put on it
     for line in lines:
         targets = [line.get("thread"), line.get("reply_to")] if line["kind"] == "message" else []
         if line["kind"] == "command" and line["text"].split()[:2][-1:] == ["idea"]:
             ideas.append(line)
+        if line["kind"] == "command" and line["text"].split()[1:3] in (["path", "new"], ["path", "add"]):
+            name, *rest = line["text"].split()[3:]
+            paths.setdefault(name, set()).update(int(rest[0]) for _ in rest[:1] if line["text"].split()[2] == "add")
+        if line["kind"] == "click" and line["action"].startswith("path_"):  # its value: PATH:LESSON:ROUND
+            path, lesson, _round = (int(part) for part in line["message"].split(":"))
+            assert 1 <= path <= len(paths), f"click at {line['ts']} names path #{path} before it exists"
+            assert lesson in list(paths.values())[path - 1], f"click at {line['ts']}: lesson #{lesson} is not on it"
+            continue
         if line["kind"] in ("reaction", "click") and line["message"].isdigit():
             number = int(line["message"])
             assert 1 <= number <= len(ideas), f"{line['kind']} at {line['ts']} names idea #{number} before it exists"
@@ -471,6 +484,62 @@ def test_make_run_twice_gives_the_sample_the_same_numbers(settings: Settings) ->
         run_demo(settings, printed.append)
         story = "\n".join(printed)
         assert "Added commitment #4 to the initiative Wave 3 onboarding." in story, f"run {run}"
+        assert 'Lesson #1 is now number 3 on the path "wave3".' in story, f"run {run}: `path add wave3 1` finds it"
         assert "Idea #1 is now accepted." in story and "idea #2" in story, f"run {run}"
         assert "ideas: 2 (votes: 8), accepted: 1, proposed: 1" in printed, f"run {run}: the summary counts them"
         assert "false alarms (flags on answered questions or non-questions): 0" in story[story.index("Against"):]
+
+
+# --- empowerment and learning: a learning path, the sponsor report so far, a lesson a newer decision bears on -------
+PATH_LESSON = f"path-lesson:{WS}:1:"  # the direct message of one round on the path wave3 (path #1)
+
+
+def test_a_facilitator_arranges_a_learning_path_and_two_members_follow_it_at_their_own_pace(demo: Demo) -> None:
+    assert _replies_to_command(demo, "U01ANNA", "path.created") == [
+        'The learning path "wave3" is ready. Add lessons with `/steward path add wave3 LESSON_ID`.']
+    added = _replies_to_command(demo, "U01ANNA", "path.added")
+    assert added == [f'Lesson #{n} is now number {i} on the path "wave3".' for i, n in ((1, 3), (2, 4), (3, 1))]
+    captured = {lesson["source"]: lesson["id"] for lesson in demo.report["lessons"]}
+    assert [captured[s] for s in ("s101", "s161", "s59")] == ["3", "4", "1"], "the path's lessons, captured before"
+    # Nina: one lesson every two working days; "Done" on Wednesday brings the second on Friday at the same time.
+    assert demo.local(f"{PATH_LESSON}U01NINA:") == [datetime(2026, 3, 11, 10, 20), datetime(2026, 3, 13, 10, 45)]
+    assert 'Your learning path "wave3": lesson 1 of 3.' in demo.text(f"{PATH_LESSON}U01NINA:0")
+    assert "lesson 2 of 3" in demo.text(f"{PATH_LESSON}U01NINA:1")
+    assert [line.split(".")[0] for line in _replies_to_command(demo, "U01NINA", "path.done_noted")] == [
+        "Noted: 1 of 3 done", "Noted: 2 of 3 done"], "her progress is kept; the third lesson comes next week"
+    # Lea: daily ("täglich"); she answers the second lesson with "Later", so it comes again on Monday afternoon.
+    assert demo.local(f"{PATH_LESSON}U01LEA:") == [datetime(2026, 3, 12, 14, 15), datetime(2026, 3, 13, 14, 25)]
+    assert "one lesson every working day" in _replies_to_command(demo, "U01LEA", "path.started")[0]
+    [later] = _replies_to_command(demo, "U01LEA", "path.later_noted")
+    assert "Mar 16, 2026, 14:40" in later, "the same lesson again, a working day later"
+    sent = [a for a in demo.report["actions"] if a["type"] == "send_dm" and "wave3" in a.get("text", "")]
+    assert {a["user"] for a in sent} == {"U01NINA", "U01LEA"}, "the replay report carries the deliveries"
+    assert _told(demo, "⌨️ Anna Becker in #facilitators: /steward path new wave3")
+    assert len(_told(demo, "📚 learning path: Nina Brandt gets the next lesson")) == 2
+    assert _told(demo, "🔘 Nina Brandt pressed “Done ✅” on lesson #3 of their learning path")
+
+
+def test_a_facilitator_notes_something_for_the_sponsor_report_and_sees_the_month_so_far(demo: Demo) -> None:
+    assert _replies_to_command(demo, "U01ANNA", "report.note_saved") == ["Noted for the report on March 2026."]
+    [preview] = _replies_to_command(demo, "U01ANNA", "report.preview")
+    assert "Sponsor report so far: Acme Wandel, March 2026" in preview
+    assert "active members" in preview and "questions (" in preview, "enough people: the figures are shown"
+    assert "Schichtleiter-Schulung vor Ort in Hamburg" in preview, "the decision that stood on Thursday"
+    assert "Files tab" not in preview, "the other one stands only after the preview (16:42)"
+    assert "lessons were added to the knowledge store" in preview
+    assert "Nina and Lea are trying our first learning path" in preview, "Anna's note"
+    assert "Too few to show (fewer than 5 people)" in preview, "four newcomers: below the anonymity floor"
+    assert _told(demo, "📊 the sponsor report of the month so far, privately for Anna Becker")
+    assert not demo.sent("sponsor-report:"), "nothing is posted: no month ends inside the sample"
+
+
+def test_a_decision_that_stands_offers_the_lesson_it_bears_on_to_its_authors_once(demo: Demo) -> None:
+    lessons = {lesson["source"]: lesson["id"] for lesson in demo.report["lessons"]}
+    recordings = lessons["s254"]  # "don't put them in the Files tab", captured before decision #2 was taken
+    offers = demo.sent("lesson-decision:")
+    assert sorted(a.user for _, a in offers) == ["U01KATRIN", "U01SABINE"], "the thread's two authors, once each"  # type: ignore[attr-defined]
+    assert demo.local("lesson-decision:") == [datetime(2026, 3, 13, 16, 42)] * 2, "when decision #2 stands"
+    text = demo.text("lesson-decision:")
+    assert 'Decision #2 "' in text and f"lesson #{recordings}" in text and "Files tab in Teams" in text
+    assert all(a.key.split(":")[-3] == str(recordings) for _, a in offers), "no other lesson is offered"
+    assert _told(demo, f"🔎 decision #2 stands and bears on lesson #{recordings}: offered to Katrin Wolf")

@@ -89,7 +89,7 @@ def test_the_figures_are_the_digests_and_the_portals_for_the_same_month(url: str
     digest, [portal], [cohort] = asyncio.run(independently())
     report = report_of(url)
     md = render_markdown(report, "en")
-    assert f"| Questions asked | {digest.questions_asked} |" in md and digest.questions_asked == 42
+    assert f"| Questions asked | {digest.questions_asked} |" in md and digest.questions_asked == 43
     assert f"| Active members | {digest.active_members} |" in md
     assert f"| Messages | {digest.messages} |" in md
     assert f"| Questions answered | {digest.questions_answered} ({percent(digest.response_rate or 0, 'en')}) |" in md
@@ -130,7 +130,7 @@ def test_figures_about_too_few_people_are_not_shown(url: str) -> None:
     md, html = render_markdown(report, "en"), render_html(report, "en")
     too_few = translate("sponsor.too_few", "en", count=50)
     assert too_few == "Too few to show (fewer than 50 people)."
-    assert "| Active members | 13 |" not in md and "| Questions asked | 42 |" not in md
+    assert "| Active members | 13 |" not in md and "| Questions asked | 43 |" not in md
     assert f"| March 2026 | {too_few} |" in md
     assert "Joined this month" not in md and md.count(too_few) == 3  # the month, its trend row, the newcomers
     assert "<svg" not in html and too_few in html
@@ -149,10 +149,10 @@ def test_the_report_in_german(url: str) -> None:
     report = report_of(url)
     md = render_markdown(report, "de")
     assert md.startswith("# Bericht für die Sponsor*innen: Acme Wandel, März 2026")
-    assert "| Gestellte Fragen | 42 |" in md and "| März 2026 |" in md
+    assert "| Gestellte Fragen | 43 |" in md and "| März 2026 |" in md
     text = summary(report, "en")
     assert re.fullmatch(
-        r"The sponsor report for Acme Wandel, March 2026: 13 active members, 42 questions \(81% answered\), "
+        r"The sponsor report for Acme Wandel, March 2026: 13 active members, 43 questions \(81% answered\), "
         r"1 new lessons?, 2 decisions\. The full report is attached\.", text
     ), text
 
@@ -178,3 +178,25 @@ async def test_escalations_are_counted_alike_on_postgresql(postgres_url: str) ->
         assert (found.total, found.per_channel, found.private) == (3, (("help", 2),), 1)
     finally:
         await db.dispose()
+
+
+def test_the_month_so_far_as_a_private_card_keeps_the_floor_and_the_private_channel_out(url: str) -> None:
+    from bot.app.sponsor.render import preview_card
+
+    as_of = datetime(2026, 3, 20, 11, 0, tzinfo=UTC)
+    report = report_of(url)
+    card = preview_card(report, "en", as_of).as_text()
+    assert card.startswith("Sponsor report so far: Acme Wandel, March 2026")
+    assert f"{report.figures.active_members} active members" in card and "43 questions (" in card
+    assert "8 questions needed the facilitators' help this month." in card and "• #help: 4" in card
+    assert all(d.title in card for d in report.figures.decisions) and report.figures.decisions
+    assert "Two <b>new</b> teams joined the pilot." in card and "February only" not in card
+    assert "Joined this month: 4. Posted since: 3." in card
+    assert "Month to date, as of Mar 20, 2026, 12:00." in card and "`steward report --month 2026-03`" in card
+    assert SECRET not in card and PRIVATE_CHANNEL not in card
+
+    few = preview_card(report_of(url, floor=50), "de", as_of).as_text()
+    too_few = translate("sponsor.too_few", "de", count=50)
+    assert few.startswith("Bericht für die Sponsor*innen bis heute: Acme Wandel, März 2026")
+    assert few.count(too_few) == 2, "the month's figures and the newcomers: about too few people"
+    assert "aktive Mitglieder" not in few and "• #help: 4" in few, "counts of questions are not about people"

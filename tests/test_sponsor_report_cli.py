@@ -37,7 +37,7 @@ def test_the_report_is_written_as_html_and_as_german_markdown(database: dict[str
     assert done.returncode == 0, done.stderr[-2000:]
     text = md.read_text(encoding="utf-8")
     assert text.startswith("# Bericht für die Sponsor*innen: Acme Wandel, März 2026")
-    assert "| Gestellte Fragen | 42 |" in text
+    assert "| Gestellte Fragen | 43 |" in text
 
 
 CASES = [

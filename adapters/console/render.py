@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from bot.core.actions import Action, AddReaction, UpdateMessage, action_text
+from bot.core.actions import Action, AddReaction, SendDirectMessage, UpdateMessage, action_text
 from bot.core.events import (
     CommandInvoked,
     Event,
@@ -155,7 +155,7 @@ class Narrator:
             label = f"button.{event.action}"
             button = self.t(label) if label in catalog(self.language) else event.action
             about = (self._idea(event.value) if event.action.startswith("idea_")
-                     else self._about(event.workspace, event.value, names))
+                     else self._lesson(event.action, event.value) or self._about(event.workspace, event.value, names))
             notes.append(t("narrate.clicked", member=names.get(event.user, event.user), button=button, about=about))
         elif isinstance(event, HelpCredited):
             for credit in event.credits:
@@ -165,11 +165,28 @@ class Narrator:
         return notes
 
     def noted(self, workspace: str, actions: Sequence[Action], names: Mapping[str, str]) -> list[str]:
-        """What an action means when its form does not say it: a 📌 on a message is a commitment noted."""
+        """What an action means when its form does not say it: a 📌 on a message is a commitment noted, a direct
+        message the next lesson of a member's learning path or a lesson offered to its author for review."""
         notes = []
         for action in actions:
             if isinstance(action, AddReaction) and action.key.startswith("commitment-noted:"):
                 notes.append(self.t("narrate.commitment", about=self._about(workspace, action.message_id, names)))
+                continue
+            user = getattr(action, "user", "")
+            member = names.get(user, user)
+            key = action.key
+            if key.startswith("path-lesson:"):
+                notes.append(self.t("narrate.path_lesson", member=member))
+            elif key.startswith("path-finished:"):
+                notes.append(self.t("narrate.path_finished", member=member))
+            elif key.startswith("lesson-decision:"):  # lesson-decision:WS:LESSON:DECISION:AUTHOR
+                _, lesson, decision, _author = key.rsplit(":", 3)
+                notes.append(self.t("narrate.review_decision", member=member, id=lesson, decision=decision))
+            elif key.startswith("lesson-review:") and isinstance(action, SendDirectMessage):
+                _, lesson, _checked, _author = key.rsplit(":", 3)  # lesson-review:WS:LESSON:CHECKED:AUTHOR
+                notes.append(self.t("narrate.review_stale", member=member, id=lesson))
+            elif key.endswith(":report.preview"):
+                notes.append(self.t("narrate.report_preview", member=member))
         return notes
 
     def cause(self, event: Event, names: Mapping[str, str], *, idea: bool = False) -> list[str]:
@@ -199,6 +216,16 @@ class Narrator:
             return message_id
         author, text = said
         return self.t("narrate.about", member=names.get(author, author), text=excerpt(plain(text, names), 70))
+
+    def _lesson(self, action: str, value: str) -> str:
+        """The lesson a path's or a review's button is about ("" for other buttons): "lesson #4 of their learning
+        path" (a path button's value is PATH:LESSON:ROUND), "lesson #2" (a review's is the lesson's id)."""
+        parts = value.split(":")
+        if action.startswith("path_") and len(parts) == 3 and parts[1].isdigit():
+            return self.t("narrate.about_path_lesson", lesson=parts[1])
+        if action.startswith("review_") and value.isdigit():
+            return self.t("narrate.about_lesson", id=value)
+        return ""
 
     def _idea(self, value: str) -> str:
         """An idea as its buttons name it: "idea #1" (a card's message id stays as it is)."""

@@ -37,7 +37,12 @@ from facilitation_rules.onboarding import WelcomeMember
 from facilitation_rules.portal import SendPortalLink
 from facilitation_rules.recognition import Recognition, RecordCredits, ShowContributions
 from facilitation_rules.skills import FindSkills, SetSkillsVisibility
-from facilitation_rules.sponsor_report import AddReportNote, PublishSponsorReport, SponsorReports
+from facilitation_rules.sponsor_report import (
+    AddReportNote,
+    PreviewSponsorReport,
+    PublishSponsorReport,
+    SponsorReports,
+)
 from facilitation_rules.stuck import HelpStuckMember
 from storage import skills as skills_store
 from storage import sponsor_report as sponsor_store
@@ -141,6 +146,7 @@ def wire_sponsor_report(engine: Engine) -> SponsorErrands:
     shell = SponsorErrands(engine.db, flush=engine.flush)
     engine.errands.register(PublishSponsorReport, shell.publish)
     engine.errands.register(AddReportNote, shell.note)
+    engine.errands.register(PreviewSponsorReport, shell.preview)
     engine.on_forget.append(lambda workspace, member: sponsor_store.forget_author(engine.db, workspace, member))
     for rule in engine.rules:
         if isinstance(rule, SponsorReports):

@@ -22,6 +22,12 @@ def review_subject(lesson_id: int, checked_at: datetime) -> str:
     return f"lesson-review:{lesson_id}:{int(checked_at.timestamp())}"
 
 
+def contradiction_subject(lesson_id: int, decision_id: int) -> str:
+    """The nudge row's subject for a review offered because a newer decision bears on a lesson: one per lesson and
+    decision."""
+    return f"lesson-decision:{lesson_id}:{decision_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class PathStep:
     """One lesson on a path, in order; `private` lessons are shown only where their channel may be seen."""
@@ -78,3 +84,16 @@ class StaleLesson:
     link: str
     contributors: tuple[str, ...]
     checked_at: datetime  # its last verification, else when it was captured
+
+
+@dataclass(frozen=True, slots=True)
+class LessonText:
+    """A lesson as a newer decision is weighed against it: its words, its authors and its last check."""
+
+    lesson_id: int
+    title: str
+    body: str  # the problem, what worked, the steps, tips and tags
+    link: str
+    contributors: tuple[str, ...]
+    checked_at: datetime  # its last verification, else when it was captured
+    private: bool = False

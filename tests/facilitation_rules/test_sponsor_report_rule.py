@@ -12,6 +12,7 @@ from bot.state import CommunityState
 from facilitation_rules.sponsor_report import (
     SETTING,
     AddReportNote,
+    PreviewSponsorReport,
     PublishSponsorReport,
     SponsorReports,
     occurrence,
@@ -98,3 +99,26 @@ def test_the_command_says_when_and_where_and_keeps_notes() -> None:
     [usage] = run("report sometime")
     assert "Usage" in usage.text  # type: ignore[attr-defined]
     assert rule.commands()["report"].facilitators_only
+
+
+def test_a_preview_of_the_month_so_far_needs_no_channel_and_takes_no_more_words() -> None:
+    rule = SponsorReports(enabled=True)
+    ctx = context(datetime(2026, 3, 13, 14, 47, tzinfo=UTC), channel="")
+
+    def run(args: str) -> list[object]:
+        event = CommandInvoked(workspace=WS, at=ctx.now, channel="facilitators", user="fran", args=args, is_admin=True)
+        return list(rule.report_command(event, args.split()[1:], ctx))
+
+    for args in ("report preview", "report Vorschau"):
+        [preview] = run(args)
+        assert isinstance(preview, PreviewSponsorReport) and preview.month == "2026-03", args
+    [usage] = run("report preview now")
+    assert "`/steward report preview`" in usage.text  # type: ignore[attr-defined]
+    [unavailable] = list(
+        SponsorReports(enabled=False).report_command(
+            CommandInvoked(workspace=WS, at=ctx.now, channel="facilitators", user="fran", args="report preview"),
+            ["preview"],
+            ctx,
+        )
+    )
+    assert "not available right now" in unavailable.text  # type: ignore[attr-defined]

@@ -84,6 +84,7 @@ PRIVILEGED: list[tuple[str, str | None]] = [
     ("channel purpose", None),
     ("report", None),  # when and where the sponsor report goes
     ("report note The pilot teams met twice", None),
+    ("report preview", None),  # the month so far, privately
     ("idea status 1 accepted", None),  # someone else's idea: its author's
     ("initiative new Launch Everyone on the new CRM", None),
     ("initiative add Rollout decision 1", None),

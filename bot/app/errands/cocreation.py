@@ -42,6 +42,7 @@ from facilitation_rules.decisions import (
     VoteOnDecision,
 )
 from facilitation_rules.etiquette import member_zone
+from facilitation_rules.lesson_contradictions import ReviewLessonsAgainst
 from facilitation_rules.lessons import ThreadReader, permalink
 from storage.commitments import CommitmentStore
 from storage.decisions import DecisionStore
@@ -205,7 +206,9 @@ class CocreationErrands:
         if decision is None:
             return ()
         logger.info("decision %s stands: no objection by %s", decision.id, decision.consent_until.isoformat())
-        return decide_rule.agreed(decision, ctx)
+        # Lessons it bears on are offered to their authors for review (bot.app.errands.paths).
+        return [*decide_rule.agreed(decision, ctx), ReviewLessonsAgainst(workspace=errand.workspace,
+                                                                          decision_id=decision.id)]
 
     async def load_decisions(self, errand: LoadDecisions, ctx: RuleContext) -> Decision:
         ws = errand.workspace

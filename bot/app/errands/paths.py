@@ -1,5 +1,5 @@
 """Learning-path and lesson-review errands: read and write the path store and the lessons, and answer with the
-rules' actions (facilitation_rules.paths, facilitation_rules.lesson_review).
+rules' actions (facilitation_rules.paths, facilitation_rules.lesson_review, facilitation_rules.lesson_contradictions).
 
 Each write is guarded by the member's round, so an event handled again after a crash changes nothing twice, and
 the actions it yields again carry the same outbox keys.
@@ -12,11 +12,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.core.paths import FINISHED, Enrolment, PathRecord
+from bot.core.cocreation import AGREED, DecisionRecord
+from bot.core.paths import FINISHED, Enrolment, LessonText, PathRecord
 from bot.i18n import translate
 from bot.rules import Decision, RuleContext
+from facilitation_rules import lesson_contradictions as contradiction_rule
 from facilitation_rules import lesson_review as review_rule
 from facilitation_rules import paths as path_rule
+from facilitation_rules.lesson_contradictions import ReviewLessonsAgainst
 from facilitation_rules.lesson_review import AnswerLessonReview, LessonReview, OfferLessonReviews
 from facilitation_rules.paths import (
     AnswerPathLesson,
@@ -26,6 +29,8 @@ from facilitation_rules.paths import (
     PathCommand,
     next_step,
 )
+from storage.decisions import DecisionStore
+from storage.lesson_model import Lesson
 from storage.lesson_reviews import StaleLessons
 from storage.lessons import LessonStore
 from storage.paths import PathStore
@@ -207,17 +212,58 @@ class PathErrands:
         return [path_rule.round_deadline(e) for e in await self.store.pending(errand.workspace)]
 
 
+CONTRADICTION_CANDIDATES = 5  # lessons the search brings for a decision, best first, before the rule's stricter bar
+
+
 class ReviewErrands:
-    def __init__(self, lessons: LessonStore, stale: StaleLessons, *, before: Flush | None = None) -> None:
-        self.lessons, self.stale = lessons, stale
+    def __init__(
+        self, lessons: LessonStore, stale: StaleLessons, decisions: DecisionStore | None = None, *,
+        before: Flush | None = None,
+    ) -> None:
+        self.lessons, self.stale, self.decisions = lessons, stale, decisions
         self.before = before or _nothing  # offers decided moments ago must be seen as made
 
     async def offer(self, errand: OfferLessonReviews, ctx: RuleContext) -> Decision:
+        """Stale lessons first; then lessons that decisions which stood lately bear on, for authors not asked yet
+        (held back by quiet hours or the nudge budget when the decision stood)."""
         await self.before()
-        found = await self.stale.stale(errand.workspace, errand.stale_before)
-        if not found:
+        ws = errand.workspace
+        asked = await self.stale.asked(ws)
+        found = await self.stale.stale(ws, errand.stale_before)
+        decision: list[Any] = list(review_rule.offers(found, asked, ctx, ws)) if found else []
+        if self.decisions is None:
+            return decision
+        busy = {getattr(item, "user", "") for item in decision}  # one offer per author and look
+        for recent in await self.decisions.agreed_since(ws, contradiction_rule.recheck_since(ctx.now)):
+            more = contradiction_rule.offers(recent, await self._candidates(recent.workspace_id, recent), asked, ctx,
+                                             busy=busy)
+            busy |= {getattr(item, "user", "") for item in more}
+            decision += more
+        return decision
+
+    async def against_decision(self, errand: ReviewLessonsAgainst, ctx: RuleContext) -> Decision:
+        """A decision just stood: offer the lessons it clearly bears on to their authors."""
+        if ctx.backfill or self.decisions is None:  # importing history: nobody is asked about the past
             return ()
-        return review_rule.offers(found, await self.stale.asked(errand.workspace), ctx, errand.workspace)
+        await self.before()
+        decision = await self.decisions.get(errand.workspace, errand.decision_id)
+        if decision is None or decision.status != AGREED or decision.private:
+            return ()
+        candidates = await self._candidates(errand.workspace, decision)
+        if not candidates:
+            return ()
+        return contradiction_rule.offers(decision, candidates, await self.stale.asked(errand.workspace), ctx)
+
+    async def _candidates(self, workspace: str, decision: DecisionRecord) -> list[LessonText]:
+        """The lessons the search relates to what the decision settled (public ones only), as the rule weighs them."""
+        hits = await self.lessons.related(workspace, contradiction_rule.decided(decision),
+                                          limit=CONTRADICTION_CANDIDATES)
+        found = []
+        for hit in hits:
+            lesson = await self.lessons.get(workspace, int(hit.id)) if hit.id.isdigit() else None
+            if lesson is not None and lesson.id is not None:
+                found.append(_as_text(lesson))
+        return found
 
     async def answer(self, errand: AnswerLessonReview, ctx: RuleContext) -> Decision:
         click, ws = errand.click, errand.workspace
@@ -240,6 +286,17 @@ class ReviewErrands:
         return [told, path_rule.private(click, ctx, "review.retired", id=lesson.id)]
 
 
+def _as_text(lesson: Lesson) -> LessonText:
+    assert lesson.id is not None
+    return LessonText(
+        lesson_id=lesson.id, title=lesson.title,
+        body=" ".join([lesson.summary, lesson.solution, *lesson.steps, *lesson.tips, *lesson.tags]),
+        link=lesson.permalink or "",
+        contributors=tuple(lesson.contributors or ()), checked_at=lesson.verified_at or lesson.created_at,
+        private=lesson.private,
+    )
+
+
 def attach_paths(engine: Engine) -> PathStore:
     """Run the learning-path and lesson-review errands against their stores; forget-me takes a member's paths."""
     store = PathStore(engine.db)
@@ -248,8 +305,10 @@ def attach_paths(engine: Engine) -> PathStore:
     engine.errands.register(DeliverPathLesson, paths.deliver)
     engine.errands.register(AnswerPathLesson, paths.answer)
     engine.errands.register(LoadPaths, paths.load)
-    reviews = ReviewErrands(LessonStore(engine.db), StaleLessons(engine.db), before=engine.flush)
+    reviews = ReviewErrands(LessonStore(engine.db), StaleLessons(engine.db), DecisionStore(engine.db),
+                            before=engine.flush)
     engine.errands.register(OfferLessonReviews, reviews.offer)
+    engine.errands.register(ReviewLessonsAgainst, reviews.against_decision)
     engine.errands.register(AnswerLessonReview, reviews.answer)
     engine.on_forget.append(store.forget_member)
     for rule in engine.rules:

@@ -8,11 +8,17 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app.sponsor.figures import SponsorReport, collect
-from bot.app.sponsor.render import render_html, summary
+from bot.app.sponsor.render import preview_card, render_html, summary
 from bot.core.actions import PostFile
 from bot.i18n import month_year
 from bot.rules import Decision, RuleContext
-from facilitation_rules.sponsor_report import AddReportNote, PublishSponsorReport, first_of, zone_of
+from facilitation_rules.sponsor_report import (
+    AddReportNote,
+    PreviewSponsorReport,
+    PublishSponsorReport,
+    first_of,
+    zone_of,
+)
 from storage.db import process_owner
 from storage.sponsor_report import add_note, claim_month, mark_posted, report_key
 
@@ -64,3 +70,14 @@ class SponsorErrands:
         await add_note(self.db, event.workspace, errand.month, event.user, errand.text, at=ctx.now)
         lang = ctx.language(event.workspace, event.user)
         return [ctx.reply(event, "report.note_saved", month=month_year(first_of(errand.month), lang))]
+
+    async def preview(self, errand: PreviewSponsorReport, ctx: RuleContext) -> Decision:
+        """The month so far, privately to the facilitator who asked: the report's sections and anonymity floor."""
+        event = errand.command
+        if self.flush is not None:
+            await self.flush()
+        report = await self.report_for(ctx, event.workspace, errand.month)
+        lang = ctx.language(event.workspace, event.user)
+        logger.info("sponsor report %s %s previewed by %s", event.workspace, errand.month, event.user)
+        return [ctx.reply(event, "report.preview", month=month_year(report.month, lang),
+                          card=preview_card(report, lang, ctx.now))]

@@ -13,6 +13,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from bot import i18n
 from bot.app.health_charts import CHARTS, enough_people
 from bot.app.sponsor.figures import SponsorReport
+from bot.core.actions import Card
+from bot.core.markup import defuse, excerpt
 
 _templates = Environment(
     loader=PackageLoader("bot.app.sponsor", "templates"),
@@ -94,4 +96,51 @@ def summary(report: SponsorReport, language: str) -> str:
         "sponsor.summary", month=month, community=report.community, members=texts.number(f.active_members),
         asked=texts.number(f.questions_asked), rate=texts.percent(f.response_rate),
         lessons=texts.number(f.new_lessons), decisions=texts.number(len(f.decisions)),
+    )
+
+
+PREVIEW_LISTED = 8  # decisions, lessons and notes a preview names, each; the full report has them all
+
+
+def preview_card(report: SponsorReport, language: str, as_of: dt.datetime) -> Card:
+    """`/steward report preview`: the month so far, as a private card (Block Kit, an embed, plain text), with the
+    report's own sections and the same anonymity floor: a figure about too few people is withheld."""
+    texts = ReportTexts(language, report.timezone)
+    _ = texts.gettext
+    too_few = _("sponsor.too_few", count=report.floor)
+    f = report.figures
+    if report.enough:
+        month = _("report.preview_figures", members=texts.number(f.active_members),
+                  messages=texts.number(f.messages), asked=texts.number(f.questions_asked),
+                  rate=texts.percent(f.response_rate), resolved=texts.number(f.questions_resolved),
+                  median=texts.duration(f.median_first_response_s))
+    else:
+        month = too_few
+    escalated = [_("sponsor.escalated", count=report.escalations.total)]
+    escalated += [f"• #{defuse(name)}: {texts.number(n)}" for name, n in report.escalations.per_channel]
+    if report.escalations.private:
+        escalated.append(_("sponsor.escalated_private", count=report.escalations.private))
+    decided = [f"• {defuse(excerpt(d.title, 120))}" for d in f.decisions[:PREVIEW_LISTED]]
+    learned = [_("sponsor.lessons_added", count=f.new_lessons)]
+    learned += [f"• {defuse(excerpt(lesson.title, 120))}" for lesson in f.lessons[:PREVIEW_LISTED]]
+    cohort = report.cohort
+    if report.cohort_shown and cohort is not None:
+        newcomers = _("sponsor.conversion", joined=texts.number(cohort.joined), posted=texts.number(cohort.posted),
+                      answered=texts.number(cohort.answered))
+    else:
+        newcomers = too_few if cohort is not None and cohort.joined else _("sponsor.no_newcomers")
+    notes = [f"> {defuse(excerpt(note, 300))}" for note in report.notes[:PREVIEW_LISTED]]
+    sections = (
+        (_("sponsor.section_month"), [month]),
+        (_("sponsor.section_escalations"), escalated),
+        (_("sponsor.section_decisions"), decided or [_("sponsor.no_decisions")]),
+        (_("sponsor.section_lessons"), learned),
+        (_("sponsor.section_newcomers"), [newcomers]),
+        (_("sponsor.section_notes"), notes or [_("sponsor.no_notes")]),
+    )
+    return Card(
+        title=_("report.preview_title", community=defuse(report.community), month=texts.date(report.month)),
+        sections=tuple("\n".join([f"*{heading}*", *lines]) for heading, lines in sections),
+        footer=_("report.preview_footer", when=i18n.local_datetime(as_of, report.timezone, texts.language),
+                 month=report.month_key, floor=_("sponsor.footer", count=report.floor)),
     )
