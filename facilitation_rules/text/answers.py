@@ -422,13 +422,17 @@ class ConversationTracker:
     def repeats(self, question_id: str) -> str | None:
         """The earlier, still unanswered question of the same asker that this question repeats, if any.
 
-        Responses go to that earlier question, so callers should treat both as one.
+        Responses go to that earlier question and name this one in `also`, so callers can treat both as one.
         """
         question = self._question(question_id)
         return question.root if question is not None else None
 
     def _redirect(self, space: _Space, response: Response | None) -> Response | None:
-        """Send a response to a repeated question on to the question it repeats, and mark it answered."""
+        """Send a response to a repeated question on to the question it repeats, and mark both answered.
+
+        The repeat keeps the response too (`also`): the asker asked once, in two lines, and whoever answers one
+        answers both; the repeat counts as a question of its own wherever the two are judged apart.
+        """
         question = self._question(response.question_id) if response is not None else None
         if response is None or question is None:
             return response
@@ -437,7 +441,7 @@ class ConversationTracker:
         if root is None:
             return response
         root.answered = True
-        return replace(response, question_id=root.id)
+        return replace(response, question_id=root.id, also=(question.id, *response.also))
 
     def _question(self, question_id: str) -> _Question | None:
         """An open question by id, in whichever channel or thread it was asked."""

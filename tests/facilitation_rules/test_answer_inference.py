@@ -288,3 +288,35 @@ def test_in_a_channel_that_answers_in_threads_a_new_question_is_a_new_topic() ->
     chat.say("dave", "The project template, it has the task list built in.", thread=q2)
     q3 = chat.say("erik", "Can a SharePoint site have two owners?", after=600)
     assert chat.answered(q2) is None and chat.answered(q3) is None
+
+
+def test_an_answer_to_a_repeated_question_answers_the_repeat_too() -> None:
+    chat = Chat()
+    first = chat.say("alice", "How do I add a guest to the workspace?")
+    chat.say("erik", "frank: is the demo at three?", question=False)
+    again = chat.say("alice", "does anyone know how to add a guest to the workspace?", after=180)
+    answer = chat.say("bob", "alice: invite them as a single-channel guest")
+    response = chat.responses[answer]
+    assert chat.tracker.repeats(again) == first
+    assert response is not None and response.question_id == first
+    assert again in response.also  # the asker asked once, in two lines: one answer answers both
+
+
+def test_an_answer_to_a_repeated_german_question_answers_the_repeat_too() -> None:
+    chat = Chat(channel="hilfe")
+    first = chat.say("jana", "Wie lege ich im Wiki eine Vorlage für Protokolle an?")
+    again = chat.say("jana", "Weiß jemand, wie man im Wiki eine Vorlage für Protokolle anlegt?", after=240)
+    answer = chat.say("timo", "jana: unter Einstellungen, dann Vorlagen, dann Neu")
+    response = chat.responses[answer]
+    assert chat.tracker.repeats(again) == first
+    assert response is not None and response.question_id == first and again in response.also
+
+
+def test_a_new_question_of_the_same_asker_is_not_a_repeat() -> None:
+    chat = Chat()
+    chat.say("alice", "How do I add a guest to the workspace?")
+    other = chat.say("alice", "and where do I change the retention policy for old channels?", after=180)
+    answer = chat.say("bob", "alice: the retention policy is under admin settings")
+    response = chat.responses[answer]
+    assert chat.tracker.repeats(other) is None
+    assert response is not None and response.question_id == other
