@@ -44,6 +44,15 @@ async def take(conn: AsyncConnection, workspace: str, owner: str, *, now: dateti
     return (await conn.execute(stmt)).first() is not None
 
 
+async def holder(conn: AsyncConnection, workspace: str) -> str | None:
+    """Who holds (or last held) the lease of `workspace`, its row locked until the transaction ends (PostgreSQL), so
+    that the answer still stands when `take` runs next in the same transaction."""
+    stmt = select(T_LEASE.c.owner).where(T_LEASE.c.workspace_id == workspace)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return (await conn.execute(stmt)).scalar_one_or_none()
+
+
 async def renew(conn: AsyncConnection, workspaces: Sequence[str], owner: str, *, until: datetime) -> set[str]:
     """Renew the leases this process holds; the workspaces whose lease it still holds."""
     if not workspaces:

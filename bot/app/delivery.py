@@ -151,8 +151,25 @@ class DeliveryWorker:
                 # Sending the rows before took longer than the lease: another worker may have this one now.
                 logger.info("outbox row %s: lease ran out before its turn; left for the next round", row["id"])
                 continue
+            if self.ownership is not None and not self.ownership.holds(row["workspace_id"]):
+                # This process stalled past the renewal of the workspace's lease: another one may have taken it
+                # over and be sending this very row. Only the holder sends, so the row goes back to be claimed again.
+                logger.info("outbox row %s: this process is not sure it still decides for %s; handed back",
+                            row["id"], row["workspace_id"])
+                await self._hand_back(row)
+                continue
             await self._deliver(row)
         return len(rows)
+
+    async def _hand_back(self, row: dict[str, Any]) -> None:
+        """Give up a claim without an attempt: the row is due again for whoever holds its workspace's lease."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(T_OUTBOX)
+                .where(T_OUTBOX.c.id == row["id"], T_OUTBOX.c.status == "sending",
+                       T_OUTBOX.c.claimed_until == row["claimed_until"])
+                .values(status="pending", claimed_until=None)
+            )
 
     async def release_abandoned(self, workspace: str | None = None) -> int:
         """Rows a process left "sending" when it died become due now, instead of when their claim runs out: at a

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app.errands import Errands
-from bot.app.ownership import Ownership, wall_clock
+from bot.app.ownership import Ownership, Taken, wall_clock
 from bot.app.perception import perceive, perceive_join
 from bot.changes import Change, apply_all
 from bot.commands import CommandRouter
@@ -215,7 +215,11 @@ class Engine:
                 return []
             await self._recover()
             shared = self.ownership is not None and event.workspace and not isinstance(event, TimePassed)
-            if shared and not await self._decide_for(event.workspace):
+            try:
+                decides = not shared or await self._decide_for(event.workspace)
+            except LeaseLost:  # lost again while catching up on the inbox (this process stalled): the new owner decides
+                decides = False
+            if not decides:
                 await self._hand_over(event)
                 return []
             if isinstance(event, TimePassed) and self.ownership is None and self._left_behind():
@@ -264,8 +268,11 @@ class Engine:
         assert self.ownership is not None
         if self.ownership.holds(workspace):
             return True
-        if not await self.ownership.take(workspace):
+        taken = await self.ownership.take(workspace)
+        if not taken:
             return False
+        if taken is Taken.KEPT:  # it was this process's all along (renewed late): its working set is right
+            return True
         await self._reload(workspace)
         await self._drain_inbox()  # events handed over before this one come first
         return True
@@ -299,7 +306,7 @@ class Engine:
             for workspace in await self.ownership.renew():
                 self._drop(workspace)
             for workspace in await self.ownership.unowned():
-                if await self.ownership.take(workspace):
+                if await self.ownership.take(workspace) is Taken.NEW:
                     await self._reload(workspace)
             try:
                 await self._drain_inbox()
@@ -365,8 +372,7 @@ class Engine:
             if not pending:
                 break
             current = pending.popleft()
-            actions = await self._decide(current, ctx, pending)
-            replies.extend(self._enqueue(actions, event.at))
+            actions = await self._decide(current, ctx, pending, replies, event.at)
             for observer in self.observers:
                 observer(current, actions, ctx)
         else:
@@ -388,9 +394,25 @@ class Engine:
         if taken is not None:
             self._batch.inbox_taken.append(taken[0])
 
-    async def _decide(self, event: Event, ctx: RuleContext, decided: deque[Event]) -> list[Action]:
-        """Ask every rule about one event: their actions are returned, the facts they decided queued."""
+    async def _decide(
+        self, event: Event, ctx: RuleContext, decided: deque[Event], replies: list[Action], at: datetime
+    ) -> list[Action]:
+        """Ask every rule about one event: their actions are returned (and enqueued, the private replies added to
+        `replies`), the facts they decided queued.
+
+        Actions join the pending batch as they are decided, before any errand runs: an errand may write the batch
+        midway (`before=engine.flush`, as loading learning paths after a lease change does), and the state changes
+        written then must not go without the actions that came with them (a flag posted for a question marked
+        flagged), or a later write that is refused or fails would lose those actions for good.
+        """
         actions: list[Action] = []
+        enqueued = 0  # actions[:enqueued] are in the batch
+
+        def enqueue() -> None:
+            nonlocal enqueued
+            replies.extend(self._enqueue(actions[enqueued:], at))
+            enqueued = len(actions)
+
         handlers = self._handlers_for.get(type(event))
         if handlers is None:
             handlers = self._handlers_for[type(event)] = [
@@ -411,6 +433,7 @@ class Engine:
 
         async def run_errands() -> None:
             while errands:
+                enqueue()
                 take(await self.errands.run(errands.pop(0), ctx))
 
         state = self.state
@@ -427,6 +450,7 @@ class Engine:
         if isinstance(event, CommandInvoked):
             take(self.router.dispatch(event, ctx))
             await run_errands()
+        enqueue()
         return actions
 
     async def forget_workspace(self, workspace: str) -> int:
@@ -478,7 +502,9 @@ class Engine:
             # Any process may have left a checkpoint of these workspaces; it stops fitting with this write.
             touched = batch.workspace_ids()
             batch.stale_checkpoints = [{"ws": ws} for ws in sorted(touched)]
-            taken_now = {ws for ws in touched if not self.ownership.holds(ws) and await self.ownership.take(ws)}
+            for ws in sorted(touched):
+                if not self.ownership.holds(ws) and await self.ownership.take(ws) is Taken.NEW:
+                    taken_now.add(ws)
         elif self._checkpointed:  # the text models move on from here: the stored checkpoint no longer fits
             batch.stale_checkpoints = [{"ws": ws} for ws in sorted(self._checkpointed)]
             self._checkpointed = set()

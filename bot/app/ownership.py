@@ -9,6 +9,7 @@ process that stalled past its lease cannot overwrite the new owner's decisions.
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,17 @@ from storage.db import process_owner
 logger = logging.getLogger(__name__)
 
 LEASE_TTL = timedelta(seconds=30)
+
+
+class Taken(enum.Enum):
+    """What taking a lease came to; true unless another process holds it."""
+
+    REFUSED = "refused"  # another process holds it
+    KEPT = "kept"  # this process held it and nobody else has since: its working set is still right
+    NEW = "new"  # nobody held it, or another process did: what this process knows of it must be loaded again
+
+    def __bool__(self) -> bool:
+        return self is not Taken.REFUSED
 
 
 def wall_clock() -> datetime:
@@ -66,18 +78,25 @@ class Ownership:
         until = self._held.get(workspace)
         return until is not None and until - self.ttl / 3 > self.now()
 
-    async def take(self, workspace: str) -> bool:
+    async def take(self, workspace: str) -> Taken:
+        """Take the lease of `workspace`, or take it again after this process was late renewing it. Only a lease
+        that was someone else's since (or nobody's) is NEW: a busy process that renews late must not reload its
+        working set for it, or each late renewal makes it later still."""
         now = self.now()
         async with self.db.begin() as conn:
+            before = await leases.holder(conn, workspace)
             taken = await leases.take(conn, workspace, self.owner, now=now, until=now + self.ttl)
-        if taken:
-            fresh = workspace not in self._held
-            self._held[workspace] = now + self.ttl
-            if fresh:
-                logger.info("deciding for %s now (lease taken by %s)", workspace, self.owner)
-                for hook in self.on_taken:
-                    await hook(workspace)
-        return taken
+        if not taken:
+            return Taken.REFUSED
+        fresh = workspace not in self._held
+        self._held[workspace] = now + self.ttl
+        if not fresh and before == self.owner:
+            return Taken.KEPT
+        if fresh:
+            logger.info("deciding for %s now (lease taken by %s)", workspace, self.owner)
+            for hook in self.on_taken:
+                await hook(workspace)
+        return Taken.NEW
 
     async def renew(self) -> set[str]:
         """Renew every lease held; the workspaces lost (another process took them after this one stalled)."""

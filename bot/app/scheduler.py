@@ -32,6 +32,7 @@ class Scheduler:
         self.engine = engine
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._running: set[asyncio.Task[None]] = set()
+        self._stopping = False
         self.scheduler.add_job(
             self._tracked(self.sweep),
             "interval",
@@ -88,6 +89,7 @@ class Scheduler:
             await self.engine.handle(TimePassed(workspace="", at=self.engine.clock.now()))
 
     def start(self) -> None:
+        self._stopping = False
         self.scheduler.start()
 
     def shutdown(self) -> None:
@@ -100,6 +102,7 @@ class Scheduler:
         and a sweep cancelled mid-write (its transaction rolls back) is a traceback in the log."""
         if not self.scheduler.running:
             return
+        self._stopping = True
         self.scheduler.pause()  # no new runs; a running job goes on
         if self._running:
             _, late = await asyncio.wait(set(self._running), timeout=STOP_WAIT_SECONDS)
@@ -116,6 +119,11 @@ class Scheduler:
             self._running.add(task)
             try:
                 await job()
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+                # Cancelled by the stop after its wait (the warning says so); its transaction rolled back and the
+                # next start does the work again, so this is not a traceback in the log.
             finally:
                 self._running.discard(task)
 

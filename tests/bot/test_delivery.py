@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from bot.app.delivery import DeliveryWorker, PermanentFailure, RefLookup, RetryLater
 from bot.app.engine import Engine
+from bot.app.ownership import Ownership
 from bot.core.actions import Action, PostMessage
 from bot.core.clock import SimulatedClock
 from bot.settings import Settings
 from storage.repository import T_OUTBOX
-from tests.support import at, community
+from tests.support import LeaseClock, at, community
 
 
 class FakePlatform:
@@ -151,3 +152,25 @@ async def test_two_workers_sharing_a_database_send_every_row_exactly_once(databa
     assert sorted(keys) == sorted(f"k{n}" for n in range(30))
     assert all(r["status"] == "sent" for r in await rows(engine))
     await engine.db.dispose()
+
+
+async def test_a_process_unsure_of_its_lease_hands_claimed_rows_back_unsent(engine: Engine) -> None:
+    """A process that stalled past its lease renewal may have lost the workspace to another one, which then sends
+    the same rows: so it sends nothing until it holds the lease again, and its claims go back unspent."""
+    wall = LeaseClock()
+    ownership = Ownership(engine.db, owner="r1", ttl=timedelta(seconds=30), now=wall.now)
+    assert await ownership.take("console:test")
+    platform = FakePlatform()
+    worker = DeliveryWorker(engine.db, [platform], engine.clock, ownership=ownership)
+    await queue(engine, post("a"), post("b"))
+
+    wall.moment += timedelta(seconds=25)  # the renewal is late: the lease may run out any moment
+    assert await worker.run_once() == 2, "claimed"
+    assert platform.sent == [], "but nothing sent"
+    assert [(r["status"], r["attempts"], r["claimed_until"]) for r in await rows(engine)] == [
+        ("pending", 0, None), ("pending", 0, None)
+    ], "handed back at once, no attempt counted"
+
+    assert await ownership.take("console:test"), "renewed (nobody took it meanwhile)"
+    assert await worker.run_once() == 2
+    assert [a.key for a in platform.sent] == ["a", "b"], "sent once the lease is sure again"

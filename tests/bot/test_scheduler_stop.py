@@ -48,6 +48,40 @@ async def test_stop_lets_the_running_tick_finish(settings: Settings, caplog: pyt
         await engine.close()
 
 
+async def test_a_tick_still_running_after_the_wait_is_cancelled_in_one_line(
+    settings: Settings, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tick that outlasts the stop's wait is cancelled: one warning, no job traceback from APScheduler."""
+    monkeypatch.setattr("bot.app.scheduler.STOP_WAIT_SECONDS", 0.2)
+    engine = await community(settings, at("2026-03-02 09:00"))
+    scheduler = Scheduler(engine)
+    entered = asyncio.Event()
+    runs: list[str] = []
+
+    async def stuck_tick() -> None:
+        runs.append("started")
+        entered.set()
+        await asyncio.Event().wait()  # never set: only the stop ends this tick
+        runs.append("finished")
+
+    scheduler.scheduler.add_job(scheduler._tracked(stuck_tick), "interval", seconds=0.05, id="stuck",
+                                next_run_time=datetime.now(UTC), max_instances=1)
+    scheduler.start()
+    try:
+        await asyncio.wait_for(entered.wait(), timeout=5)
+        with caplog.at_level(logging.INFO):
+            await asyncio.wait_for(scheduler.stop(), timeout=5)
+            await asyncio.sleep(0.1)
+        assert runs == ["started"], "cancelled, not finished"
+        assert any("still running at stop" in r.getMessage() for r in caplog.records), "the one warning line"
+        assert not [r for r in caplog.records if r.name.startswith("apscheduler") and r.levelno >= logging.ERROR]
+        assert not [r for r in caplog.records if r.exc_info], "no traceback"
+        assert not scheduler.scheduler.running
+    finally:
+        await scheduler.stop()
+        await engine.close()
+
+
 async def test_nothing_is_decided_after_close(settings: Settings) -> None:
     engine = await community(settings, at("2026-03-02 09:00"))
     await engine.close()
