@@ -13,6 +13,9 @@ app's redirect URL with a code; `oauth.v2.access` exchanges it for a bot token o
 token and expiry when `token_lifetime` is set, and refreshes such tokens); `auth.test` answers per token with its
 team; `apps.uninstall` revokes a team's tokens. `call_tokens` holds the token each Web API call carried.
 
+`api_delay` makes every Web API call answer that many seconds late (a realistic 0.05, say; 0 by default), the
+time a real Slack takes, so what waits on Slack one call after another shows.
+
 Platform faults to script: 429s with Retry-After (`rate_limited`), 5xx answers (`server_errors`), answers later
 than the client waits (`slow`: the call took effect, or with `slow_processed` off it was lost), a refused token
 (`token_error`), a channel Steward cannot post in (`channel_errors`), and Socket Mode connections closed
@@ -61,6 +64,7 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.rate_limited: dict[str, int] = {}  # method -> how many 429s to answer before succeeding
         self.retry_after = 1
+        self.api_delay = 0.0  # seconds every Web API call takes to answer (see the module's docstring)
         self.valid_tokens = {"xoxb-test", "xapp-1-test"}
         self.port = 0
         self._sockets: list[web.WebSocketResponse] = []
@@ -148,6 +152,8 @@ class FakeSlack:
         self.call_tokens.append(token)
         if self.on_call is not None:
             await self.on_call(method, params)
+        if self.api_delay > 0:
+            await asyncio.sleep(self.api_delay)
         if method == "oauth.v2.access":
             return web.json_response(self._access(authorization, params))
         if token in self.token_expiry and self.token_expiry[token] <= time.time():
