@@ -258,8 +258,8 @@ class SlackExport:
                 first = messages[0][0]
                 while pending and pending[0][0] < first:
                     yield heapq.heappop(pending)
-            for _at, raw in messages:
-                for event in self._message_events(channel, raw, name):
+            for at, raw in messages:
+                for event in self._message_events(channel, raw, name, at):
                     heapq.heappush(pending, (event.at, next(seq), event))
         while pending:
             yield heapq.heappop(pending)
@@ -287,10 +287,10 @@ class SlackExport:
         messages.sort(key=lambda item: item[0])
         return messages
 
-    def _message_events(self, channel: str, raw: dict[str, Any], name: str) -> list[Event]:
+    def _message_events(self, channel: str, raw: dict[str, Any], name: str, at: datetime) -> list[Event]:
+        """`at`: the message's time, as `_day` parsed it from its `ts` (parsed once per message, not twice)."""
         ws = f"slack:{self.workspace_id}"
         ts = str(raw["ts"])
-        at = slack_time(ts)
         subtype = raw.get("subtype")
         where = self._files.where(name)
         if subtype is not None and not isinstance(subtype, str):

@@ -19,9 +19,7 @@ def perceive(event: MessagePosted, ctx: RuleContext) -> Perception:
     ws = event.workspace
     if event.bot or not is_facilitated(ctx, ws, event.channel):
         return Perception()
-    tracker = ctx.state.tracker(ws)
-    if event.user_name:
-        tracker.register_name(event.user, event.user_name)
+    tracker = ctx.state.tracker(ws)  # it learns the speaker's name as it reads the line
     opens_thread = event.thread in (None, event.message_id)
     verdict = (
         classify_question(event.text, ctx.workspace(ws).language)
