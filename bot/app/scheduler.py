@@ -23,6 +23,7 @@ from storage.repository import purge_message_text, purge_processed_events
 logger = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 60
+STARTUP_GRACE_SECONDS = 5  # the first sweep after a start waits this long at least
 STOP_WAIT_SECONDS = 20.0  # a job running at stop (a sweep mid-digest, say) is let finish for this long
 PROCESSED_EVENTS_KEPT = timedelta(days=30)
 
@@ -42,6 +43,9 @@ class Scheduler:
             coalesce=True,
             max_instances=1,
             misfire_grace_time=sweep_seconds * 5,
+            # After a start, what the platforms still owe (events a crashed process never acknowledged, pushed again
+            # on the new connection) comes in before time-based decisions are made without it.
+            next_run_time=datetime.now(UTC) + timedelta(seconds=max(sweep_seconds, STARTUP_GRACE_SECONDS)),
         )
         self.scheduler.add_job(
             self._tracked(self.purge_expired_text),

@@ -36,7 +36,7 @@ from tests.e2e.slack.chaos import (
 )
 from tests.e2e.slack.fake_slack import TEAM, FakeSlack
 
-TIMING = Timing(answer=7.0, escalation=2.0, confirm=3.0, burst=1.2, restart=3.0)
+TIMING = Timing(answer=10.0, escalation=6.0, confirm=8.0, burst=1.2, restart=5.0)
 SEED = 20261207
 WS = f"slack:{TEAM}"
 
