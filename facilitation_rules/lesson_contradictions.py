@@ -34,7 +34,8 @@ from bot.core.paths import REVIEW_NUDGE, LessonText, contradiction_subject
 from bot.core.text.tokens import ENGLISH_STOP_WORDS, GERMAN_STOP_WORDS, stem, words
 from bot.i18n import translate
 from bot.rules import Errand, RuleContext
-from facilitation_rules.etiquette import nudge, nudge_refusal
+from facilitation_rules.etiquette import nudge
+from facilitation_rules.lesson_review import authors_to_ask
 
 logger = logging.getLogger(__name__)
 
@@ -113,15 +114,8 @@ def offers(
         if not bears_on(decision, lesson):
             continue
         subject = contradiction_subject(lesson.lesson_id, decision.id)
-        for author in lesson.contributors:
-            if author in offered or (author, subject) in asked:
-                continue
+        for author in authors_to_ask(lesson.lesson_id, lesson.contributors, subject, offered, asked, ctx, ws):
             member = ctx.member(ws, author)
-            refusal = nudge_refusal(member, ctx)
-            if refusal is not None:
-                logger.debug("lesson %s: not offering it to %s now (%s)", lesson.lesson_id, author, refusal)
-                continue
-            offered.add(author)
             logger.info(
                 "lesson %s offered to %s for review: decision %s bears on it", lesson.lesson_id, author, decision.id
             )

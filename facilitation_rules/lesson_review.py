@@ -11,7 +11,7 @@ working hours; an author it may not message now is asked at a later look.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -108,6 +108,24 @@ class AnswerLessonReview(Errand):
         return [private(self.click, ctx, "review.failed")]
 
 
+def authors_to_ask(
+    lesson_id: int, authors: Iterable[str], subject: str, offered: set[str], asked: set[tuple[str, str]],
+    ctx: RuleContext, workspace: str,
+) -> Iterator[str]:
+    """The authors to offer a review of `subject` now: none offered one in this look already (the nudge budget sees
+    one at a time), none asked about this subject before, and only those the nudge etiquette lets Steward message
+    now (the others at a later look). Each one yielded counts as offered."""
+    for author in authors:
+        if author in offered or (author, subject) in asked:
+            continue
+        refusal = nudge_refusal(ctx.member(workspace, author), ctx)
+        if refusal is not None:
+            logger.debug("lesson %s: not offering the review to %s now (%s)", lesson_id, author, refusal)
+            continue
+        offered.add(author)
+        yield author
+
+
 def offers(
     lessons: Sequence[StaleLesson], asked: set[tuple[str, str]], ctx: RuleContext, workspace: str
 ) -> list[Action | Change]:
@@ -117,15 +135,8 @@ def offers(
     offered: set[str] = set()
     for lesson in lessons:
         subject = review_subject(lesson.lesson_id, lesson.checked_at)
-        for author in lesson.contributors:
-            if author in offered or (author, subject) in asked:
-                continue
+        for author in authors_to_ask(lesson.lesson_id, lesson.contributors, subject, offered, asked, ctx, workspace):
             member = ctx.member(workspace, author)
-            refusal = nudge_refusal(member, ctx)
-            if refusal is not None:
-                logger.debug("lesson %s: not offering the review to %s now (%s)", lesson.lesson_id, author, refusal)
-                continue
-            offered.add(author)
             decision += [
                 nudge(ctx, member, kind=REVIEW_NUDGE, question_id=subject, reason="stale lesson"),
                 offer(lesson, author, ctx, workspace),
