@@ -222,9 +222,11 @@ class Engine:
             if not decides:
                 await self._hand_over(event)
                 return []
-            if isinstance(event, TimePassed) and self.ownership is None and self._left_behind():
-                await self._drain_inbox()
             try:
+                if isinstance(event, TimePassed) and (self.ownership is not None or self._left_behind()):
+                    # What other processes handed over comes first: a sweep that ran ahead of the inbox (this
+                    # process's loop was busy past a deadline) would flag a question whose answer waits there.
+                    await self._drain_inbox()
                 replies = await self.process(event)
                 await self.flush()
             except LeaseLost:

@@ -21,7 +21,7 @@ from bot.app.ownership import Ownership
 from bot.app.replay import run_due_work
 from bot.app.wiring import build_engine
 from bot.core.clock import SimulatedClock
-from bot.core.events import Event, InteractionClicked
+from bot.core.events import Event, InteractionClicked, TimePassed
 from storage.repository import T_OUTBOX
 from tests.conftest import make_settings
 from tests.support import WS, LeaseClock, at, command, message
@@ -183,3 +183,28 @@ async def test_a_new_owner_handles_what_waits_in_the_inbox_before_the_event_in_h
         assert not [key for key, _ in await outbox(second) if key.startswith(("flag:", "nudge:", "escalate:"))]
     finally:
         await second.close()
+
+
+async def test_a_sweep_that_runs_before_the_inbox_is_drained_sees_the_answer_first(postgres_url: str) -> None:
+    """The owner's loop was busy past the question's deadline; when it wakes, the sweep may run before the job
+    that drains the inbox. The answer another process handed over must count before anything is flagged."""
+    settings = make_settings(postgres_url, steward_timezone="Europe/Berlin")
+    wall = LeaseClock()
+    owner = await start_engine(settings, Ownership(owner="owner", now=wall.now))
+    other = await start_engine(settings, Ownership(owner="other", now=wall.now))
+    question = message("tom", "How do I share a Planner board?", at("2026-03-02 08:00"), message_id="q")
+    answer = message("ben", "Use the Share button, top right.", at("2026-03-02 08:10"), thread="q", message_id="a")
+    try:
+        await owner.handle(question)
+        other.clock.set(answer.at)  # type: ignore[attr-defined]
+        await other.handle(answer)  # not the owner: the answer waits in the inbox
+        waiting = owner.state.question(WS, "q")
+        assert waiting is not None and waiting.status != "answered"
+        owner.clock.set(at("2026-03-02 16:00"))  # type: ignore[attr-defined]
+        await owner.handle(TimePassed(workspace="", at=at("2026-03-02 16:00")))  # a sweep; tend_leases never ran
+        taken = owner.state.question(WS, "q")
+        assert taken is not None and taken.status == "answered" and taken.first_response_id == "a"
+        assert not [key for key, _ in await outbox(owner) if key.startswith(("flag:", "nudge:", "escalate:"))]
+    finally:
+        await owner.close()
+        await other.close()
