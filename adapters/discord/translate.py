@@ -338,6 +338,12 @@ def language_of(interaction: Any) -> str | None:
     return (value.split("-")[0].lower() or None) if isinstance(value, str) else None
 
 
+def interaction_id(interaction: Any) -> str | None:
+    """The interaction's own snowflake: what a redelivered interaction keeps (None when it has none)."""
+    value = getattr(interaction, "id", None)
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _asked(interaction: Any) -> tuple[str, str, str | None, str]:
     """Where and by whom an interaction was made: (workspace, channel, thread, user)."""
     guild_id = getattr(interaction, "guild_id", None)
@@ -366,6 +372,7 @@ def command_invoked(
         thread=thread or in_thread,
         is_admin=is_facilitator(getattr(interaction, "user", None), facilitator_role),
         user_language=language_of(interaction),
+        delivery_id=interaction_id(interaction),
     )
 
 
@@ -409,4 +416,5 @@ def interaction_clicked(
         message_id=message_id,
         is_admin=is_facilitator(getattr(interaction, "user", None), facilitator_role),
         user_language=language_of(interaction),
+        delivery_id=interaction_id(interaction),
     )

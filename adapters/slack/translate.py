@@ -285,6 +285,7 @@ def translate_command(body: Payload, *, at: datetime, is_admin: bool = False) ->
         user=_lenient(body, "user_id", "command"),
         args=_lenient(body, "text", "command").strip(),
         is_admin=is_admin,
+        delivery_id=_lenient(body, "trigger_id", "command") or None,
     )
 
 
@@ -309,6 +310,7 @@ def translate_block_actions(
         logger.warning("Slack block_actions dropped: %s", exc)
         return []
     workspace = workspace_id(team_of(body))
+    trigger = _lenient(body, "trigger_id", "block_actions")
     clicks = []
     for action in actions:
         try:
@@ -331,6 +333,7 @@ def translate_block_actions(
                 value=value,
                 message_id=message_id or None,
                 is_admin=is_admin,
+                delivery_id=trigger or None,
             )
         )
     return clicks
@@ -362,4 +365,5 @@ def translate_message_shortcut(body: Payload, *, at: datetime, is_admin: bool = 
         args=args,
         thread=ts or None,
         is_admin=is_admin,
+        delivery_id=_lenient(body, "trigger_id", what) or None,
     )

@@ -118,9 +118,14 @@ class CommandInvoked(Event):
     is_admin: bool = False  # the platform says this member administers the workspace
     user_timezone: str | None = None  # as the platform says, when it says it
     user_language: str | None = None
+    delivery_id: str | None = None  # the platform's id of this invocation (Slack trigger_id, Discord interaction id)
 
     @property
     def key(self) -> str:
+        # `at` is when Steward received it, so a command delivered again (its acknowledgement lost to a crash)
+        # would be a new command: the platform's own id of the invocation is what a redelivery keeps.
+        if self.delivery_id:
+            return f"command:{self.delivery_id}"
         return f"command:{self.channel}:{self.user}:{self.at.isoformat()}:{self.args}"
 
 
@@ -136,9 +141,12 @@ class InteractionClicked(Event):
     is_admin: bool = False
     user_timezone: str | None = None  # as the platform says, when it says it
     user_language: str | None = None
+    delivery_id: str | None = None  # the platform's id of this click (Slack trigger_id, Discord interaction id)
 
     @property
     def key(self) -> str:
+        if self.delivery_id:  # as for commands: the same click delivered again keeps the platform's id
+            return f"clicked:{self.delivery_id}:{self.action}:{self.value}"
         where = self.message_id or self.channel
         return f"clicked:{where}:{self.user}:{self.action}:{self.value}:{self.at.isoformat()}"
 

@@ -6,12 +6,14 @@ connections and starts a new engine on the same database, as a new process would
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import select
 
 from bot.app.engine import Engine
 from bot.app.replay import run_due_work
 from bot.core.actions import Action
-from bot.core.events import Event, InteractionClicked
+from bot.core.events import CommandInvoked, Event, InteractionClicked
 from bot.settings import Settings
 from storage.repository import T_NUDGE, T_OUTBOX, T_QUESTION
 from tests.conftest import make_settings
@@ -187,6 +189,29 @@ async def test_a_repeated_click_and_a_repeated_command_count_once(database_url: 
     question = engine.state.question(WS, "q")
     assert question is not None and question.status == "not_a_question"
     assert await stored_status(engine, "q") == "not_a_question"
+    await engine.db.dispose()
+
+
+async def test_a_command_and_a_click_delivered_again_later_keep_the_platforms_id(database_url: str) -> None:
+    """A platform stamps nothing on a command but its own id of the invocation; Steward stamps the time it
+    received it. Delivered again after a crash (its acknowledgement lost), the command arrives at a later time
+    with the same id, and must not run (nor answer the member) twice."""
+    settings = berlin(database_url)
+    engine = await community(settings, at("2026-03-02 07:00"))
+    await say(engine, message("tom", "How do I share a Planner board?", at("2026-03-02 08:00"), message_id="q"))
+    expert = CommandInvoked(workspace=WS, at=at("2026-03-02 08:05"), channel="help", user="ben",
+                            args="expert add planner", delivery_id="trigger-1")
+    click = InteractionClicked(workspace=WS, at=at("2026-03-02 08:06"), channel="help", user="tom",
+                               action="not_a_question", value="q", delivery_id="trigger-2")
+    assert len(await say(engine, expert)) == 1, "one private reply"
+    await say(engine, click)
+    engine = await restart(engine, settings)
+    later = at("2026-03-02 08:09")
+    engine.clock.set(later)  # type: ignore[attr-defined]
+    assert await redeliver(engine, dataclasses.replace(expert, at=later)) == [], "not run (nor answered) again"
+    assert await redeliver(engine, dataclasses.replace(click, at=later)) == []
+    again = dataclasses.replace(expert, at=later, delivery_id="trigger-3")  # the member runs it once more
+    assert len(await say(engine, again)) == 1, "a new invocation is a new command"
     await engine.db.dispose()
 
 

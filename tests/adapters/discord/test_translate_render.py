@@ -85,6 +85,20 @@ def test_facilitators_by_permission_or_role() -> None:
     assert translate.is_facilitator(NS(guild_permissions=discord.Permissions(manage_guild=True), roles=[]), "x")
 
 
+def test_commands_and_clicks_carry_the_interactions_own_id() -> None:
+    """Steward stamps the time it received an interaction; the interaction's id is what a redelivery keeps."""
+    plain = NS(guild_permissions=discord.Permissions.none(), roles=[], id=7)
+    asked = NS(id=9001, guild_id=42, channel=NS(id=5, type=discord.ChannelType.text), user=plain, locale=None)
+    first = translate.command_invoked(asked, "mute 2", at=AT, facilitator_role="Facilitator")
+    again = translate.command_invoked(asked, "mute 2", at=AT.replace(minute=3), facilitator_role="Facilitator")
+    assert first is not None and again is not None and first.key == again.key == "command:9001"
+    clicked = translate.interaction_clicked(NS(**{**vars(asked), "message": NS(id=300)}), "solved", "100",
+                                            at=AT, facilitator_role="Facilitator")
+    assert clicked is not None and clicked.key == "clicked:9001:solved:100"
+    unnamed = translate.command_invoked(NS(**{**vars(asked), "id": None}), "mute 2", at=AT, facilitator_role="x")
+    assert unnamed is not None and unnamed.delivery_id is None and unnamed.key.startswith("command:5:7:")
+
+
 def test_card_and_buttons_render_as_embed_and_persistent_view() -> None:
     action = PostMessage(key="flag:1", workspace="discord:42", channel="5", text="Can anyone help?",
                          card=Card(title="T", sections=("a", "b"), fields=(("k", "v"),), footer="f"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from adapters.slack import render
 from adapters.slack.translate import (
@@ -161,6 +161,10 @@ def test_slash_command_button_click_and_shortcut() -> None:
         is_admin=True,
     )
     assert (command.workspace, command.args, command.is_admin, command.thread) == ("slack:T1", "mute 2w", True, None)
+    delivered = {"team_id": "T1", "channel_id": "C1", "user_id": "U1", "text": "mute 2w", "trigger_id": "13345.9"}
+    first, again = (translate_command(delivered, at=moment) for moment in (NOW, NOW + timedelta(seconds=30)))
+    assert first.key == again.key == "command:13345.9", "a redelivery, received later, is the same command"
+    assert translate_command(delivered | {"trigger_id": "13346.1"}, at=NOW).key != first.key
     clicks = translate_block_actions(
         {
             "type": "block_actions",
@@ -169,9 +173,11 @@ def test_slash_command_button_click_and_shortcut() -> None:
             "channel": {"id": "C1"},
             "container": {"type": "message", "message_ts": "1772443000.000300", "channel_id": "C1"},
             "actions": [{"type": "button", "action_id": "solved#2", "value": "1772442000.000100"}],
+            "trigger_id": "13347.2",
         },
         at=NOW,
     )
+    assert clicks[0].key == "clicked:13347.2:solved:1772442000.000100"
     assert clicks == [
         InteractionClicked(
             workspace="slack:T1",
@@ -181,6 +187,7 @@ def test_slash_command_button_click_and_shortcut() -> None:
             action="solved",
             value="1772442000.000100",
             message_id="1772443000.000300",
+            delivery_id="13347.2",
         )
     ]
     shortcut = translate_message_shortcut(
