@@ -137,7 +137,13 @@ async def waiting(
     return [dict(row._mapping) for row in result]
 
 
-async def taken(conn: AsyncConnection, ids: Sequence[int]) -> None:
-    """The owner processed these inbox rows (called in the transaction that stores their effects)."""
-    if ids:
-        await conn.execute(delete(T_INBOX).where(T_INBOX.c.id.in_(list(ids))))
+async def taken(conn: AsyncConnection, events: Sequence[tuple[str, str]], dropped: Sequence[int] = ()) -> None:
+    """The owner processed these events, given as (workspace, key) (called in the transaction that stores their
+    effects); `dropped`: rows removed by id (unreadable ones)."""
+    by_workspace: dict[str, list[str]] = {}
+    for workspace, key in events:
+        by_workspace.setdefault(workspace, []).append(key)
+    for workspace, keys in by_workspace.items():
+        await conn.execute(delete(T_INBOX).where(T_INBOX.c.workspace_id == workspace, T_INBOX.c.key.in_(keys)))
+    if dropped:
+        await conn.execute(delete(T_INBOX).where(T_INBOX.c.id.in_(list(dropped))))

@@ -79,13 +79,17 @@ class WriteBatch:
     processed: list[dict[str, Any]] = field(default_factory=list)  # keys of the events these changes came from
     responses: list[dict[str, Any]] = field(default_factory=list)  # expertise evidence
     stale_checkpoints: list[dict[str, Any]] = field(default_factory=list)  # {"ws"}: checkpoints this batch outdates
-    inbox_taken: list[int] = field(default_factory=list)  # inbox rows whose events this batch processed
+    # Events this batch processed, as (workspace, key): their inbox rows go in the same transaction. By key, not by
+    # row id: SQLite hands a deleted row's id to the next row, so an id remembered a moment too long names another
+    # event.
+    inbox_taken: list[tuple[str, str]] = field(default_factory=list)
+    inbox_dropped: list[int] = field(default_factory=list)  # unreadable inbox rows, dropped by id
 
     def workspace_ids(self) -> set[str]:
         """Every workspace this batch writes for (the leases a write must hold)."""
         found = {row["id"] for row in self.workspaces}
         for name, rows in vars(self).items():
-            if name not in {"workspaces", "inbox_taken"}:
+            if name not in {"workspaces", "inbox_taken", "inbox_dropped"}:
                 found.update(row.get("workspace_id") or row.get("ws") or "" for row in rows)
         found.discard("")
         return found
@@ -247,7 +251,7 @@ async def write_batch(conn: AsyncConnection, batch: WriteBatch) -> None:
         )
     await insert_ignoring_duplicates(conn, T_EXPERT_TOPIC, batch.expert_topics_added)
     await insert_ignoring_duplicates(conn, T_OUTBOX, batch.outbox, ["workspace_id", "key"])
-    await leases.taken(conn, batch.inbox_taken)
+    await leases.taken(conn, batch.inbox_taken, batch.inbox_dropped)
     if batch.forgotten:
         await forget_members(conn, batch.forgotten)
 

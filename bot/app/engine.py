@@ -338,7 +338,7 @@ class Engine:
                         event = event_from_dict(row["event"])
                     except (ValueError, KeyError, TypeError) as exc:
                         logger.warning("inbox row %s is unreadable and dropped: %s", row["id"], exc)
-                        self._batch.inbox_taken.append(row["id"])
+                        self._batch.inbox_dropped.append(row["id"])
                         continue
                     self._taken_in[(event.workspace, event.key)] = (row["id"], at or time.monotonic())
                     await self.process(event)
@@ -392,9 +392,8 @@ class Engine:
 
     def _took(self, event: Event) -> None:
         """The event's inbox row (if it was taken in) goes with the event's writes."""
-        taken = self._taken_in.get((event.workspace, event.key))
-        if taken is not None:
-            self._batch.inbox_taken.append(taken[0])
+        if (event.workspace, event.key) in self._taken_in:
+            self._batch.inbox_taken.append((event.workspace, event.key))
 
     async def _decide(
         self, event: Event, ctx: RuleContext, decided: deque[Event], replies: list[Action], at: datetime
@@ -486,9 +485,8 @@ class Engine:
         except BaseException:
             self._reload_needed = True  # the working set holds what the database did not get
             raise
-        if batch.inbox_taken and self._taken_in:
-            done = set(batch.inbox_taken)
-            self._taken_in = {key: taken for key, taken in self._taken_in.items() if taken[0] not in done}
+        for done in batch.inbox_taken:
+            self._taken_in.pop(done, None)
         if batch.outbox:
             for notify in self.on_outbox:
                 notify()
