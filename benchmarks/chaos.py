@@ -79,7 +79,11 @@ def report(clean: Result, chaos: Result, comparison: Comparison) -> None:
         print(f"  kill to reconnected: median {statistics.median(chaos.downtime):.1f} s, "
               f"max {max(chaos.downtime):.1f} s")
     print(f"  posts in the clean run: {posts}; digests: {sum(seen(clean).digests.values())}")
+    print(f"  stored: messages missing {len(chaos.unstored)}, events left in the inbox {chaos.inbox_left}, "
+          f"outbox rows never delivered {chaos.outbox_unsent}")
     print(f"  lost: {comparison.lost}   doubled: {comparison.doubled}   not in the clean run: {comparison.unexpected}")
+    print(f"  by outbox key: decided only in the clean run {len(comparison.keys_missing)}, only in this run "
+          f"{len(comparison.keys_extra)}, the same decision in other words {comparison.reworded}")
     print(f"  updates, reactions, pins missing: {comparison.missing_once}   extra: {comparison.extra_once}")
     print(f"  private replies lost: {comparison.private_lost}   extra: {comparison.private_extra}")
     print(f"  same digests: {'yes' if comparison.digests_equal else 'NO'}")
@@ -87,6 +91,12 @@ def report(clean: Result, chaos: Result, comparison: Comparison) -> None:
     print(f"  wall time: {max(clean.seconds, chaos.seconds) / 60:.1f} min")
     for line in comparison.details[:20]:
         print(f"    {line}")
+    for key in comparison.keys_missing[:20]:
+        print(f"    decided only in the clean run: {key}")
+    for key in comparison.keys_extra[:20]:
+        print(f"    decided only in this run: {key}")
+    for name in chaos.unstored[:20]:
+        print(f"    message never stored: {name}")
 
 
 def ok(clean: Result, chaos: Result, comparison: Comparison) -> bool:

@@ -409,6 +409,11 @@ class Result:
     names: dict[str, str] = field(default_factory=dict)  # Slack ts -> the plan's name for the message
     log: str = ""
     exit_status: int = 0
+    # What the database holds after the clean stop: the plan's messages it never stored, events still waiting in
+    # the inbox, and outbox rows never delivered. Losses in the strict sense, whatever the timing did.
+    unstored: list[str] = field(default_factory=list)
+    inbox_left: int = 0
+    outbox_unsent: int = 0
 
 
 class ChaosRun:
@@ -444,6 +449,7 @@ class ChaosRun:
                 await self._wave(number, wave)
             await self._settle()
             self.result.exit_status = self.steward.stop()
+            await self._account()
         finally:
             for task in self._tasks:
                 task.cancel()
@@ -590,6 +596,12 @@ class ChaosRun:
                 return
         self.result.missed.append("settling: the outbox did not drain within 300 s")
 
+    async def _account(self) -> None:
+        """After the stop: which of the plan's messages the database lacks, and what it still owes."""
+        facts = await _stored_facts(self.database_url)
+        self.result.unstored = sorted(name for ts, name in self.result.names.items() if ts not in facts.messages)
+        self.result.inbox_left, self.result.outbox_unsent = facts.inbox, facts.unsent
+
     # --- envelopes -----------------------------------------------------------------------------------------
     def _name_messages(self, wave: Wave, base: float) -> None:
         """Slack timestamps for the wave's messages: the wave's start plus each message's moment (unique)."""
@@ -676,6 +688,32 @@ async def _outbox_open(url: str) -> int:
         return -1
 
 
+@dataclass
+class StoredFacts:
+    messages: set[str]
+    inbox: int
+    unsent: int
+
+
+async def _stored_facts(url: str) -> StoredFacts:
+    """The message ids stored, the inbox rows left, and the outbox rows not delivered (pending, sending, failed)."""
+    queries = ("SELECT id FROM message", "SELECT count(*) FROM inbox",
+               "SELECT count(*) FROM outbox WHERE status <> 'sent'")
+    if url.startswith("postgres"):
+        import asyncpg
+
+        conn = await asyncpg.connect(_plain(url), timeout=10)
+        try:
+            ids = {str(row[0]) for row in await conn.fetch(queries[0])}
+            return StoredFacts(ids, int(await conn.fetchval(queries[1])), int(await conn.fetchval(queries[2])))
+        finally:
+            await conn.close()
+    with contextlib.closing(sqlite3.connect(url.split("///", 1)[1], timeout=5)) as conn:
+        ids = {str(row[0]) for row in conn.execute(queries[0])}
+        return StoredFacts(ids, int(conn.execute(queries[1]).fetchone()[0]),
+                           int(conn.execute(queries[2]).fetchone()[0]))
+
+
 def _plain(url: str) -> str:
     return re.sub(r"^postgresql\+\w+://", "postgresql://", url)
 
@@ -750,6 +788,12 @@ class Comparison:
     private_extra: int
     digests_equal: bool
     details: list[str]
+    # The same posts by outbox key alone: a key in one run and not the other is a decision one run made and the
+    # other did not; the same key with other words is the same decision worded at another moment (a wait of
+    # "2 minutes" rather than "1", a digest's counts while events were still being caught up on).
+    keys_missing: list[str] = field(default_factory=list)
+    keys_extra: list[str] = field(default_factory=list)
+    reworded: int = 0
 
 
 def compare(clean: Seen, chaos: Seen) -> Comparison:
@@ -774,8 +818,19 @@ def compare(clean: Seen, chaos: Seen) -> Comparison:
     private_extra = sum((chaos.private - clean.private).values())
     details.extend(f"private reply lost: {text[:100]}" for text in (clean.private - chaos.private))
     details.extend(f"private reply extra: {text[:100]}" for text in (chaos.private - clean.private))
+    clean_keys, chaos_keys = _by_key(clean.posts), _by_key(chaos.posts)
+    reworded = sum(1 for key in clean_keys.keys() & chaos_keys.keys() if clean_keys[key] != chaos_keys[key])
     return Comparison(lost, doubled, unexpected, len(missing), len(extra), private_lost, private_extra,
-                      clean.digests == chaos.digests, details)
+                      clean.digests == chaos.digests, details, sorted(clean_keys.keys() - chaos_keys.keys()),
+                      sorted(chaos_keys.keys() - clean_keys.keys()), reworded)
+
+
+def _by_key(posts: Counter[tuple[str, ...]]) -> dict[str, Counter[tuple[str, ...]]]:
+    """Posts grouped by their outbox key (the fourth part of a post's entry)."""
+    grouped: dict[str, Counter[tuple[str, ...]]] = {}
+    for entry, count in posts.items():
+        grouped.setdefault(entry[3], Counter())[entry] += count
+    return grouped
 
 
 def _short(key: tuple[str, ...]) -> str:

@@ -62,6 +62,9 @@ async def _postgres_or_skip() -> None:
 def check(clean: Result, chaos: Result, comparison: Comparison, kills: int) -> None:
     report = "\n".join(comparison.details[:30])
     assert chaos.kills == kills and not chaos.missed, f"kills {dict(chaos.kills_by_kind)}, missed {chaos.missed}"
+    for result in (clean, chaos):
+        assert not result.unstored, f"messages never stored: {result.unstored[:10]}"
+        assert result.inbox_left == 0 and result.outbox_unsent == 0, (result.inbox_left, result.outbox_unsent)
     assert comparison.lost == 0, f"lost after kills:\n{report}"
     assert comparison.doubled == 0, f"sent twice after kills:\n{report}"
     assert comparison.unexpected == 0 and comparison.missing_once == 0 and comparison.extra_once == 0, report
