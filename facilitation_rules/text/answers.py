@@ -65,6 +65,9 @@ class Response:
 _STOPWORDS = ENGLISH_STOP_WORDS | GERMAN_STOP_WORDS
 # "nick: ...", "nick, ...", "@nick ..." at the start of a line: the usual way to address someone in chat.
 _PREFIX = re.compile(r"^\s*@?([^\s:,>]{1,40}?)\s*([:,>-])(?:\s|$)")
+# A display name of several words before the separator ("Anna Schmidt: ..."), or a name glued to its comma
+# ("anna,could you"): taken only when the words name someone the tracker knows.
+_NAME_PREFIX = re.compile(r"^\s*@?([^\s:,>]{1,40}(?:\s+[^\s:,>]{1,40}){0,3}?)\s*[:,](?:\s|(?=[^\s/]))")
 _AT = re.compile(r"(?<![\w.])@([\w\[\]\\`^{}|.\-]{2,40})")
 _LINK_OR_CODE = re.compile(r"https?://|www\.|`|\$ |\w+\.\w+/\w+")
 # Openings typical of an answer or of advice, in English and German.
@@ -124,6 +127,20 @@ def _aside(text: str, is_question: bool, cue: bool) -> float:
     if is_question:
         return 0.3  # a newcomer asking about their own problem starts a conversation of its own
     return 0.0 if cue else 0.1  # talking about oneself, with no advice in it, rarely answers
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether two different strings are one substitution, insertion or deletion apart."""
+    if a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    start = 0
+    while start < len(a) and a[start] == b[start]:
+        start += 1
+    if len(a) == len(b):
+        return a[start + 1:] == b[start + 1:]
+    return a[start:] == b[start + 1:]
 
 
 @lru_cache(maxsize=16384)
@@ -320,6 +337,15 @@ class ConversationTracker:
             user = self._nicks.get(key.rstrip("0123456789"))
         return user
 
+    def _misspelt(self, token: str, space: _Speakers) -> str | None:
+        """The one recent speaker whose name the token misspells by a single letter ("anthong" for "anthony");
+        None when nobody, or more than one, is that close. Short names are never guessed."""
+        key = _norm(token)
+        if len(key) < 5:
+            return None
+        close = {user for user in space.last_by_user if abs(len(user) - len(key)) <= 1 and _one_edit(user, key)}
+        return close.pop() if len(close) == 1 else None
+
     def _addressees(self, line: ChatLine, space: _Speakers) -> tuple[frozenset[str], frozenset[str]]:
         """Whom the line speaks to: explicitly (mentions, "nick:", "@nick", "| nick") or by name."""
         strong: set[str] = set()
@@ -328,11 +354,15 @@ class ConversationTracker:
         text = line.text
         match = _PREFIX.match(text)
         if match:
-            user = self._resolve(match.group(1))
+            user = self._resolve(match.group(1)) or self._misspelt(match.group(1), space)
             if user is not None:
                 strong.add(user)
             elif match.group(2) == ":" and _norm(match.group(1)) not in _LABELS:
                 strong.add(_norm(match.group(1)))  # IRC habit: "nick:" even for someone not seen yet
+        elif (named := _NAME_PREFIX.match(text)) is not None:
+            user = self._resolve(named.group(1)) or self._misspelt(named.group(1), space)
+            if user is not None:
+                strong.add(user)
         for nick in _AT.findall(text) if "@" in text else ():
             user = self._resolve(nick)
             if user is not None:
@@ -515,7 +545,9 @@ class ConversationTracker:
         for other in sorted(talk_to):  # sorted: the same transcript always gives the same links
             pair = self._pair(space, me, other, line.at)
             question = self._latest_question_of(space, other)
-            if pair is not None and (question is None or pair[2] >= question.seq):
+            # An exchange since their question continues; the question itself, put to this speaker, is no such
+            # exchange (its line was recorded as one), so the answer goes to the question, not to older talk.
+            if pair is not None and (question is None or pair[2] > question.seq):
                 conv = space.questions.get(pair[0]) if pair[0] else None
                 if conv is not None and conv.asker != me:
                     return Response(conv.id, "inferred", 0.85)

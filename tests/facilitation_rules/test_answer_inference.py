@@ -320,3 +320,40 @@ def test_a_new_question_of_the_same_asker_is_not_a_repeat() -> None:
     response = chat.responses[answer]
     assert chat.tracker.repeats(other) is None
     assert response is not None and response.question_id == other
+
+
+def test_a_display_name_of_several_words_before_the_colon_addresses_that_member() -> None:
+    chat = Chat()
+    chat.tracker.register_name("U1", "Anna Schmidt")
+    chat.tracker.register_name("U5", "Anna Weber")  # two Annas: the first name alone names the later one
+    question = chat.say("U1", "Where do we keep the onboarding checklist?")
+    other = chat.say("U5", "Who books the room for the retrospective?")
+    answer = chat.say("U2", "Anna Schmidt: pinned in the team space under resources", after=400)
+    assert chat.answered(answer) == question
+    assert chat.answered(chat.say("U2", "Anna Weber: the team assistant does")) == other
+
+
+def test_a_name_glued_to_its_comma_or_misspelt_by_one_letter_still_addresses() -> None:
+    chat = Chat()
+    question = chat.say("marianne", "Who can give me access to the change portal?")
+    chat.say("tomas", "kira: the workshop moved to Friday", question=False)
+    chat.say("kira", "tomas: thanks", question=False)
+    glued = chat.say("jonas", "marianne,ask the service desk for the portal role", after=400)
+    assert chat.answered(glued) == question
+    other = chat.say("lena", "Where are the slides of the kickoff?")
+    chat.say("tomas", "kira: see you then", question=False)
+    misspelt = chat.say("jonas", "lana: in the shared drive, folder kickoff", after=400)
+    assert chat.answered(misspelt) is None, "too short a name to guess at"
+    typo = chat.say("jonas", "mariane: and say it is for the pilot", after=30)
+    assert chat.answered(typo) == question
+    assert other
+
+
+def test_the_one_a_question_is_put_to_answers_it_not_their_earlier_exchange() -> None:
+    chat = Chat()
+    chat.say("tom", "nina: did the pilot survey go out?", question=True)
+    chat.say("nina", "tom: yes, on Monday")
+    chat.say("tom", "nina: great", question=False)
+    question = chat.say("tom", "nina: where do I find the survey results?", after=120)
+    answer = chat.say("nina", "tom: in the reporting folder, file results.xlsx")
+    assert chat.answered(answer) == question
