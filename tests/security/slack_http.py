@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from slack_sdk.signature import SignatureVerifier
 
-from tests.e2e.slack.fake_slack import TEAM
+from tests.e2e.slack.fake_slack import TEAM, trigger_id
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 PATH = "/slack/events"
@@ -54,7 +54,7 @@ def command_body(text: str, response_url: str = "http://127.0.0.1:9/respond/none
     from urllib.parse import urlencode
 
     return urlencode({"token": "t", "team_id": TEAM, "channel_id": "C1", "user_id": "UALICE", "command": "/steward",
-                      "text": text, "trigger_id": "tr1", "response_url": response_url}).encode()
+                      "text": text, "trigger_id": trigger_id(), "response_url": response_url}).encode()
 
 
 def signed(kind: str, body: bytes, *, timestamp: int | None = None, content_type: str = "application/json",

@@ -19,7 +19,7 @@ from bot.i18n import translate
 from tests.e2e.discord import fake_discord as fd
 from tests.e2e.discord.test_discord_e2e import BOB, CAROL, FACILITATOR, HELP, MONDAY, World, community
 from tests.e2e.discord.test_discord_e2e import WS as DISCORD_WS
-from tests.e2e.slack.fake_slack import TEAM, wait_for
+from tests.e2e.slack.fake_slack import TEAM, trigger_id, wait_for
 from tests.e2e.slack.test_slack_e2e import WS as SLACK_WS
 from tests.e2e.slack.test_slack_e2e import Harness, _harness
 
@@ -73,7 +73,7 @@ def not_allowed(name: str) -> str:
 async def slack_click(slack: Harness, user: str, action: str, value: str, key: str) -> dict[str, Any]:
     click = {
         "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user, "team_id": TEAM}, "api_app_id": "A1",
-        "token": "t", "trigger_id": "tr9", "channel": {"id": "C1"},
+        "token": "t", "trigger_id": trigger_id(), "channel": {"id": "C1"},
         "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": "C1"},
         "message": {"ts": "1700000000.000001", "text": "flag"}, "response_url": slack.fake.response_url(key),
         "actions": [{"type": "button", "action_id": action, "block_id": "b1", "value": value,

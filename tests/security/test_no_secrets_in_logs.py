@@ -27,7 +27,7 @@ import pytest
 
 from tests.e2e.discord import fake_discord as fd
 from tests.e2e.openai.fake_openai import FakeOpenAI
-from tests.e2e.slack.fake_slack import TEAM, FakeSlack, wait_for
+from tests.e2e.slack.fake_slack import TEAM, FakeSlack, trigger_id, wait_for
 from tests.security.slack_http import Raw, send, sign
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,11 +146,11 @@ async def test_no_secret_in_any_log_report_export_or_database(
         await until(lambda: len(rows(live_db, "SELECT 1 FROM message")) >= 3, 30, live_log)
         await slack.push("interactive", {"type": "message_action", "callback_id": "save_lesson", "team": {"id": TEAM},
                                          "user": {"id": "UALICE", "team_id": TEAM}, "channel": {"id": "C1"},
-                                         "token": "t", "trigger_id": "tr", "message_ts": root,
+                                         "token": "t", "trigger_id": trigger_id(), "message_ts": root,
                                          "message": {"ts": root, "text": "How do I book the training room?"},
                                          "response_url": slack.response_url("lesson")})
         await slack.push("slash_commands", {"token": "t", "team_id": TEAM, "channel_id": "C1", "user_id": "UBOB",
-                                            "command": "/steward", "text": "help", "trigger_id": "tr2",
+                                            "command": "/steward", "text": "help", "trigger_id": trigger_id(),
                                             "response_url": slack.response_url("help")})
         await discord_fake.dispatch("MESSAGE_CREATE", fd.message(
             "910000000000000001", "810000000000000002", discord_fake.members["600000000000000001"]["user"],
@@ -183,7 +183,7 @@ async def test_no_secret_in_any_log_report_export_or_database(
         await until(lambda: "Steward is running" in http_log.read_text(errors="replace"), 60, http_log)
         body = urlencode({"token": "t", "team_id": TEAM, "channel_id": "C1", "user_id": "UBOB",
                           "command": "/steward", "text": "help", "response_url": slack.response_url("http-help"),
-                          "trigger_id": "tr3"}).encode()
+                          "trigger_id": trigger_id()}).encode()
         ts = str(int(time.time()))
         good = Raw("signed", [("Content-Type", "application/x-www-form-urlencoded"),
                               ("X-Slack-Request-Timestamp", ts),

@@ -44,6 +44,14 @@ CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "client-secret"
 
 
+_TRIGGERS = itertools.count(1)
+
+
+def trigger_id() -> str:
+    """A fresh trigger_id, as Slack gives each command, click and shortcut its own (a repeated one is a redelivery)."""
+    return f"{int(time.time())}.{next(_TRIGGERS)}.test"
+
+
 async def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
     """Poll until the predicate holds (tests never sleep a fixed time)."""
     deadline = time.monotonic() + timeout

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.cocreation_model import T_DECISION
-from tests.e2e.slack.fake_slack import TEAM, wait_for
+from tests.e2e.slack.fake_slack import TEAM, trigger_id, wait_for
 from tests.e2e.slack.test_slack_e2e import Harness, _harness
 
 
@@ -29,7 +29,7 @@ async def press(slack: Harness, user: str, action: str, value: str, key: str, me
     """A member clicks one of Steward's buttons; returns Steward's private answer (through the response URL)."""
     click = {
         "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user, "team_id": TEAM}, "api_app_id": "A1",
-        "token": "t", "trigger_id": "tr7", "channel": {"id": "C1"},
+        "token": "t", "trigger_id": trigger_id(), "channel": {"id": "C1"},
         "container": {"type": "message", "message_ts": message_ts, "channel_id": "C1"},
         "message": {"ts": message_ts, "text": "decision"}, "response_url": slack.fake.response_url(key),
         "actions": [{"type": "button", "action_id": action, "block_id": "b1", "value": value,

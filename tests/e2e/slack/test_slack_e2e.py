@@ -22,7 +22,7 @@ from bot.core.clock import SimulatedClock
 from bot.core.events import Event, MessagePosted, TimePassed
 from bot.core.ports import AdapterStartError
 from tests.conftest import make_settings
-from tests.e2e.slack.fake_slack import TEAM, FakeSlack, wait_for
+from tests.e2e.slack.fake_slack import TEAM, FakeSlack, trigger_id, wait_for
 
 WS = f"slack:{TEAM}"
 SECRET = "signing-secret"
@@ -92,7 +92,7 @@ class Harness:
             "command": "/steward",
             "text": text,
             "response_url": self.fake.response_url(key),
-            "trigger_id": "tr1",
+            "trigger_id": trigger_id(),
         }
         envelope = await self.fake.push("slash_commands", payload)
         await wait_for(lambda: self.fake.acked(envelope))
@@ -182,7 +182,7 @@ async def test_unanswered_question_is_flagged_with_working_buttons_and_experts_g
         "user": {"id": "UALICE", "team_id": TEAM},
         "api_app_id": "A1",
         "token": "t",
-        "trigger_id": "tr2",
+        "trigger_id": trigger_id(),
         "channel": {"id": "C1"},
         "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": "C1"},
         "message": {"ts": "1700000000.000001", "text": flag["text"]},
@@ -264,7 +264,7 @@ async def test_save_as_lesson_shortcut_captures_and_pins_the_thread_and_app_home
         "user": {"id": "UALICE", "team_id": TEAM},
         "channel": {"id": "C1"},
         "token": "t",
-        "trigger_id": "tr3",
+        "trigger_id": trigger_id(),
         "message_ts": question,
         "message": {"ts": question, "text": "How do I reset the training environment for my team?"},
         "response_url": slack.fake.response_url("shortcut"),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from storage.cocreation_model import T_DECISION
 from storage.ideas_model import T_IDEA
-from tests.e2e.slack.fake_slack import TEAM, wait_for
+from tests.e2e.slack.fake_slack import TEAM, trigger_id, wait_for
 from tests.e2e.slack.test_slack_cocreation import buttons, until
 from tests.e2e.slack.test_slack_e2e import WS, Harness, _harness
 
@@ -30,7 +30,7 @@ async def on_message(
     """A member picks a message shortcut; returns Steward's private answer (through the response URL)."""
     payload = {
         "type": "message_action", "callback_id": callback_id, "team": {"id": TEAM},
-        "user": {"id": user, "team_id": TEAM}, "channel": {"id": channel}, "token": "t", "trigger_id": "tr9",
+        "user": {"id": user, "team_id": TEAM}, "channel": {"id": channel}, "token": "t", "trigger_id": trigger_id(),
         "message_ts": message["ts"], "message": message, "response_url": slack.fake.response_url(key),
     }
     envelope = await slack.fake.push("interactive", payload)

@@ -31,7 +31,7 @@ from bot.core.events import Event, MessagePosted
 from bot.i18n import translate
 from storage.repository import T_OUTBOX, unreachable_channels
 from tests.conftest import make_settings
-from tests.e2e.slack.fake_slack import TEAM, FakeSlack, wait_for
+from tests.e2e.slack.fake_slack import TEAM, FakeSlack, trigger_id, wait_for
 
 WS = f"slack:{TEAM}"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
@@ -424,7 +424,7 @@ async def test_a_click_or_shortcut_whose_user_is_not_an_object_is_dropped_in_one
         "user": "UALICE",  # Slack sends an object here
         "api_app_id": "A1",
         "token": "t",
-        "trigger_id": "tr1",
+        "trigger_id": trigger_id(),
         "channel": {"id": "C1"},
         "response_url": slack.fake.response_url(kind),
     }

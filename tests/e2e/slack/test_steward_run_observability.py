@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.slack.fake_slack import TEAM, FakeSlack, wait_for
+from tests.e2e.slack.fake_slack import TEAM, FakeSlack, trigger_id, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 WS = f"slack:{TEAM}"
@@ -91,7 +91,7 @@ async def test_metrics_readiness_and_json_logs_of_a_real_steward_run(tmp_path: P
 
         await fake.push("slash_commands", {"token": "t", "team_id": TEAM, "channel_id": "C1", "user_id": "UFRAN",
                                            "command": "/steward", "text": "channel purpose Rollout help.",
-                                           "trigger_id": "tr", "response_url": fake.response_url("purpose")})
+                                           "trigger_id": trigger_id(), "response_url": fake.response_url("purpose")})
         await wait_for(lambda: any(r["key"] == "purpose" for r in fake.responses), timeout=20)
         ts = f"{time.time():.6f}"
         await fake.push("events_api", {"token": "t", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
