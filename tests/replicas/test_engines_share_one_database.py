@@ -162,13 +162,21 @@ async def test_nudge_budgets_and_the_confirmation_cap_hold_across_two_replicas(p
     assert [k for k in keys if k.startswith("confirm:") and k != "confirm:old"] == ["confirm:q2"], "once a week"
 
 
-async def test_a_new_owner_handles_what_waits_in_the_inbox_before_the_event_in_hand(postgres_url: str) -> None:
+async def two_engines_and_an_answered_question(
+    postgres_url: str, wall: LeaseClock
+) -> tuple[Engine, Engine, Event, Event]:
+    """Two engines on one database (the first started holds the workspace), a question and its answer in a thread."""
     settings = make_settings(postgres_url, steward_timezone="Europe/Berlin")
-    wall = LeaseClock()
     first = await start_engine(settings, Ownership(owner="first", now=wall.now))
     second = await start_engine(settings, Ownership(owner="second", now=wall.now))
     question = message("tom", "How do I share a Planner board?", at("2026-03-02 08:00"), message_id="q")
     answer = message("ben", "Use the Share button, top right.", at("2026-03-02 08:10"), thread="q", message_id="a")
+    return first, second, question, answer
+
+
+async def test_a_new_owner_handles_what_waits_in_the_inbox_before_the_event_in_hand(postgres_url: str) -> None:
+    wall = LeaseClock()
+    first, second, question, answer = await two_engines_and_an_answered_question(postgres_url, wall)
     try:
         await second.handle(question)  # the first holds the lease: the question waits in the inbox
         assert second.state.question(WS, "q") is None
@@ -188,12 +196,8 @@ async def test_a_new_owner_handles_what_waits_in_the_inbox_before_the_event_in_h
 async def test_a_sweep_that_runs_before_the_inbox_is_drained_sees_the_answer_first(postgres_url: str) -> None:
     """The owner's loop was busy past the question's deadline; when it wakes, the sweep may run before the job
     that drains the inbox. The answer another process handed over must count before anything is flagged."""
-    settings = make_settings(postgres_url, steward_timezone="Europe/Berlin")
     wall = LeaseClock()
-    owner = await start_engine(settings, Ownership(owner="owner", now=wall.now))
-    other = await start_engine(settings, Ownership(owner="other", now=wall.now))
-    question = message("tom", "How do I share a Planner board?", at("2026-03-02 08:00"), message_id="q")
-    answer = message("ben", "Use the Share button, top right.", at("2026-03-02 08:10"), thread="q", message_id="a")
+    owner, other, question, answer = await two_engines_and_an_answered_question(postgres_url, wall)
     try:
         await owner.handle(question)
         other.clock.set(answer.at)  # type: ignore[attr-defined]
