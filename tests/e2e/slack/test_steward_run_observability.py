@@ -73,7 +73,8 @@ async def test_metrics_readiness_and_json_logs_of_a_real_steward_run(tmp_path: P
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DISCORD_", "OPENAI_"))}
     env |= {"DATABASE_URL": f"sqlite:///{tmp_path}/steward.db", "SLACK_BOT_TOKEN": "xoxb-test",
             "SLACK_APP_TOKEN": "xapp-1-test", "SLACK_API_URL": fake.api_url, "STEWARD_TIMEZONE": "UTC",
-            "SWEEP_SECONDS": "1", "LOG_LEVEL": "INFO", "LOG_FORMAT": "json", "METRICS_PORT": str(port)}
+            "SWEEP_SECONDS": "1", "LOG_LEVEL": "INFO", "LOG_FORMAT": "json", "METRICS_PORT": str(port),
+            "QUIET_START_HOUR": "0", "QUIET_END_HOUR": "0"}  # no quiet hours: the welcome goes out at any hour
     env.pop("METRICS_HOST", None)
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env,
                                stdout=log.open("wb"), stderr=subprocess.STDOUT)
@@ -104,7 +105,11 @@ async def test_metrics_readiness_and_json_logs_of_a_real_steward_run(tmp_path: P
                                        "event": {"type": "message", "channel": "C1", "user": "UALICE", "ts": ts,
                                                  "text": "How do I book the training room?", "event_ts": ts,
                                                  "channel_type": "channel"}})
-        await wait_for(lambda: [p for p in fake.calls_to("chat.postMessage") if p["channel"] == "DNINA"], timeout=30)
+
+        async def welcomed() -> list[dict[str, Any]]:
+            return [p for p in fake.calls_to("chat.postMessage") if p["channel"] == "DNINA"]
+
+        await until(welcomed, "the welcome DM", log)
 
         async def counted() -> dict[tuple[str, frozenset[tuple[str, str]]], float] | None:
             status, text = await get(port, "/metrics")
