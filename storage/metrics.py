@@ -310,29 +310,42 @@ async def _answerers(conn: AsyncConnection, scope: _Scope, period: Period) -> tu
     Nobody is a first-time helper in the first period Steward has answers for: without earlier history, "first"
     would only mean "first since Steward arrived"."""
     r = T_RESPONSE
-    answers = (
-        r.join(Q, and_(Q.c.workspace_id == r.c.workspace_id, Q.c.id == r.c.question_id))
-        .outerjoin(MEM, and_(MEM.c.workspace_id == r.c.workspace_id, MEM.c.id == r.c.responder_id))
+    history = await _scalar(conn, _counted_answers(r, scope, Q).with_only_columns(r.c.id)
+                            .where(r.c.at < period.start).limit(1))
+    answerers = (
+        _counted_answers(r, scope, Q).with_only_columns(r.c.responder_id)
+        .where(_within(r.c.at, period)).group_by(r.c.responder_id).subquery("answerers")
     )
-    counted = and_(
-        scope.questions(),
+    # Whether each answerer answered before the period: one look along the responder index that stops at the
+    # first earlier answer in scope, so the cost follows the period's answerers, not the whole history.
+    earlier, asked = aliased(T_RESPONSE), aliased(Q)
+    answered_before = exists(
+        _counted_answers(earlier, scope, asked, check_bot=False).with_only_columns(earlier.c.id)
+        .where(earlier.c.responder_id == answerers.c.responder_id, earlier.c.at < period.start)
+    )
+    rows = list(await conn.execute(
+        select(answerers.c.responder_id, answered_before.label("veteran")).order_by(answerers.c.responder_id)
+    ))
+    first_timers = tuple(row.responder_id for row in rows if not row.veteran) if history is not None else ()
+    return len(rows), first_timers
+
+
+def _counted_answers(r: Any, scope: _Scope, asked: Any, *, check_bot: bool = True) -> Any:
+    """Responses that count as someone answering a question in scope: not the asker's own, not a bot's, not an
+    acceptance (a select of nothing yet: callers pick the columns)."""
+    joined = r.join(asked, and_(asked.c.workspace_id == r.c.workspace_id, asked.c.id == r.c.question_id))
+    conditions = [
+        asked.c.workspace_id == scope.workspace,
+        asked.c.channel_id.in_(scope.channels),
+        asked.c.status.not_in(NOT_QUESTIONS),
         r.c.workspace_id == scope.workspace,
         r.c.accepted.is_(False),
-        r.c.responder_id != Q.c.asker_id,
-        func.coalesce(MEM.c.is_bot, False).is_(False),
-    )
-    stmt = (
-        select(r.c.responder_id, case((func.min(r.c.at) >= period.start, 1), else_=0).label("first_time"))
-        .select_from(answers)
-        .where(counted, r.c.at < period.end)
-        .group_by(r.c.responder_id)
-        .having(func.max(r.c.at) >= period.start)
-        .order_by(r.c.responder_id)
-    )
-    rows = list(await conn.execute(stmt))
-    history = await _scalar(conn, select(r.c.id).select_from(answers).where(counted, r.c.at < period.start).limit(1))
-    first_timers = tuple(row.responder_id for row in rows if row.first_time) if history is not None else ()
-    return len(rows), first_timers
+        r.c.responder_id != asked.c.asker_id,
+    ]
+    if check_bot:
+        joined = joined.outerjoin(MEM, and_(MEM.c.workspace_id == r.c.workspace_id, MEM.c.id == r.c.responder_id))
+        conditions.append(func.coalesce(MEM.c.is_bot, False).is_(False))
+    return select().select_from(joined).where(*conditions)
 
 
 def months_touching(period: Period, timezone: str) -> list[tuple[Period, date]]:
@@ -457,13 +470,15 @@ def inactive_at(last_message: datetime, moment: datetime) -> bool:
 
 
 async def _inactive_contributors(conn: AsyncConnection, scope: _Scope, period: Period) -> tuple[str, ...]:
-    """Members who became inactive during the period (`inactive_at` turned true for them within it)."""
-    last = func.max(M.c.posted_at)
+    """Members who became inactive during the period (`inactive_at` turned true for them within it): their last post
+    before its end falls in [start, end) shifted back by INACTIVE_AFTER. Read as "posted in the shifted week and not
+    since", so the query looks at five weeks of messages however long the history."""
+    since, until = period.start - INACTIVE_AFTER, period.end - INACTIVE_AFTER
+    posted_since = select(M.c.user_id).where(scope.messages(), M.c.posted_at > until, M.c.posted_at < period.end)
     stmt = (
         select(M.c.user_id)
-        .where(scope.messages(), M.c.posted_at < period.end)
+        .where(scope.messages(), M.c.posted_at > since, M.c.posted_at <= until, M.c.user_id.not_in(posted_since))
         .group_by(M.c.user_id)
-        .having(and_(last > period.start - INACTIVE_AFTER, last <= period.end - INACTIVE_AFTER))
         .order_by(M.c.user_id)
     )
     return tuple((await conn.execute(stmt)).scalars())

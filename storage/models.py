@@ -176,6 +176,7 @@ class Response(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("workspace_id", "question_id", "message_id", "accepted"),
         Index("ix_response_responder", "workspace_id", "responder_id", "at"),  # who answered what, and when
+        Index("ix_response_at", "workspace_id", "at"),  # one period's answers, for the digest
     )
 
     id: int | None = Field(default=None, primary_key=True)
