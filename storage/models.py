@@ -108,7 +108,13 @@ class Reaction(SQLModel, table=True):
 class Question(SQLModel, table=True):
     """One question's lifecycle: asked -> answered -> resolved, or flagged -> escalated -> stale."""
 
-    __table_args__ = (Index("ix_question_status", "workspace_id", "status"),)
+    __table_args__ = (
+        Index("ix_question_status", "workspace_id", "status"),
+        # The digest reads one period's questions by when they were asked, first answered or resolved.
+        Index("ix_question_asked", "workspace_id", "channel_id", "asked_at"),
+        Index("ix_question_first_response", "workspace_id", "first_response_at"),
+        Index("ix_question_resolved", "workspace_id", "resolved_at"),
+    )
 
     workspace_id: str = Field(primary_key=True)
     id: str = Field(primary_key=True)  # the id of the message that asked it
