@@ -302,8 +302,15 @@ class ConversationTracker:
         linked = self.doubts.evidence(response.question_id)
         if linked is None or linked.asker not in addressees:
             return response
+        speaker = self._placed[0]
+        if self._put_to(response.question_id, speaker):
+            return response  # the asker asked this speaker something: the reply answers that, not all they asked
         extra = [qid for qid in self.doubts.siblings(response.question_id, line.at) if qid not in response.also]
         return replace(response, also=(*response.also, *extra)) if extra else response
+
+    def _put_to(self, question_id: str, speaker: str) -> bool:
+        question = self._question(question_id)
+        return question is not None and speaker in question.addressees
 
     # ----------------------------------------------------------------- names
 

@@ -143,3 +143,18 @@ def test_a_reply_to_the_asker_answers_the_questions_of_their_burst_not_older_one
     answered = {qid for qid in ("old", "q1", "q2") if (e := tracker.doubts.evidence(qid)) and e.answered}
     assert {"q1", "q2"} <= answered, "one reply to the asker answers both questions of the burst"
     assert "old" not in answered, "a question from 35 lines before is another request"
+
+
+def test_a_reply_to_a_question_put_to_the_speaker_answers_that_question_only() -> None:
+    """The asker asked the room, then asked one member something: that member's reply answers what they were
+    asked, not the asker's earlier question to the room."""
+    tracker = tracked(
+        (line("room", "nina", "Is there a template for the stakeholder map?", 0), True),
+        (line("p1", "omar", "My laptop screen goes black every few minutes, any idea?", 0.5), True),
+        (line("ask", "nina", "omar: does it come back when you press a key?", 1), True),
+        (line("a", "omar", "nina: no, it stays black", 1.5), False),
+    )
+    ask, room = tracker.doubts.evidence("ask"), tracker.doubts.evidence("room")
+    assert ask is not None and ask.answered, "omar answered what nina asked him"
+    assert room is not None and not room.answered, "the stakeholder-map question is still open"
+
