@@ -126,11 +126,12 @@ class _Scope:
             T_LESSON.c.private.is_(False),
         )
 
-    def questions(self) -> ColumnElement[bool]:
+    def questions(self, table: Any = Q) -> ColumnElement[bool]:
+        """Questions asked in scope (`table`: the question table or an alias of it)."""
         return and_(
-            Q.c.workspace_id == self.workspace,
-            Q.c.channel_id.in_(self.channels),
-            Q.c.status.not_in(NOT_QUESTIONS),
+            table.c.workspace_id == self.workspace,
+            table.c.channel_id.in_(self.channels),
+            table.c.status.not_in(NOT_QUESTIONS),
         )
 
 
@@ -335,9 +336,7 @@ def _counted_answers(r: Any, scope: _Scope, asked: Any, *, check_bot: bool = Tru
     acceptance (a select of nothing yet: callers pick the columns)."""
     joined = r.join(asked, and_(asked.c.workspace_id == r.c.workspace_id, asked.c.id == r.c.question_id))
     conditions = [
-        asked.c.workspace_id == scope.workspace,
-        asked.c.channel_id.in_(scope.channels),
-        asked.c.status.not_in(NOT_QUESTIONS),
+        scope.questions(asked),
         r.c.workspace_id == scope.workspace,
         r.c.accepted.is_(False),
         r.c.responder_id != asked.c.asker_id,
