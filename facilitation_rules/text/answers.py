@@ -286,7 +286,7 @@ class ConversationTracker:
         speaker, addressees = self._placed
         flat = line.thread is None and line.reply_to is None
         if response is not None and flat and addressees:
-            response = self._with_siblings(response, line, addressees)
+            response = self._with_siblings(response, line, speaker, addressees)
         answered = frozenset((response.question_id, *response.also)) if response is not None else frozenset()
         self.doubts.observe(
             line_id=line.id, channel=line.channel, speaker=speaker, text=line.text, at=line.at,
@@ -295,14 +295,15 @@ class ConversationTracker:
         )
         return response
 
-    def _with_siblings(self, response: Response, line: ChatLine, addressees: frozenset[str]) -> Response:
+    def _with_siblings(
+        self, response: Response, line: ChatLine, speaker: str, addressees: frozenset[str]
+    ) -> Response:
         """A line that turns to the asker answers what they asked just before too: someone who asks twice in a
         row ("how do I X?", "I mean with Y?") is answered once, and the first of their questions is answered by
         that line as much as the last."""
         linked = self.doubts.evidence(response.question_id)
         if linked is None or linked.asker not in addressees:
             return response
-        speaker = self._placed[0]
         if self._put_to(response.question_id, speaker):
             return response  # the asker asked this speaker something: the reply answers that, not all they asked
         extra = [qid for qid in self.doubts.siblings(response.question_id, line.at) if qid not in response.also]
