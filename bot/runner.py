@@ -296,6 +296,9 @@ def _health(
 
     engine.observers.append(metrics.observe)
     metrics.read_depths_with(database_depths(engine.db))
+    if engine.ownership is not None:
+        ownership = engine.ownership
+        metrics.count_held_with(lambda: len(ownership.held))
     checks = {"database": database_check(engine.db)}
     for adapter in adapters:
         checks[adapter.platform] = adapter.ready

@@ -13,15 +13,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import dialect_insert
-from storage.models import InboxEvent, Workspace, WorkspaceLease
+from storage.models import InboxEvent, Replica, Workspace, WorkspaceLease
 
 T_LEASE: Table = WorkspaceLease.__table__  # type: ignore[attr-defined]
 T_INBOX: Table = InboxEvent.__table__  # type: ignore[attr-defined]
 T_WORKSPACE: Table = Workspace.__table__  # type: ignore[attr-defined]
+T_REPLICA: Table = Replica.__table__  # type: ignore[attr-defined]
 WAITING_PAGE = 500  # inbox rows read at a time
 
 
@@ -98,6 +99,28 @@ async def unowned(conn: AsyncConnection, *, now: datetime) -> list[str]:
     waiting = select(T_INBOX.c.workspace_id).where(T_INBOX.c.workspace_id.not_in(live)).distinct()
     found = {row[0] for row in await conn.execute(stored)} | {row[0] for row in await conn.execute(waiting)}
     return sorted(found)
+
+
+async def announce(conn: AsyncConnection, owner: str, *, until: datetime) -> None:
+    """This process shares the database and is alive until `until` (renewed with its leases)."""
+    stmt = dialect_insert(conn, T_REPLICA).values(owner=owner, expires_at=until)
+    await conn.execute(
+        stmt.on_conflict_do_update(index_elements=["owner"], set_={"expires_at": stmt.excluded.expires_at})
+    )
+
+
+async def retire(conn: AsyncConnection, owner: str) -> None:
+    """A clean stop: the others count one replica fewer at once, instead of when this one's announcement expires."""
+    await conn.execute(delete(T_REPLICA).where(T_REPLICA.c.owner == owner))
+
+
+async def census(conn: AsyncConnection, *, now: datetime) -> tuple[int, int]:
+    """(live replicas, workspaces to decide for): the stored workspaces and those with events waiting."""
+    live = select(func.count()).select_from(T_REPLICA).where(T_REPLICA.c.expires_at >= now)
+    known = select(T_WORKSPACE.c.id).union(select(T_INBOX.c.workspace_id)).subquery()
+    replicas = (await conn.execute(live)).scalar_one()
+    workspaces = (await conn.execute(select(func.count()).select_from(known))).scalar_one()
+    return int(replicas), int(workspaces)
 
 
 async def hand_over(conn: AsyncConnection, workspace: str, key: str, event: dict[str, Any], at: datetime) -> None:

@@ -221,6 +221,16 @@ class WorkspaceLease(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class Replica(SQLModel, table=True):
+    """A process sharing the database, until when it is known to be alive: the count of live replicas sets each
+    one's fair share of the workspaces."""
+
+    __tablename__ = "replica"
+
+    owner: str = Field(primary_key=True)
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class InboxEvent(SQLModel, table=True):
     """An event that reached a process that does not own its workspace; the owner takes it from here, in order."""
 

@@ -158,8 +158,12 @@ class DeliveryWorker:
                             row["id"], row["workspace_id"])
                 await self._hand_back(row)
                 continue
-            await self._deliver(row)
+            with self._sending(row["workspace_id"]):  # entered before any await: the lease stays for the send
+                await self._deliver(row)
         return len(rows)
+
+    def _sending(self, workspace: str) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext() if self.ownership is None else self.ownership.sending(workspace)
 
     async def _hand_back(self, row: dict[str, Any]) -> None:
         """Give up a claim without an attempt: the row is due again for whoever holds its workspace's lease."""

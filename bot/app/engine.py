@@ -298,7 +298,8 @@ class Engine:
         logger.debug("event %s handed to the owner of %s", event.key, event.workspace)
 
     async def tend_leases(self) -> None:
-        """Renew this process's leases, take those nobody holds, and process the events waiting in the inbox."""
+        """Renew this process's leases, give up those beyond its share, take those nobody holds while it has room,
+        and process the events waiting in the inbox."""
         if self.ownership is None:
             return
         async with self._lock:
@@ -307,16 +308,29 @@ class Engine:
             await self._recover()
             for workspace in await self.ownership.renew():
                 self._drop(workspace)
-            for workspace in await self.ownership.unowned():
-                if await self.ownership.take(workspace) is Taken.NEW:
-                    await self._reload(workspace)
+            await self.ownership.count()
             try:
+                await self._give_up(self.ownership.surplus())
+                for workspace in await self.ownership.unowned():
+                    if await self.ownership.take(workspace) is Taken.NEW:
+                        await self._reload(workspace)
+                await self.ownership.let_go()
                 await self._drain_inbox()
             except LeaseLost as lost:
-                logger.warning("inbox: %s", lost)
+                logger.warning("tending leases: %s", lost)
             except BaseException:
                 self._abandon()
                 raise
+
+    async def _give_up(self, workspaces: list[str]) -> None:
+        """Stop deciding for these workspaces: what was decided for them is written first, under the lease."""
+        if not workspaces:
+            return
+        assert self.ownership is not None
+        await self.flush()
+        for workspace in workspaces:
+            self.ownership.leave(workspace)
+            self._drop(workspace)
 
     async def _drain_inbox(self) -> None:
         """Handle the events waiting in the inbox, oldest first: handed over by other processes, taken in before a

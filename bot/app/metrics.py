@@ -20,7 +20,7 @@ from datetime import datetime
 from importlib import metadata
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, Info, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -166,6 +166,12 @@ class Metrics:
     # --- scraping --------------------------------------------------------------------------------------------
     def read_depths_with(self, reader: DepthReader) -> None:
         self._read_depths = reader
+
+    def count_held_with(self, held: Callable[[], int]) -> None:
+        """With several replicas: how many workspaces this process decides for, read at each scrape."""
+        gauge = Gauge("steward_workspaces_held", "Workspaces whose lease this process holds (several replicas).",
+                      registry=self.registry)
+        gauge.set_function(lambda: float(held()))
 
     async def refresh_depths(self) -> None:
         """Read the queue depths for this scrape; a database that does not answer leaves them empty and unread."""

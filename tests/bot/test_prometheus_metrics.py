@@ -167,3 +167,13 @@ async def test_a_database_that_does_not_answer_leaves_the_depths_unread() -> Non
     await metrics.refresh_depths()
     assert value(metrics, "steward_queue_depth_read") == 0
     assert value(metrics, "steward_outbox_depth", workspace=WS) is None, "no figure from an older scrape"
+
+
+def test_the_workspaces_held_are_read_at_each_scrape_and_absent_without_replicas() -> None:
+    metrics = Metrics()
+    assert value(metrics, "steward_workspaces_held") is None, "one process without leases: nothing to report"
+    held = ["slack:T1", "slack:T2"]
+    metrics.count_held_with(lambda: len(held))
+    assert value(metrics, "steward_workspaces_held") == 2
+    held.pop()
+    assert value(metrics, "steward_workspaces_held") == 1
