@@ -415,8 +415,17 @@ class ScaleOutRun:
             elif time.monotonic() - since >= quiet and await _outbox_open(self.database_url) == 0:
                 return
 
-    async def _leases(self) -> list[int]:
-        """How many workspaces each process held at the end."""
+    async def _leases(self, settle: float = 20.0) -> list[int]:
+        """How many workspaces each process held at the end, once they have evened out (the processes share them
+        out at their lease rounds) or `settle` seconds have passed."""
+        deadline = time.monotonic() + settle
+        while True:
+            held = await self._held()
+            if max(held) - min(held) <= 1 and sum(held) == len(self.load.teams) or time.monotonic() > deadline:
+                return held
+            await asyncio.sleep(0.25)
+
+    async def _held(self) -> list[int]:
         import asyncpg
 
         conn = await asyncpg.connect(_plain(self.database_url), timeout=5)

@@ -1,7 +1,7 @@
 """The machinery of `benchmarks/replicas.py` at a tiny size: two real `steward run` processes on one PostgreSQL
 database serve three workspaces installed through "Add to Slack", their events spread over both processes, and
 every post the workload must bring about reaches Slack exactly once, with the right workspace's token, and
-nothing else does. No timing is asserted."""
+nothing else does; the processes end up holding two and one workspace. No timing is asserted."""
 
 from __future__ import annotations
 
@@ -25,4 +25,5 @@ async def test_two_processes_post_every_expected_message_once(postgres_url: str,
     assert result.complete, f"expected posts missing: {sorted(result.lost)}"
     assert result.posts == Counter(dict.fromkeys(load.expected, 1)), "each expected post once, nothing else"
     assert sum(result.leases) == len(load.teams), "every workspace decided by one of the processes"
+    assert sorted(result.leases) == [1, 2], "shared out evenly: the first to start gave one up"
     assert result.tracebacks == [] and result.exit_status == [0, 0]
