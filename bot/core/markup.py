@@ -23,6 +23,8 @@ ZERO_WIDTH_SPACE = "\u200b"  # after "@": reads as "@everyone", and no platform 
 
 def mentions(text: str) -> tuple[str, ...]:
     """User ids mentioned as `<@U123>` (Slack) or `<@123>` / `<@!123>` (Discord), in order, without repeats."""
+    if "<@" not in text:
+        return ()  # most lines mention nobody
     return tuple(dict.fromkeys(_MENTION.findall(text)))
 
 

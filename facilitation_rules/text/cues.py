@@ -100,9 +100,9 @@ def is_thanks(text: str, language_hint: str | None = None) -> bool:
     """Gratitude or success report ("thanks", "danke", "hat geklappt", "works now", "that did it"); not "thanks in
     advance", "no thanks", "thanks for nothing" or "thanks, but it still doesn't work"."""
     clean, languages = _prepare(text, language_hint)
-    if _THANKS_IN_ADVANCE.search(clean) or _NOT_GRATITUDE.search(clean) or _still_fails(clean):
-        return False
-    return any(_THANKS[lang].search(clean) for lang in languages)
+    if not any(_THANKS[lang].search(clean) for lang in languages):
+        return False  # most lines: the exceptions below need not be looked for
+    return not (_THANKS_IN_ADVANCE.search(clean) or _NOT_GRATITUDE.search(clean) or _still_fails(clean))
 
 
 def is_stuck(text: str, language_hint: str | None = None) -> bool:
