@@ -110,6 +110,33 @@ async def test_a_clean_stop_gives_the_stopped_replicas_share_to_the_others(postg
             await engine.close()
 
 
+async def test_a_dead_replica_counts_until_its_announcement_expires_and_then_its_share_moves(
+    postgres_url: str,
+) -> None:
+    wall = LeaseClock()
+    engines = [await replica(postgres_url, f"r{n}", wall) for n in range(3)]
+    dead = engines.pop()
+    try:
+        for n, workspace in enumerate(WORKSPACES):
+            await [*engines, dead][n % 3].handle(message("nina", "Where is the Teams licence form?",
+                                                            at("2026-03-02 08:00"), message_id=f"q{n}", ws=workspace))
+        for _ in range(3):
+            await tend(*engines, dead, wall=wall)
+        assert held(*engines, dead) == [2, 2, 2]
+
+        # `dead` stops without a word: for a lease's length the others still count it and leave its share alone.
+        await tend(*engines, wall=wall)
+        assert held(*engines) == [2, 2]
+        wall.moment += TTL
+        for _ in range(2):
+            await tend(*engines, wall=wall)
+        assert held(*engines) == [3, 3], "its announcement and its leases ran out together: the two take its share"
+    finally:
+        for engine in engines:
+            await engine.close()
+        await dead.db.dispose()
+
+
 async def test_a_workspace_is_not_handed_back_during_one_of_its_sends(postgres_url: str) -> None:
     wall = LeaseClock()
     engine = await replica(postgres_url, "r1", wall)
