@@ -44,6 +44,11 @@ EXCERPT = 120
 COHORT_MONTHS = 13  # newcomer conversion is shown for at most this many months
 
 Q, M, MEM = T_QUESTION, T_MESSAGE, T_MEMBER
+# Second copies of tables for "was there an earlier one?" look-ups, built once: an alias of a wide table costs
+# more to build than some of the queries it serves take to run.
+EARLIER_RESPONSE = aliased(T_RESPONSE, name="earlier_response")
+EARLIER_QUESTION = aliased(Q, name="earlier_question")
+EARLIER_MESSAGE = aliased(M, name="earlier_message")
 
 
 async def public_channels(conn: AsyncConnection, workspace: str, channel: str | None) -> list[str]:
@@ -319,7 +324,7 @@ async def _answerers(conn: AsyncConnection, scope: _Scope, period: Period) -> tu
     )
     # Whether each answerer answered before the period: one look along the responder index that stops at the
     # first earlier answer in scope, so the cost follows the period's answerers, not the whole history.
-    earlier, asked = aliased(T_RESPONSE), aliased(Q)
+    earlier, asked = EARLIER_RESPONSE, EARLIER_QUESTION
     answered_before = exists(
         _counted_answers(earlier, scope, asked, check_bot=False).with_only_columns(earlier.c.id)
         .where(earlier.c.responder_id == answerers.c.responder_id, earlier.c.at < period.start)
@@ -440,7 +445,7 @@ async def _new_contributors(conn: AsyncConnection, scope: _Scope, period: Period
 
     Asked per active member (an index on workspace, member and time answers each), so the cost follows the
     period's activity, not the history's length."""
-    earlier = aliased(M)
+    earlier = EARLIER_MESSAGE
     before = select(earlier.c.id).where(
         earlier.c.workspace_id == scope.workspace,
         earlier.c.channel_id.in_(scope.channels),
