@@ -421,7 +421,7 @@ class ScaleOutRun:
         deadline = time.monotonic() + settle
         while True:
             held = await self._held()
-            if max(held) - min(held) <= 1 and sum(held) == len(self.load.teams) or time.monotonic() > deadline:
+            if (max(held) - min(held) <= 1 and sum(held) == len(self.load.teams)) or time.monotonic() > deadline:
                 return held
             await asyncio.sleep(0.25)
 
