@@ -101,8 +101,10 @@ async def unowned(conn: AsyncConnection, *, now: datetime) -> list[str]:
     return sorted(found)
 
 
-async def announce(conn: AsyncConnection, owner: str, *, until: datetime) -> None:
-    """This process shares the database and is alive until `until` (renewed with its leases)."""
+async def announce(conn: AsyncConnection, owner: str, *, now: datetime, until: datetime) -> None:
+    """This process shares the database and is alive until `until` (renewed with its leases). Announcements that
+    ran out (processes that died) go, so the table holds only the living."""
+    await conn.execute(delete(T_REPLICA).where(T_REPLICA.c.expires_at < now))
     stmt = dialect_insert(conn, T_REPLICA).values(owner=owner, expires_at=until)
     await conn.execute(
         stmt.on_conflict_do_update(index_elements=["owner"], set_={"expires_at": stmt.excluded.expires_at})

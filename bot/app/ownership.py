@@ -117,7 +117,7 @@ class Ownership:
         """Renew every lease held; the workspaces lost (another process took them after this one stalled)."""
         now = self.now()
         async with self.db.begin() as conn:
-            await leases.announce(conn, self.owner, until=now + self.ttl)
+            await leases.announce(conn, self.owner, now=now, until=now + self.ttl)
             kept = await leases.renew(conn, sorted({*self._held, *self._leaving}), self.owner, until=now + self.ttl)
         self._leaving &= kept
         lost = set(self._held) - kept

@@ -20,6 +20,7 @@ from bot.app.ownership import Ownership, Taken
 from bot.app.replay import run_due_work
 from bot.app.wiring import build_engine
 from bot.core.clock import SimulatedClock
+from storage import leases
 from storage.repository import T_OUTBOX
 from tests.conftest import make_settings
 from tests.support import LeaseClock, at, message
@@ -131,6 +132,9 @@ async def test_a_dead_replica_counts_until_its_announcement_expires_and_then_its
         for _ in range(2):
             await tend(*engines, wall=wall)
         assert held(*engines) == [3, 3], "its announcement and its leases ran out together: the two take its share"
+        async with engines[0].db.connect() as conn:
+            announced = {row.owner for row in await conn.execute(select(leases.T_REPLICA.c.owner))}
+        assert announced == {"r0", "r1"}, "a dead replica's announcement is cleared away once it ran out"
     finally:
         for engine in engines:
             await engine.close()
