@@ -125,7 +125,7 @@ async def test_a_dead_replica_counts_until_its_announcement_expires_and_then_its
             await tend(*engines, dead, wall=wall)
         assert held(*engines, dead) == [2, 2, 2]
 
-        # `dead` stops without a word: for a lease's length the others still count it and leave its share alone.
+        # `dead` stops without a word: its leases still run, so for now nobody takes its workspaces.
         await tend(*engines, wall=wall)
         assert held(*engines) == [2, 2]
         wall.moment += TTL
