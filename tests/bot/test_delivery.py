@@ -174,3 +174,25 @@ async def test_a_process_unsure_of_its_lease_hands_claimed_rows_back_unsent(engi
     assert await ownership.take("console:test"), "renewed (nobody took it meanwhile)"
     assert await worker.run_once() == 2
     assert [a.key for a in platform.sent] == ["a", "b"], "sent once the lease is sure again"
+
+
+async def test_a_send_under_way_keeps_its_workspace_lease_until_it_ends(engine: Engine) -> None:
+    """A process giving a workspace up (another replica joined) hands its lease back only once no send of it is
+    under way: the new holder, finding the row unfinished, would send it again."""
+    ownership = Ownership(engine.db, owner="r1", ttl=timedelta(seconds=30), now=LeaseClock().now)
+    assert await ownership.take("console:test")
+    handed_back_during_the_send: list[list[str]] = []
+
+    class GivingUpMidSend(FakePlatform):
+        async def send(self, action: Action, refs: RefLookup) -> str | None:
+            ownership.leave("console:test")
+            handed_back_during_the_send.append(await ownership.let_go())
+            return await super().send(action, refs)
+
+    platform = GivingUpMidSend()
+    worker = DeliveryWorker(engine.db, [platform], engine.clock, ownership=ownership)
+    await queue(engine, post("a"))
+    assert await worker.run_once() == 1
+    assert [a.key for a in platform.sent] == ["a"]
+    assert handed_back_during_the_send == [[]], "the lease stays while its send is under way"
+    assert await ownership.let_go() == ["console:test"], "and goes back once it has ended"
