@@ -24,6 +24,7 @@ from facilitation_rules.text.expertise import ExpertiseIndex
 logger = logging.getLogger(__name__)
 
 ACTIVITY_STORED_EVERY = timedelta(hours=1)
+EARLY_REPLIES_KEPT = 5_000  # threads whose replies came before their first message, remembered at most
 
 @dataclass(slots=True)
 class WorkspaceState:
@@ -217,6 +218,9 @@ class CommunityState:
         # (workspace, asker) -> question ids, in the order asked (a dict: the same order whatever the hash seed)
         self._unresolved_askers: dict[tuple[str, str], dict[str, None]] = {}
         self.messages: OrderedDict[tuple[str, str], MessageInfo] = OrderedDict()
+        # (workspace, thread root) -> replies seen before the root itself: events can arrive out of order (a
+        # platform's retry, an event handed over between processes), and the root's question is answered by them
+        self._early_replies: OrderedDict[tuple[str, str], list[tuple[str, MessageInfo]]] = OrderedDict()
         self.expert_topics: dict[tuple[str, str], set[str]] = {}
         self.trackers: dict[str, ConversationTracker] = {}
         self.tracker_kind: type[ConversationTracker] = ConversationTracker  # or the learned reply links'
@@ -263,6 +267,10 @@ class CommunityState:
     def question(self, workspace_id: str, question_id: str) -> QuestionState | None:
         return self.questions.get((workspace_id, question_id))
 
+    def replies_before_root(self, workspace_id: str, root_id: str) -> list[tuple[str, MessageInfo]]:
+        """(message id, message) of the replies in a thread that were seen before its first message."""
+        return self._early_replies.get((workspace_id, root_id), [])
+
     def message(self, workspace_id: str, message_id: str) -> MessageInfo | None:
         return self.messages.get((workspace_id, message_id))
 
@@ -305,6 +313,11 @@ class CommunityState:
 
     # --- mutators ------------------------------------------------------------------------------------------
     def remember_message(self, workspace_id: str, message_id: str, info: MessageInfo) -> None:
+        root = (workspace_id, info.thread) if info.thread and info.thread != message_id else None
+        if root is not None and root not in self.messages:
+            self._early_replies.setdefault(root, []).append((message_id, info))
+            if len(self._early_replies) > EARLY_REPLIES_KEPT:
+                self._early_replies.popitem(last=False)
         self.messages[(workspace_id, message_id)] = info
         if len(self.messages) > self._recent_limit:
             self.messages.popitem(last=False)
@@ -424,6 +437,7 @@ class CommunityState:
         for key in [k for k in self.expert_topics if not keep(k)]:
             del self.expert_topics[key]
         self.messages = OrderedDict((k, v) for k, v in self.messages.items() if keep(k))
+        self._early_replies = OrderedDict((k, v) for k, v in self._early_replies.items() if keep(k))
         self.trackers.pop(workspace_id, None)
         self.expertise.pop(workspace_id, None)
         for key in [k for k in self.private_expertise if k[0] == workspace_id]:

@@ -87,6 +87,21 @@ def chat_line(message: MessagePosted) -> ChatLine:
     )
 
 
+def answered_already(question: QuestionState, ctx: RuleContext) -> None:
+    """A new question whose thread has replies that reached Steward before the question did (a platform's retry, an
+    event handed over between processes) is answered by them: without this it would be flagged while answered."""
+    replies = sorted(
+        (reply.at, message_id, reply.user)
+        for message_id, reply in ctx.state.replies_before_root(question.workspace_id, question.id)
+        if not reply.bot and reply.user != question.asker_id and reply.at >= question.asked_at
+    )
+    if replies:
+        at, message_id, user = replies[0]
+        question.first_response_id, question.first_responder_id, question.first_response_at = message_id, user, at
+        question.answered_how, question.status = "thread", "answered"
+        question.responders = list(dict.fromkeys(user for _, _, user in replies))
+
+
 @dataclass(frozen=True, slots=True)
 class Responder:
     """The line that responded: usually the message just posted, sometimes an earlier one it revealed."""
@@ -162,6 +177,7 @@ class QuestionLifecycle(RuleBase):
             repeated = tracker is not None and tracker.repeats(question.id) is not None
             question.followup = in_conversation or repeated
             asked_again = not question.followup and self._asks_again(question, ctx)
+            answered_already(question, ctx)
             decision.append(NewQuestion(question))
             decision.append(AskedIn(ws, event.channel, verdict.language))
             new_question = question.id

@@ -74,6 +74,42 @@ async def test_a_thread_reply_answers_however_late_it_comes(settings: Settings) 
     await engine.db.dispose()
 
 
+async def test_a_thread_reply_that_arrives_before_its_question_answers_it(settings: Settings) -> None:
+    """Events can arrive out of order (a platform's retry, an event handed over between processes): the replies
+    already in a question's thread answer it when the question itself comes in, the earliest one first."""
+    engine = await community(settings, at("2026-03-06 14:00"))
+    seen = Recorder(engine)
+    await say(engine, message("ben", "Board menu, then Export to CSV", at("2026-03-06 15:01"), thread="q",
+                              message_id="r2"))
+    await say(engine, message("tom", "Thanks, and the filter too?", at("2026-03-06 15:02"), thread="q"))
+    await say(engine, message("eva", "Or Export in the board's menu", at("2026-03-06 15:00:30"), thread="q",
+                              message_id="r1"))
+    engine.clock.set(at("2026-03-06 15:03"))  # type: ignore[attr-defined]
+    await engine.handle(message("tom", "How do I export a Jira board to Excel?", at("2026-03-06 15:00"),
+                                message_id="q"))
+    await wait_until(engine, at("2026-03-09 16:00"))
+    question = engine.state.question(WS, "q")
+    assert question is not None and question.status == "answered"
+    assert (question.first_response_id, question.first_responder_id) == ("r1", "eva")
+    assert question.responders == ["eva", "ben"]  # the asker's own line answers nothing
+    assert seen.of(PostMessage) == []
+    assert seen.of(SendDirectMessage) == []  # nor is the asker offered help while waiting
+    await engine.db.dispose()
+
+
+async def test_a_question_with_only_its_askers_lines_before_it_is_still_waiting(settings: Settings) -> None:
+    engine = await community(settings, at("2026-03-06 14:00"))
+    seen = Recorder(engine)
+    await say(engine, message("tom", "It is the board for Q2", at("2026-03-06 15:01"), thread="q"))
+    await engine.handle(message("tom", "How do I export a Jira board to Excel?", at("2026-03-06 15:00"),
+                                message_id="q"))
+    await wait_until(engine, at("2026-03-09 16:00"))
+    question = engine.state.question(WS, "q")
+    assert question is not None and question.first_response_id is None
+    assert [a for a in seen.of(PostMessage) if getattr(a, "thread", None) == "q"], "flagged: nobody answered"
+    await engine.db.dispose()
+
+
 async def test_experts_are_nudged_once_with_a_reason_but_not_when_muted(settings: Settings) -> None:
     engine = await community(settings, at("2026-03-02 07:00"))
     seen = Recorder(engine)

@@ -212,3 +212,26 @@ async def test_a_sweep_that_runs_before_the_inbox_is_drained_sees_the_answer_fir
     finally:
         await owner.close()
         await other.close()
+
+
+async def test_an_answer_the_owner_took_before_the_handed_over_question_still_answers_it(postgres_url: str) -> None:
+    """The question reached the other process and waits in the inbox; its thread reply reached the owner, which
+    handled it at once. When the owner drains the inbox, the question comes in answered: it is never flagged and
+    its asker is not offered help."""
+    wall = LeaseClock()
+    owner, other, question, answer = await two_engines_and_an_answered_question(postgres_url, wall)
+    try:
+        await owner.handle(message("anna", "Good morning, all", at("2026-03-02 07:59")))  # takes the lease
+        await other.handle(question)
+        owner.clock.set(answer.at)  # type: ignore[attr-defined]
+        await owner.handle(answer)
+        assert owner.state.question(WS, "q") is None, "the question still waits in the inbox"
+        await owner.tend_leases()
+        taken = owner.state.question(WS, "q")
+        assert taken is not None and taken.status == "answered" and taken.first_response_id == "a"
+        await run_due_work(owner, until=at("2026-03-03 16:00"))
+        said = [key for key, _ in await outbox(owner)]
+        assert not [key for key in said if key.startswith(("flag:", "nudge:", "escalate:", "stuck:"))], said
+    finally:
+        await owner.close()
+        await other.close()
