@@ -223,9 +223,7 @@ class Engine:
                 await self._hand_over(event)
                 return []
             try:
-                if isinstance(event, TimePassed) and (self.ownership is not None or self._left_behind()):
-                    # What other processes handed over comes first: a sweep that ran ahead of the inbox (this
-                    # process's loop was busy past a deadline) would flag a question whose answer waits there.
+                if self._inbox_first(event):
                     await self._drain_inbox()
                 replies = await self.process(event)
                 await self.flush()
@@ -237,6 +235,18 @@ class Engine:
                 self._abandon()
                 raise
         return replies
+
+    def _inbox_first(self, event: Event) -> bool:
+        """Whether what waits in the inbox must be handled before `event`, which is older than it.
+
+        A sweep that ran ahead of the inbox (this process's loop was busy past a deadline) would flag a question
+        whose answer waits there. And while other processes run, the platform spreads events over their
+        connections: a question one of them took in may wait in the inbox while its answer reaches this process,
+        and an answer handled before its question answers nothing in a flat channel.
+        """
+        if isinstance(event, TimePassed):
+            return self.ownership is not None or self._left_behind()
+        return self.ownership is not None and self.ownership.replicas > 1
 
     def _abandon(self) -> None:
         """The event's decisions could not be stored: drop them; the working set is loaded again before the next

@@ -66,6 +66,7 @@ class Ownership:
         self._resting: dict[str, datetime] = {}  # given back: not taken again before then
         self._sending: Counter[str] = Counter()  # workspace -> sends under way
         self.share: int | None = None  # the most this process should hold; None until it has counted the others
+        self.replicas = 1  # live processes at the last count, this one included
         self._counted_at: datetime | None = None
         # Called with a workspace this process has just come to hold (the delivery worker takes over the sends a
         # dead holder left unfinished).
@@ -152,7 +153,8 @@ class Ownership:
         now = self.now()
         async with self.db.connect() as conn:
             replicas, workspaces = await leases.census(conn, now=now)
-        self.share = max(1, math.ceil(workspaces / max(1, replicas)))
+        self.replicas = max(1, replicas)
+        self.share = max(1, math.ceil(workspaces / self.replicas))
         self._counted_at = now
 
     async def _has_room(self, workspace: str, now: datetime) -> bool:

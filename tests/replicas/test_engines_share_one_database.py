@@ -21,7 +21,8 @@ from bot.app.ownership import Ownership
 from bot.app.replay import run_due_work
 from bot.app.wiring import build_engine
 from bot.core.clock import SimulatedClock
-from bot.core.events import Event, InteractionClicked, TimePassed
+from bot.core.events import Event, InteractionClicked, TimePassed, event_to_dict
+from storage import leases
 from storage.repository import T_OUTBOX
 from tests.conftest import make_settings
 from tests.support import WS, LeaseClock, at, command, message
@@ -235,3 +236,46 @@ async def test_an_answer_the_owner_took_before_the_handed_over_question_still_an
     finally:
         await owner.close()
         await other.close()
+
+
+async def test_while_others_run_the_owner_handles_the_inbox_before_an_event_it_receives(postgres_url: str) -> None:
+    """In a flat channel an answer only counts once its question is known. With other processes running, the
+    question may wait in the inbox while the answer reaches the owner: the owner handles the inbox first."""
+    wall = LeaseClock()
+    owner, other, _, _ = await two_engines_and_an_answered_question(postgres_url, wall)
+    try:
+        await owner.handle(message("anna", "Good morning, all", at("2026-03-02 07:59")))  # takes the lease
+        await owner.tend_leases()
+        await other.tend_leases()
+        await owner.tend_leases()  # counts the other process
+        question = message("tom", "How do I share a Planner board?", at("2026-03-02 08:00"), message_id="q")
+        await other.handle(question)
+        owner.clock.set(at("2026-03-02 08:01"))  # type: ignore[attr-defined]
+        await owner.handle(message("ben", "@tom use the Share button, top right.", at("2026-03-02 08:01"),
+                                   message_id="a"))
+        taken = owner.state.question(WS, "q")
+        assert taken is not None and taken.status == "answered" and taken.first_response_id == "a"
+        await run_due_work(owner, until=at("2026-03-03 16:00"))
+        said = [key for key, _ in await outbox(owner)]
+        assert not [key for key in said if key.startswith(("flag:", "nudge:", "escalate:", "stuck:"))], said
+    finally:
+        await owner.close()
+        await other.close()
+
+
+async def test_alone_the_owner_does_not_look_at_the_inbox_for_each_event(postgres_url: str) -> None:
+    wall = LeaseClock()
+    owner, other, question, _ = await two_engines_and_an_answered_question(postgres_url, wall)
+    try:
+        await other.close()
+        await owner.handle(message("anna", "Good morning, all", at("2026-03-02 07:59")))
+        await owner.tend_leases()
+        assert owner.ownership is not None and owner.ownership.replicas == 1
+        async with owner.db.begin() as conn:  # as if handed over by a process gone since
+            await leases.hand_over(conn, WS, question.key, event_to_dict(question), at("2026-03-02 08:00"))
+        await owner.handle(message("ben", "Good morning", at("2026-03-02 08:01")))
+        assert owner.state.question(WS, "q") is None, "left for the next round of the leases"
+        await owner.tend_leases()
+        assert owner.state.question(WS, "q") is not None
+    finally:
+        await owner.close()
