@@ -242,11 +242,12 @@ class Engine:
         A sweep that ran ahead of the inbox (this process's loop was busy past a deadline) would flag a question
         whose answer waits there. And while other processes run, the platform spreads events over their
         connections: a question one of them took in may wait in the inbox while its answer reaches this process,
-        and an answer handled before its question answers nothing in a flat channel.
+        and an answer handled before its question answers nothing in a flat channel. The same holds for an event
+        of this process's own that waits there after a failed attempt (the database was away).
         """
         if isinstance(event, TimePassed):
             return self.ownership is not None or self._left_behind()
-        return self.ownership is not None and self.ownership.replicas > 1
+        return (self.ownership is not None and self.ownership.replicas > 1) or self._left_behind()
 
     def _abandon(self) -> None:
         """The event's decisions could not be stored: drop them; the working set is loaded again before the next

@@ -8,8 +8,11 @@ event's row as done: it stayed in the inbox after its event was handled (found b
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
+from bot.app import engine as engine_module
 from storage.leases import T_INBOX
 from tests.conftest import make_settings
 from tests.support import WS, at, community, message
@@ -39,5 +42,35 @@ async def test_an_event_taken_in_during_the_previous_write_leaves_the_inbox_when
         assert left == 0, "both events handled: nothing waits in the inbox"
         question = engine.state.question(WS, "q")
         assert question is not None and question.first_response_id == "a"
+    finally:
+        await engine.close()
+
+
+async def test_an_event_left_in_the_inbox_by_a_failed_write_comes_before_the_next_one(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question's write failed (the database was away) and the question waits in the inbox; the answer that
+    comes next, in the same flat channel, must find it there first, or the question is flagged while answered."""
+    engine = await community(make_settings(database_url), at("2026-03-02 08:00"))
+    question = message("tom", "How do I share a Planner board?", at("2026-03-02 08:00"), message_id="q")
+    answer = message("ben", "@tom use the Share button, top right.", at("2026-03-02 08:01"), message_id="a")
+    write = engine._write
+
+    async def database_away(batch):  # type: ignore[no-untyped-def]
+        raise OperationalError("INSERT", {}, ConnectionRefusedError("connection refused"))
+
+    try:
+        await engine.take_in(question)
+        engine._write = database_away  # type: ignore[method-assign]
+        with pytest.raises(OperationalError):
+            await engine.handle(question)
+        engine._write = write  # type: ignore[method-assign]
+        monkeypatch.setattr(engine_module, "LEFT_BEHIND_SECONDS", 0.0)  # as if the answer came a minute later
+        engine.clock.set(answer.at)  # type: ignore[attr-defined]
+        await engine.handle(answer)
+        taken = engine.state.question(WS, "q")
+        assert taken is not None and taken.status == "answered" and taken.first_response_id == "a"
+        async with engine.db.connect() as conn:
+            assert await conn.scalar(select(func.count()).select_from(T_INBOX)) == 0
     finally:
         await engine.close()
