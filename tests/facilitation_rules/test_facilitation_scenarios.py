@@ -92,6 +92,7 @@ async def test_a_thread_reply_that_arrives_before_its_question_answers_it(settin
     assert question is not None and question.status == "answered"
     assert (question.first_response_id, question.first_responder_id) == ("r1", "eva")
     assert question.responders == ["eva", "ben"]  # the asker's own line answers nothing
+    assert engine.state.expertise_index(WS).answered("eva") and engine.state.expertise_index(WS).answered("ben")
     assert seen.of(PostMessage) == []
     assert seen.of(SendDirectMessage) == []  # nor is the asker offered help while waiting
     await engine.db.dispose()
