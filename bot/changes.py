@@ -247,6 +247,7 @@ class MemberForgotten(Change):
         for index in state.expertise_indexes(self.workspace):
             index.forget(self.member)
         state.tracker(self.workspace).register_name(self.member, self.member)
+        state.forget_early_replies_of(self.workspace, self.member)
         state.forget_requests.append((self.workspace, self.member))
 
 

@@ -146,6 +146,15 @@ class MessageInfo:
     bot: bool = False
 
 
+@dataclass(slots=True, frozen=True)
+class EarlyReply:
+    """A reply in a thread whose first message Steward had not seen yet (events out of order)."""
+
+    message_id: str
+    message: MessageInfo
+    text: str = ""
+
+
 def columns(obj: Any, table_columns: frozenset[str]) -> dict[str, Any]:
     """The stored columns of a state object, as a row."""
     names = _stored_fields(type(obj), table_columns)  # type: ignore[arg-type]
@@ -220,7 +229,7 @@ class CommunityState:
         self.messages: OrderedDict[tuple[str, str], MessageInfo] = OrderedDict()
         # (workspace, thread root) -> replies seen before the root itself: events can arrive out of order (a
         # platform's retry, an event handed over between processes), and the root's question is answered by them
-        self._early_replies: OrderedDict[tuple[str, str], list[tuple[str, MessageInfo]]] = OrderedDict()
+        self._early_replies: OrderedDict[tuple[str, str], list[EarlyReply]] = OrderedDict()
         self.expert_topics: dict[tuple[str, str], set[str]] = {}
         self.trackers: dict[str, ConversationTracker] = {}
         self.tracker_kind: type[ConversationTracker] = ConversationTracker  # or the learned reply links'
@@ -267,8 +276,8 @@ class CommunityState:
     def question(self, workspace_id: str, question_id: str) -> QuestionState | None:
         return self.questions.get((workspace_id, question_id))
 
-    def replies_before_root(self, workspace_id: str, root_id: str) -> list[tuple[str, MessageInfo]]:
-        """(message id, message) of the replies in a thread that were seen before its first message."""
+    def replies_before_root(self, workspace_id: str, root_id: str) -> list[EarlyReply]:
+        """The replies in a thread that were seen before its first message."""
         return self._early_replies.get((workspace_id, root_id), [])
 
     def message(self, workspace_id: str, message_id: str) -> MessageInfo | None:
@@ -312,15 +321,26 @@ class CommunityState:
         return list(self.awaiting.values())
 
     # --- mutators ------------------------------------------------------------------------------------------
-    def remember_message(self, workspace_id: str, message_id: str, info: MessageInfo) -> None:
+    def remember_message(self, workspace_id: str, message_id: str, info: MessageInfo, text: str = "") -> None:
+        """A recent message; `text` is kept (in memory) only for a reply that came before its thread's root."""
         root = (workspace_id, info.thread) if info.thread and info.thread != message_id else None
         if root is not None and root not in self.messages:
-            self._early_replies.setdefault(root, []).append((message_id, info))
+            self._early_replies.setdefault(root, []).append(EarlyReply(message_id, info, text))
             if len(self._early_replies) > EARLY_REPLIES_KEPT:
                 self._early_replies.popitem(last=False)
         self.messages[(workspace_id, message_id)] = info
         if len(self.messages) > self._recent_limit:
             self.messages.popitem(last=False)
+
+    def forget_early_replies_of(self, workspace_id: str, member_id: str) -> None:
+        """A member asked to be forgotten: their replies waiting for a thread's root go too."""
+        for key, replies in list(self._early_replies.items()):
+            if key[0] == workspace_id:
+                kept = [reply for reply in replies if reply.message.user != member_id]
+                if kept:
+                    self._early_replies[key] = kept
+                else:
+                    del self._early_replies[key]
 
     def add_question(self, question: QuestionState) -> None:
         key = (question.workspace_id, question.id)

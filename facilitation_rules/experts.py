@@ -12,7 +12,6 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.changes import ActivitySeen, AnswerLearned, Change, ExpertTopics, Set
@@ -81,7 +80,7 @@ class ExpertRouting(RuleBase):
             text = new_question.text if new_question is not None else ""
             changes.append(ActivitySeen(event.workspace, event.user, event.at, text, channel=event.channel))
         if new_question is not None and new_question.responders:
-            changes.extend(self._answered_before_asked(new_question, event.at, ctx))
+            changes.extend(self._answered_before_asked(new_question, ctx))
         answer = understood.answer
         if answer is not None and ctx.state.question(event.workspace, answer.question_id) is not None:
             changes.append(
@@ -93,14 +92,15 @@ class ExpertRouting(RuleBase):
         return changes
 
     @staticmethod
-    def _answered_before_asked(question: QuestionState, at: datetime, ctx: RuleContext) -> list[Change]:
+    def _answered_before_asked(question: QuestionState, ctx: RuleContext) -> list[Change]:
         """A question that came in after replies in its thread (events out of order) is answered by them: they
-        are evidence of who knows what, as if they had come after it."""
+        are the same evidence of who knows what as if they had come after it."""
         return [
-            AnswerLearned(question.workspace_id, question.id, reply.user, message_id, reply.at, at,
-                          first=message_id == question.first_response_id)
-            for message_id, reply in ctx.state.replies_before_root(question.workspace_id, question.id)
-            if reply.user in question.responders and not reply.bot and reply.at >= question.asked_at
+            AnswerLearned(question.workspace_id, question.id, reply.user, early.message_id, reply.at, reply.at,
+                          answer_text=early.text, first=early.message_id == question.first_response_id)
+            for early in ctx.state.replies_before_root(question.workspace_id, question.id)
+            if (reply := early.message).user in question.responders and not reply.bot
+            and reply.at >= question.asked_at
         ]
 
     def candidates(

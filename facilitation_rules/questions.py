@@ -91,9 +91,10 @@ def answered_already(question: QuestionState, ctx: RuleContext) -> None:
     """A new question whose thread has replies that reached Steward before the question did (a platform's retry, an
     event handed over between processes) is answered by them: without this it would be flagged while answered."""
     replies = sorted(
-        (reply.at, message_id, reply.user)
-        for message_id, reply in ctx.state.replies_before_root(question.workspace_id, question.id)
-        if not reply.bot and reply.user != question.asker_id and reply.at >= question.asked_at
+        (early.message.at, early.message_id, early.message.user)
+        for early in ctx.state.replies_before_root(question.workspace_id, question.id)
+        if not early.message.bot and early.message.user != question.asker_id
+        and early.message.at >= question.asked_at
     )
     if replies:
         at, message_id, user = replies[0]

@@ -630,7 +630,8 @@ class Engine:
                 }
             )
             state.remember_message(
-                ws, event.message_id, MessageInfo(event.channel, event.user, event.thread, event.at, event.bot)
+                ws, event.message_id, MessageInfo(event.channel, event.user, event.thread, event.at, event.bot),
+                event.text,
             )
         elif isinstance(event, MessageEdited):
             batch.message_edits.append(

@@ -383,3 +383,17 @@ async def test_an_asker_is_asked_at_most_once_a_week_and_never_about_inferred_an
     inferred = engine.state.question(WS, "q3")
     assert inferred is not None and inferred.answered_how == "inferred"
     await engine.db.dispose()
+
+
+def test_a_reply_kept_for_its_question_goes_when_its_author_asks_to_be_forgotten() -> None:
+    from bot.changes import MemberForgotten
+    from bot.state import CommunityState, MessageInfo
+
+    state = CommunityState()
+    for message_id, user in (("r1", "eva"), ("r2", "ben")):
+        state.remember_message(WS, message_id, MessageInfo("help", user, "q", at("2026-03-02 08:01")), "Export it")
+    assert [early.text for early in state.replies_before_root(WS, "q")] == ["Export it", "Export it"]
+    MemberForgotten(WS, "eva").apply(state)
+    assert [early.message_id for early in state.replies_before_root(WS, "q")] == ["r2"]
+    MemberForgotten(WS, "ben").apply(state)
+    assert state.replies_before_root(WS, "q") == []
