@@ -118,6 +118,7 @@ class Engine:
         self.ownership: Ownership | None = None  # set when several processes share the database (leases)
         self._replies_to_outbox = False  # events from the inbox: nobody waits for their private replies
         self._taken_in: dict[tuple[str, str], tuple[int, float]] = {}  # (workspace, key) -> (inbox row, when)
+        self._failed: set[tuple[str, str]] = set()  # taken in, and an attempt to handle them failed
         self._reload_needed = False  # a write failed: the working set may be ahead of the database
         self._closed = False  # after `close`, nothing more is decided (a tick that waited for the lock, say)
 
@@ -209,31 +210,40 @@ class Engine:
         and the error is raised to the caller (an event taken in waits in the inbox for another attempt).
         """
         async with self._lock:
-            if self._closed:
-                logger.debug("%s after the stop: not handled here (what was taken in waits for the next start)",
-                             type(event).__name__)
-                return []
-            await self._recover()
-            shared = self.ownership is not None and event.workspace and not isinstance(event, TimePassed)
             try:
-                decides = not shared or await self._decide_for(event.workspace)
-            except LeaseLost:  # lost again while catching up on the inbox (this process stalled): the new owner decides
-                decides = False
-            if not decides:
-                await self._hand_over(event)
-                return []
-            try:
-                if self._inbox_first(event):
-                    await self._drain_inbox()
-                replies = await self.process(event)
-                await self.flush()
-            except LeaseLost:
-                if not isinstance(event, TimePassed):
-                    await self._hand_over(event)
-                return []
+                return await self._handle(event)
             except BaseException:
-                self._abandon()
+                if (event.workspace, event.key) in self._taken_in:
+                    self._failed.add((event.workspace, event.key))  # it waits in the inbox, before what comes next
                 raise
+
+    async def _handle(self, event: Event) -> list[Action]:
+        """`handle`, under the lock."""
+        if self._closed:
+            logger.debug("%s after the stop: not handled here (what was taken in waits for the next start)",
+                         type(event).__name__)
+            return []
+        await self._recover()
+        shared = self.ownership is not None and event.workspace and not isinstance(event, TimePassed)
+        try:
+            decides = not shared or await self._decide_for(event.workspace)
+        except LeaseLost:  # lost again while catching up on the inbox (this process stalled): the new owner decides
+            decides = False
+        if not decides:
+            await self._hand_over(event)
+            return []
+        try:
+            if self._inbox_first(event):
+                await self._drain_inbox()
+            replies = await self.process(event)
+            await self.flush()
+        except LeaseLost:
+            if not isinstance(event, TimePassed):
+                await self._hand_over(event)
+            return []
+        except BaseException:
+            self._abandon()
+            raise
         return replies
 
     def _inbox_first(self, event: Event) -> bool:
@@ -271,7 +281,10 @@ class Engine:
         logger.info("working set loaded again from the database after a failed write")
 
     def _left_behind(self) -> bool:
-        """Whether an event taken in by this process waits longer than its handling takes (that attempt failed)."""
+        """Whether an event taken in by this process waits in the inbox after a failed attempt (one that failed,
+        or one waiting longer than its handling takes)."""
+        if any(self.ownership is None or self.ownership.holds(workspace) for workspace, _ in self._failed):
+            return True
         oldest = min((at for _, at in self._taken_in.values()), default=None)
         return oldest is not None and time.monotonic() - oldest > LEFT_BEHIND_SECONDS
 
@@ -304,6 +317,7 @@ class Engine:
     async def _hand_over(self, event: Event) -> None:
         """Leave the event in the inbox for the process that owns its workspace."""
         self._taken_in.pop((event.workspace, event.key), None)  # taken in already: the row stays for the owner
+        self._failed.discard((event.workspace, event.key))
         async with self.db.begin() as conn:
             await leases.hand_over(conn, event.workspace, event.key, event_to_dict(event), wall_clock())
         logger.debug("event %s handed to the owner of %s", event.key, event.workspace)
@@ -348,7 +362,8 @@ class Engine:
         crash, or left behind by a failed attempt. Events this process took in a moment ago are left to their own
         handling, which answers the member directly."""
         held = self.ownership.held if self.ownership is not None else None
-        in_flight = {row: at for row, at in self._taken_in.values()}
+        failed = {self._taken_in[key][0] for key in self._failed if key in self._taken_in}
+        in_flight = {row: at for row, at in self._taken_in.values() if row not in failed}
         after = 0
         self._replies_to_outbox = True
         try:
@@ -489,6 +504,7 @@ class Engine:
         self._drop(workspace)
         self._checkpointed.discard(workspace)
         self._taken_in = {key: row for key, row in self._taken_in.items() if key[0] != workspace}
+        self._failed = {key for key in self._failed if key[0] != workspace}
         return removed
 
     async def flush(self) -> None:
@@ -512,6 +528,7 @@ class Engine:
             raise
         for done in batch.inbox_taken:
             self._taken_in.pop(done, None)
+            self._failed.discard(done)
         if batch.outbox:
             for notify in self.on_outbox:
                 notify()
