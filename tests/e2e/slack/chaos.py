@@ -799,8 +799,17 @@ class Comparison:
 def compare(clean: Seen, chaos: Seen) -> Comparison:
     details: list[str] = []
     lost = doubled = unexpected = 0
+    clean_keys, chaos_keys = _by_key(clean.posts), _by_key(chaos.posts)
     for key in clean.posts.keys() | chaos.posts.keys():
         want, got = clean.posts[key], chaos.posts[key]
+        decision = key[3]
+        if want != got and decision and clean_keys.get(decision, Counter()).total() == chaos_keys.get(
+            decision, Counter()
+        ).total():
+            # The same decision, posted as often, in other words: what it names depends on the events read before
+            # it, and a platform's redelivery after a kill can bring an earlier event after a later one.
+            details.append(f"reworded: {_short(key)}")
+            continue
         if got < want:
             lost += want - got
             details.append(f"lost {want - got}x: {_short(key)}")
@@ -818,7 +827,6 @@ def compare(clean: Seen, chaos: Seen) -> Comparison:
     private_extra = sum((chaos.private - clean.private).values())
     details.extend(f"private reply lost: {text[:100]}" for text in (clean.private - chaos.private))
     details.extend(f"private reply extra: {text[:100]}" for text in (chaos.private - clean.private))
-    clean_keys, chaos_keys = _by_key(clean.posts), _by_key(chaos.posts)
     reworded = sum(1 for key in clean_keys.keys() & chaos_keys.keys() if clean_keys[key] != chaos_keys[key])
     return Comparison(lost, doubled, unexpected, len(missing), len(extra), private_lost, private_extra,
                       clean.digests == chaos.digests, details, sorted(clean_keys.keys() - chaos_keys.keys()),

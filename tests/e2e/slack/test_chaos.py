@@ -175,3 +175,20 @@ async def test_a_direct_message_and_a_named_channel_post_that_reached_slack_are_
         assert len(fake.calls_to("chat.postMessage")) == 2
     finally:
         await fake.close()
+
+
+def test_the_comparison_tells_a_decision_worded_otherwise_from_one_lost() -> None:
+    from tests.e2e.slack.chaos import Seen, compare
+
+    clean, chaos = Seen(), Seen()
+    clean.posts[("post", "D1", "", "stuck:U1:m1", "People: <@U5>", "")] += 1
+    chaos.posts[("post", "D1", "", "stuck:U1:m1", "People: <@U2>", "")] += 1  # the same decision, other words
+    clean.posts[("post", "C1", "m2", "flag:m2", "Open", "")] += 1  # lost
+    chaos.posts[("post", "C1", "m3", "confirm:m3", "Answered?", "")] += 1  # never decided in the clean run
+    result = compare(clean, chaos)
+    assert (result.lost, result.unexpected, result.doubled) == (1, 1, 0)
+    assert result.reworded == 1
+
+    chaos.posts[("post", "D1", "", "stuck:U1:m1", "People: <@U5>", "")] += 1  # and the first wording too: posted twice
+    result = compare(clean, chaos)
+    assert (result.lost, result.unexpected) == (1, 2), "a decision posted twice, in any words, is caught"
