@@ -215,6 +215,15 @@ async def test_a_sweep_that_runs_before_the_inbox_is_drained_sees_the_answer_fir
         await other.close()
 
 
+async def answered_and_never_flagged(owner: Engine) -> None:
+    """Question `q` is answered by `a`, and nothing is said about it (no flag, nudge, escalation or help) a day on."""
+    taken = owner.state.question(WS, "q")
+    assert taken is not None and taken.status == "answered" and taken.first_response_id == "a"
+    await run_due_work(owner, until=at("2026-03-03 16:00"))
+    said = [key for key, _ in await outbox(owner)]
+    assert not [key for key in said if key.startswith(("flag:", "nudge:", "escalate:", "stuck:"))], said
+
+
 async def test_an_answer_the_owner_took_before_the_handed_over_question_still_answers_it(postgres_url: str) -> None:
     """The question reached the other process and waits in the inbox; its thread reply reached the owner, which
     handled it at once. When the owner drains the inbox, the question comes in answered: it is never flagged and
@@ -228,11 +237,7 @@ async def test_an_answer_the_owner_took_before_the_handed_over_question_still_an
         await owner.handle(answer)
         assert owner.state.question(WS, "q") is None, "the question still waits in the inbox"
         await owner.tend_leases()
-        taken = owner.state.question(WS, "q")
-        assert taken is not None and taken.status == "answered" and taken.first_response_id == "a"
-        await run_due_work(owner, until=at("2026-03-03 16:00"))
-        said = [key for key, _ in await outbox(owner)]
-        assert not [key for key in said if key.startswith(("flag:", "nudge:", "escalate:", "stuck:"))], said
+        await answered_and_never_flagged(owner)
     finally:
         await owner.close()
         await other.close()
@@ -253,11 +258,7 @@ async def test_while_others_run_the_owner_handles_the_inbox_before_an_event_it_r
         owner.clock.set(at("2026-03-02 08:01"))  # type: ignore[attr-defined]
         await owner.handle(message("ben", "@tom use the Share button, top right.", at("2026-03-02 08:01"),
                                    message_id="a"))
-        taken = owner.state.question(WS, "q")
-        assert taken is not None and taken.status == "answered" and taken.first_response_id == "a"
-        await run_due_work(owner, until=at("2026-03-03 16:00"))
-        said = [key for key, _ in await outbox(owner)]
-        assert not [key for key in said if key.startswith(("flag:", "nudge:", "escalate:", "stuck:"))], said
+        await answered_and_never_flagged(owner)
     finally:
         await owner.close()
         await other.close()
