@@ -23,6 +23,7 @@ from bot.i18n import names, translate
 from bot.rules import Command, Decision, RuleBase, RuleContext
 from bot.state import QuestionState
 from facilitation_rules.etiquette import nudge, nudge_refusal, recent_nudges
+from facilitation_rules.questions import answers_before_asked
 from facilitation_rules.skills import visibility
 from facilitation_rules.text.expertise import ExpertSuggestion
 from facilitation_rules.unanswered import flag_buttons
@@ -96,11 +97,10 @@ class ExpertRouting(RuleBase):
         """A question that came in after replies in its thread (events out of order) is answered by them: they
         are the same evidence of who knows what as if they had come after it."""
         return [
-            AnswerLearned(question.workspace_id, question.id, reply.user, early.message_id, reply.at, reply.at,
-                          answer_text=early.text, first=early.message_id == question.first_response_id)
-            for early in ctx.state.replies_before_root(question.workspace_id, question.id)
-            if (reply := early.message).user in question.responders and not reply.bot
-            and reply.at >= question.asked_at
+            AnswerLearned(question.workspace_id, question.id, early.message.user, early.message_id, early.message.at,
+                          early.message.at, answer_text=early.text,
+                          first=early.message_id == question.first_response_id)
+            for early in answers_before_asked(question, ctx)
         ]
 
     def candidates(

@@ -32,7 +32,7 @@ from bot.core.events import (
 )
 from bot.core.text.tokens import terms
 from bot.rules import Command, Decision, RuleBase, RuleContext
-from bot.state import QuestionState
+from bot.state import EarlyReply, QuestionState
 from facilitation_rules.text.answers import ChatLine, Response
 from facilitation_rules.text.cues import is_thanks
 
@@ -87,20 +87,26 @@ def chat_line(message: MessagePosted) -> ChatLine:
     )
 
 
-def answered_already(question: QuestionState, ctx: RuleContext) -> None:
-    """A new question whose thread has replies that reached Steward before the question did (a platform's retry, an
-    event handed over between processes) is answered by them: without this it would be flagged while answered."""
-    replies = sorted(
-        (early.message.at, early.message_id, early.message.user)
-        for early in ctx.state.replies_before_root(question.workspace_id, question.id)
-        if not early.message.bot and early.message.user != question.asker_id
-        and early.message.at >= question.asked_at
+def answers_before_asked(question: QuestionState, ctx: RuleContext) -> list[EarlyReply]:
+    """Replies in the question's thread by others that reached Steward before the question did (a platform's retry,
+    an event handed over between processes), earliest first."""
+    return sorted(
+        (early for early in ctx.state.replies_before_root(question.workspace_id, question.id)
+         if not early.message.bot and early.message.user != question.asker_id
+         and early.message.at >= question.asked_at),
+        key=lambda early: (early.message.at, early.message_id),
     )
+
+
+def answered_already(question: QuestionState, ctx: RuleContext) -> None:
+    """A new question with such replies is answered by them: without this it would be flagged while answered."""
+    replies = answers_before_asked(question, ctx)
     if replies:
-        at, message_id, user = replies[0]
-        question.first_response_id, question.first_responder_id, question.first_response_at = message_id, user, at
+        first = replies[0]
+        question.first_response_id, question.first_responder_id = first.message_id, first.message.user
+        question.first_response_at = first.message.at
         question.answered_how, question.status = "thread", "answered"
-        question.responders = list(dict.fromkeys(user for _, _, user in replies))
+        question.responders = list(dict.fromkeys(early.message.user for early in replies))
 
 
 @dataclass(frozen=True, slots=True)
